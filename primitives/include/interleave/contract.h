@@ -1,0 +1,14 @@
+// Reporting misuse of a primitive (a broken precondition that cannot be an exception, such as
+// unlocking a mutex one does not own from a destructor).
+#pragma once
+
+#include <source_location>
+#include <string_view>
+
+namespace interleave {
+
+// Prints "interleave: contract violation: <message> (at file:line in function)" to stderr and
+// aborts. Never returns.
+[[noreturn]] void report_contract_violation(std::string_view message, std::source_location where) noexcept;
+
+}  // namespace interleave
