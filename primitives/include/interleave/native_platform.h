@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <source_location>
 #include <string_view>
+#include <thread>
 
 #include "interleave/contract.h"
 #include "interleave/platform.h"
@@ -55,6 +56,8 @@ struct NativePlatformBase {
     asm volatile("yield");
 #endif
   }
+
+  using Thread = std::thread;
 
   static std::uint32_t this_thread_id() noexcept { return current_thread_id(); }
 

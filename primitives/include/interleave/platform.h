@@ -21,6 +21,8 @@
 //                                          (the object must live in shared memory).
 //   this_thread_id()                       a small integer naming the calling thread.
 //   contract_violation(message, where)     a misuse of a primitive (never returns).
+//   Thread                                 a started thread: Thread(std::function<void()>),
+//                                          join(); std::thread on native, a fiber in the model.
 //   Operation{name, object, where}         an RAII annotation naming the primitive operation in
 //                                          progress; free on native, a trace entry in the model.
 //
@@ -29,6 +31,7 @@
 
 #include <concepts>
 #include <cstdint>
+#include <functional>
 #include <source_location>
 #include <string_view>
 
@@ -51,6 +54,7 @@ concept Platform = requires(const typename P::template Atomic<std::uint32_t>& wo
   { P::this_thread_id() } -> std::same_as<std::uint32_t>;
   { P::contract_violation(message, where) };
   typename P::Operation;
+  typename P::Thread;
 };
 
 }  // namespace interleave
