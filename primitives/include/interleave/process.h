@@ -24,6 +24,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+#include <utility>
 
 namespace interleave {
 
@@ -40,8 +42,23 @@ struct ExitStatus {
 
 class Process {
  public:
-  explicit Process(std::function<void()> target, std::string name = "process");
-  explicit Process(std::function<int()> target, std::string name = "process");
+  // `target` is callable with no arguments and returns void or int (the exit code).
+  template <class F>
+    requires std::is_invocable_v<F&>
+  explicit Process(F&& target, std::string name = "process") : name_(std::move(name)) {
+    if constexpr (std::is_convertible_v<std::invoke_result_t<F&>, int>) {
+      target_ = std::forward<F>(target);
+    } else {
+      std::function<void()> body(std::forward<F>(target));
+      if (body) {
+        target_ = [b = std::move(body)] {
+          b();
+          return 0;
+        };
+      }
+    }
+    if (!target_) throw std::invalid_argument("Process: the target function is empty");
+  }
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
   ~Process();
