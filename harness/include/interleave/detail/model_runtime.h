@@ -1,0 +1,62 @@
+// The model runtime's entry points, called by ModelPlatform's operations. Internal: users write
+// against ModelPlatform (model_platform.h) and explore() (explore.h).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <source_location>
+#include <string>
+
+namespace interleave {
+
+enum class FailureKind {
+  assertion,           // INTERLEAVE_ASSERT or a GoogleTest assertion failed
+  exception,           // an exception escaped a fiber or the body
+  deadlock,            // every live fiber blocked, no deadline pending
+  step_bound,          // more scheduling points than max_steps: a livelock or unbounded loop
+  unjoined_fiber,      // a fiber was still running, or never joined, when the body returned
+  contract_violation,  // a primitive was misused (for example unlock by a non-owner)
+  nondeterminism,      // replaying the failing schedule did not fail the same way
+};
+
+namespace detail::model {
+
+// True while the calling code runs inside an exploration (on one of its fibers).
+bool active() noexcept;
+
+// A scheduling point: the strategy may switch to another fiber before the operation `what` on
+// `object` happens. Throws detail::model::Aborted when the execution is being torn down.
+void step(const char* what, const void* object);
+// A scheduling point where the caller waits for another fiber (yield, one spin of a spin loop):
+// strategies that favour one fiber (PCT) let the others go first.
+void yield(const char* what);
+
+// Futex wait on `word`: returns at once if *word != expected; else blocks until woken, a spurious
+// wake-up, or (deadline_ns >= 0) the virtual clock reaching the deadline. False on timeout.
+bool futex_wait(const std::uint32_t* word, std::uint32_t expected, std::int64_t deadline_ns);
+void futex_wake(const std::uint32_t* word, std::uint32_t count);
+
+// Virtual time in nanoseconds; advances only when every fiber is blocked.
+std::int64_t now_ns();
+std::uint32_t current_fiber() noexcept;
+
+std::uint32_t spawn(std::function<void()> task);
+void join(std::uint32_t fiber);
+// A fiber handle was destroyed without join: reported as a failure.
+void abandon(std::uint32_t fiber) noexcept;
+
+// Records a failure of the current schedule and unwinds the calling fiber.
+[[noreturn]] void fail(FailureKind kind, std::string message, std::source_location where);
+// Records a failure without unwinding (for noexcept contexts); the next scheduling point unwinds.
+void fail_later(FailureKind kind, std::string message, std::source_location where) noexcept;
+
+// Names the primitive operation in progress on the current fiber (for traces and deadlock reports).
+void push_operation(const char* name, const void* object, std::source_location where) noexcept;
+void pop_operation() noexcept;
+
+// Thrown through a fiber's stack to tear an execution down after a failure. Never catch it
+// without rethrowing (catch (...) { ...; throw; } is fine).
+struct Aborted {};
+
+}  // namespace detail::model
+}  // namespace interleave

@@ -1,0 +1,112 @@
+// explore(): run a test body under many controlled schedules and report the first failure with a
+// line that reproduces it exactly.
+//
+//   interleave::Options options;                       // or defaults + INTERLEAVE_* variables
+//   auto result = interleave::explore(options, []<interleave::Platform P>() {
+//     interleave::BasicMutex<P> m; int counter = 0;
+//     interleave::BasicThread<P> t([&] { std::lock_guard g(m); ++counter; });
+//     t.start(); { std::lock_guard g(m); ++counter; } t.join();
+//     INTERLEAVE_ASSERT(counter == 2);
+//   });
+//   if (result.failed()) std::cerr << result.report();
+//
+// The body is written once, generic over the platform (a template lambda taking the platform as
+// its template parameter; a plain lambda also works when it names ModelPlatform itself), so the
+// same body can run on real threads. It runs from scratch for every schedule: build its state
+// inside it. Generate inputs outside; assert after joins.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <source_location>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "interleave/detail/model_runtime.h"
+#include "interleave/model_platform.h"
+#include "interleave/options.h"
+#include "interleave/schedule.h"
+
+namespace interleave {
+
+std::string_view to_string(FailureKind kind) noexcept;
+
+// One scheduling point of a schedule, as a report shows it.
+struct StepRecord {
+  std::uint64_t step = 0;
+  std::uint32_t fiber = 0;
+  std::string what;       // "atomic load", "futex wait", "spawn fiber 2", ...
+  std::uint32_t object = 0;  // objects are numbered by first appearance in the schedule; 0 = none
+  std::string operation;  // the primitive operation in progress, e.g. "Mutex::lock"; may be empty
+  std::string where;      // "file:line" of that operation's call site; may be empty
+};
+
+struct Failure {
+  FailureKind kind = FailureKind::assertion;
+  std::string message;
+  std::string where;  // "file:line" where it was detected
+  std::uint32_t fiber = 0;
+  std::uint64_t step = 0;
+};
+
+class Result {
+ public:
+  [[nodiscard]] bool failed() const noexcept { return failure.has_value(); }
+  [[nodiscard]] bool passed() const noexcept { return !failed(); }
+
+  // The full report: failure, schedule, steps, preemptions, the last steps, the configuration and
+  // the one line that reproduces the failure. For a pass, a one-line summary.
+  [[nodiscard]] std::string report() const;
+  friend std::ostream& operator<<(std::ostream& out, const Result& r) { return out << r.report(); }
+
+  std::optional<Failure> failure;
+  std::uint64_t schedules_run = 0;
+  std::uint64_t total_steps = 0;      // over all schedules run
+  ScheduleId schedule;                // the failing schedule (or the last one run)
+  std::uint64_t schedules_planned = 0;
+  std::uint64_t steps = 0;            // of the failing schedule
+  std::uint32_t preemptions = 0;      // of the failing schedule
+  std::vector<StepRecord> last_steps;
+  std::string configuration;          // Options::describe()
+  std::string reproduce;              // "INTERLEAVE_REPLAY=<token> <command>"
+};
+
+namespace detail {
+// Runs `body` under the schedules the options call for. `reproduce_command` is what follows the
+// INTERLEAVE_REPLAY=<token> assignment in the reproduce line (empty: this program's command line).
+Result explore_function(Options options, const std::function<void()>& body, std::string reproduce_command);
+
+template <class Body>
+std::function<void()> model_body(Body& body) {
+  if constexpr (requires { body.template operator()<ModelPlatform>(); }) {
+    return [&body] { body.template operator()<ModelPlatform>(); };
+  } else {
+    static_assert(std::is_invocable_v<Body&>,
+                  "explore: the body must be a template lambda []<class P>() {...} or callable with no arguments");
+    return [&body] { body(); };
+  }
+}
+
+[[noreturn]] void assertion_failed(const char* expression, std::source_location where);
+}  // namespace detail
+
+// Throws std::invalid_argument when an INTERLEAVE_* variable is unknown or malformed, or the
+// replay token is malformed.
+template <class Body>
+Result explore(Options options, Body&& body) {
+  return detail::explore_function(std::move(options), detail::model_body(body), {});
+}
+
+}  // namespace interleave
+
+// Fails the current schedule when `condition` is false (inside an exploration), reporting the
+// expression and its source location with the reproduce line. On real threads (outside an
+// exploration) it prints the same and aborts.
+#define INTERLEAVE_ASSERT(condition)                                                          \
+  do {                                                                                        \
+    if (!(condition)) ::interleave::detail::assertion_failed(#condition, std::source_location::current()); \
+  } while (false)

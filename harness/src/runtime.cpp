@@ -1,0 +1,674 @@
+// The model runtime: runs one execution of a test body as fibers on the calling OS thread, making
+// every scheduling decision through a strategy, and records what happened.
+#include "runtime.h"
+
+#include "interleave/contract.h"
+
+#include <absl/strings/str_cat.h>
+#include <absl/strings/str_format.h>
+
+#include <algorithm>
+#include <bit>
+#include <stdexcept>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <limits>
+#include <utility>
+
+namespace interleave::detail::model {
+
+namespace {
+thread_local Runtime* current_runtime = nullptr;
+
+std::string location(const std::source_location& where) {
+  if (where.line() == 0) return {};
+  return absl::StrCat(where.file_name(), ":", where.line());
+}
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Chooser
+
+namespace {
+std::uint64_t splitmix64(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+}  // namespace
+
+void Chooser::begin(const ScheduleId& id) {
+  id_ = id;
+  std::uint64_t s = id.seed;
+  const std::uint64_t mixed = splitmix64(s) ^ id.index;
+  std::uint64_t t = mixed;
+  for (auto& word : rng_) word = splitmix64(t);
+  priorities_.clear();
+  change_points_.clear();
+  if (id.strategy == Strategy::pct) {
+    const std::uint64_t k = std::max<std::uint64_t>(id.pct_step_estimate, 1);
+    for (int i = 1; i < id.pct_depth; ++i) change_points_.push_back(1 + below(k));
+    // Change point j (in drawing order) lowers the running fiber to priority depth-1-j.
+    next_change_ = 0;
+  }
+}
+
+std::uint64_t Chooser::next() noexcept {
+  // xoshiro256**
+  const std::uint64_t result = std::rotl(rng_[1] * 5, 7) * 9;
+  const std::uint64_t t = rng_[1] << 17;
+  rng_[2] ^= rng_[0];
+  rng_[3] ^= rng_[1];
+  rng_[1] ^= rng_[2];
+  rng_[0] ^= rng_[3];
+  rng_[2] ^= t;
+  rng_[3] = std::rotl(rng_[3], 45);
+  return result;
+}
+
+std::uint64_t Chooser::below(std::uint64_t n) noexcept {
+  // The modulo bias is far below anything a schedule could notice, and the result is deterministic.
+  return next() % n;
+}
+
+void Chooser::on_spawn(std::uint32_t fiber) {
+  if (id_.strategy != Strategy::pct) return;
+  if (priorities_.size() <= fiber) priorities_.resize(fiber + 1, 0);
+  // Initial priorities are above every change-point priority (0 .. depth-2).
+  priorities_[fiber] = static_cast<std::uint64_t>(id_.pct_depth) + (next() >> 2);
+}
+
+std::uint32_t Chooser::pick_fiber(const std::vector<std::uint32_t>& runnable, std::uint32_t current, bool current_runnable,
+                                  std::uint64_t step) {
+  if (id_.strategy == Strategy::random_walk) {
+    return runnable[below(runnable.size())];
+  }
+  for (std::size_t j = 0; j < change_points_.size(); ++j) {
+    if (change_points_[j] == step && current_runnable && current < priorities_.size()) {
+      priorities_[current] = static_cast<std::uint64_t>(change_points_.size() - 1 - j);
+    }
+  }
+  std::uint32_t best = runnable.front();
+  for (std::uint32_t f : runnable) {
+    if (priorities_[f] > priorities_[best]) best = f;
+  }
+  return best;
+}
+
+void Chooser::deprioritize(std::uint32_t fiber) {
+  // A yielding or spinning fiber waits for someone else: under PCT, let every other fiber go first
+  // (otherwise a high-priority spin loop starves the fiber it waits for until the step bound).
+  if (id_.strategy != Strategy::pct || fiber >= priorities_.size()) return;
+  std::uint64_t lowest = std::numeric_limits<std::uint64_t>::max();
+  for (std::uint64_t p : priorities_) lowest = std::min(lowest, p);
+  priorities_[fiber] = lowest == 0 ? 0 : lowest - 1;
+}
+
+bool Chooser::spurious_wakeup() noexcept {
+  if (id_.spurious_wakeup_permille <= 0) return false;
+  return below(1000) < static_cast<std::uint64_t>(id_.spurious_wakeup_permille);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runtime
+
+Runtime::Runtime(std::size_t stack_bytes) : stack_bytes_(stack_bytes) {}
+
+Runtime::~Runtime() = default;
+
+Runtime* Runtime::current() noexcept { return current_runtime; }
+
+Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body) {
+  if (current_runtime != nullptr) {
+    throw std::logic_error("interleave: explore() was called from inside an exploration; nesting is not supported");
+  }
+  IgnoreScope ignore;
+  chooser_.begin(id);
+  max_steps_ = id.max_steps;
+  fibers_.clear();
+  trace_.clear();
+  steps_ = 0;
+  preemptions_ = 0;
+  now_ns_ = 0;
+  aborting_ = false;
+  abort_spins_ = 0;
+  failure_.reset();
+  releasing_ = nullptr;
+
+  FiberState main;
+  main.task = body;
+  fibers_.push_back(std::move(main));
+  chooser_.on_spawn(0);
+  current_ = 0;
+  current_runtime = this;
+  PooledFiber& first = attach_pool_fiber(0);
+  switch_fiber(ThreadContext::current(), *first.fiber, true);
+  current_runtime = nullptr;
+
+  Outcome outcome;
+  outcome.failure = std::move(failure_);
+  outcome.steps = steps_;
+  outcome.preemptions = preemptions_;
+  outcome.trace = &trace_;
+  return outcome;
+}
+
+PooledFiber& Runtime::attach_pool_fiber(std::uint32_t fiber_id) {
+  for (auto& pooled : pool_) {
+    if (!pooled->busy && pooled.get() != releasing_) {
+      pooled->busy = true;
+      fibers_[fiber_id].pool_slot = static_cast<int>(&pooled - pool_.data());
+      return *pooled;
+    }
+  }
+  auto pooled = std::make_unique<PooledFiber>();
+  pooled->runtime = this;
+  pooled->fiber = std::make_unique<Fiber>(stack_bytes_);
+  pooled->fiber->reset(&Runtime::fiber_entry, pooled.get());
+  pooled->busy = true;
+  pool_.push_back(std::move(pooled));
+  fibers_[fiber_id].pool_slot = static_cast<int>(pool_.size() - 1);
+  return *pool_.back();
+}
+
+PooledFiber& Runtime::running_pool_fiber() { return *pool_[static_cast<std::size_t>(fibers_[current_].pool_slot)]; }
+
+void Runtime::fiber_entry(void* argument) {
+  auto* pooled = static_cast<PooledFiber*>(argument);
+  for (;;) pooled->runtime->run_current_task();
+}
+
+void Runtime::run_current_task() {
+  std::function<void()> task;
+  std::uint32_t me = 0;
+  {
+    IgnoreScope ignore;
+    me = current_;
+    task = std::move(fibers_[me].task);
+    fibers_[me].status = Status::runnable;
+  }
+  tsan_acquire(&fibers_token(me));  // thread start: the spawner's prior writes are visible
+  try {
+    task();
+  } catch (const Aborted&) {
+    // Teardown after a failure: nothing to record.
+  } catch (const std::exception& e) {
+    IgnoreScope ignore;
+    record_failure(FailureKind::exception, absl::StrCat("uncaught exception in fiber ", me, ": ", e.what()), {});
+  } catch (...) {
+    IgnoreScope ignore;
+    record_failure(FailureKind::exception, absl::StrCat("uncaught exception of unknown type in fiber ", me), {});
+  }
+  task = nullptr;  // the task's captured state is destroyed by its own fiber
+  tsan_release(&fibers_token(me));  // thread finish: visible to whoever joins
+  finish_current();
+}
+
+void Runtime::finish_current() {
+  IgnoreScope ignore;  // ends when this pool fiber is resumed for its next task
+  const std::uint32_t me = current_;
+  FiberState& f = fibers_[me];
+  f.status = Status::finished;
+  f.operations.clear();
+  record("finish", nullptr);
+  for (auto& other : fibers_) {
+    if (other.status == Status::blocked && other.blocked_on == BlockedOn::join && other.join_target == me) {
+      other.status = Status::runnable;
+      other.blocked_on = BlockedOn::nothing;
+    }
+  }
+  if (me == 0 && !aborting_) check_all_joined();
+
+  PooledFiber& mine = *pool_[static_cast<std::size_t>(f.pool_slot)];
+  mine.busy = false;
+  releasing_ = &mine;  // still running until the switch below: not attachable before then
+  f.pool_slot = -1;
+
+  std::optional<std::uint32_t> next;
+  if (aborting_) {
+    next = next_to_tear_down();
+  } else {
+    next = pick_next(false);
+    if (!next && has_live_fibers()) {
+      report_deadlock();
+      next = next_to_tear_down();
+    }
+  }
+  if (!next) {
+    switch_fiber(*mine.fiber, ThreadContext::current(), true);
+  } else {
+    transfer(mine, *next, true);
+  }
+  // Resumed later with a new task: the entry loop calls run_current_task again.
+}
+
+void Runtime::check_all_joined() {
+  for (std::uint32_t i = 1; i < fibers_.size(); ++i) {
+    const FiberState& f = fibers_[i];
+    if (f.status != Status::finished) {
+      record_failure(FailureKind::unjoined_fiber,
+                     absl::StrCat("the body returned while fiber ", i, " was still running (start/join every thread)"),
+                     {});
+      aborting_ = true;
+      return;
+    }
+    if (!f.joined) {
+      record_failure(FailureKind::unjoined_fiber, absl::StrCat("fiber ", i, " finished but was never joined"), {});
+      return;
+    }
+  }
+}
+
+bool Runtime::has_live_fibers() const noexcept {
+  return std::any_of(fibers_.begin(), fibers_.end(), [](const FiberState& f) { return f.status != Status::finished; });
+}
+
+std::optional<std::uint32_t> Runtime::next_to_tear_down() {
+  // Fibers that never ran are dropped without running; the others are resumed in id order so they
+  // unwind (their scheduling point throws Aborted).
+  for (std::uint32_t i = 0; i < fibers_.size(); ++i) {
+    FiberState& f = fibers_[i];
+    if (f.status == Status::not_started) {
+      f.task = nullptr;
+      f.status = Status::finished;
+    }
+  }
+  for (std::uint32_t i = 0; i < fibers_.size(); ++i) {
+    if (fibers_[i].status != Status::finished) return i;
+  }
+  return std::nullopt;
+}
+
+void Runtime::transfer(PooledFiber& from, std::uint32_t to, bool synchronizing) {
+  FiberState& target = fibers_[to];
+  const bool starting = target.status == Status::not_started;
+  if (starting) {
+    attach_pool_fiber(to);
+    target.status = Status::runnable;
+  }
+  PooledFiber& destination = *pool_[static_cast<std::size_t>(target.pool_slot)];
+  current_ = to;
+  switch_fiber(*from.fiber, *destination.fiber, synchronizing || starting);
+}
+
+std::optional<std::uint32_t> Runtime::pick_next(bool current_runnable) {
+  runnable_.clear();
+  for (std::uint32_t i = 0; i < fibers_.size(); ++i) {
+    const Status s = fibers_[i].status;
+    if (s == Status::runnable || s == Status::not_started) runnable_.push_back(i);
+  }
+  if (runnable_.empty()) {
+    advance_time();
+    for (std::uint32_t i = 0; i < fibers_.size(); ++i) {
+      if (fibers_[i].status == Status::runnable) runnable_.push_back(i);
+    }
+    if (runnable_.empty()) return std::nullopt;
+  }
+  if (runnable_.size() == 1) return runnable_.front();
+  return chooser_.pick_fiber(runnable_, current_, current_runnable, steps_);
+}
+
+void Runtime::advance_time() {
+  std::int64_t earliest = -1;
+  for (const auto& f : fibers_) {
+    if (f.status == Status::blocked && f.deadline_ns >= 0 && (earliest < 0 || f.deadline_ns < earliest)) {
+      earliest = f.deadline_ns;
+    }
+  }
+  if (earliest < 0) return;
+  now_ns_ = std::max(now_ns_, earliest);
+  for (auto& f : fibers_) {
+    if (f.status == Status::blocked && f.deadline_ns >= 0 && f.deadline_ns <= now_ns_) {
+      f.status = Status::runnable;
+      f.blocked_on = BlockedOn::nothing;
+      f.timed_out = true;
+    }
+  }
+}
+
+void Runtime::record(const char* what, const void* object) {
+  if (aborting_) return;  // teardown after a failure is not part of the schedule
+  const FiberState& f = fibers_[current_];
+  TraceEntry e;
+  e.step = steps_;
+  e.fiber = current_;
+  e.what = what;
+  e.object = object;
+  if (!f.operations.empty()) {
+    e.operation = f.operations.front().name;
+    e.operation_object = f.operations.front().object;
+    e.where = f.operations.front().where;
+  }
+  trace_.push_back(e);
+}
+
+void Runtime::check_abort() {
+  // During teardown operations run without scheduling. A fiber that is not already unwinding
+  // starts to; one that is (a destructor running) is left alone.
+  if (std::uncaught_exceptions() == 0) throw Aborted{};
+  if (++abort_spins_ > 1'000'000) {
+    std::fprintf(stderr, "interleave: a fiber kept operating while being torn down after a failure; giving up\n");
+    std::abort();
+  }
+}
+
+void Runtime::schedule(const char* what, const void* object, bool yielding) {
+  if (aborting_) {
+    check_abort();
+    return;
+  }
+  if (yielding) chooser_.deprioritize(current_);
+  const auto next = pick_next(true);
+  if (next && *next != current_) {
+    ++preemptions_;
+    PooledFiber& mine = running_pool_fiber();
+    transfer(mine, *next, false);
+    if (aborting_) {
+      check_abort();
+      return;
+    }
+  }
+  if (++steps_ > max_steps_) {
+    fail(FailureKind::step_bound,
+         absl::StrCat("more than ", max_steps_,
+                      " scheduling points in one schedule: a livelock, a spin without progress, or an unbounded "
+                      "loop (raise INTERLEAVE_MAX_STEPS if the body is simply long)"),
+         {});
+  }
+  record(what, object);
+}
+
+void Runtime::block_current() {
+  const auto next = pick_next(false);
+  if (!next) {
+    report_deadlock();
+    throw Aborted{};
+  }
+  PooledFiber& mine = running_pool_fiber();
+  transfer(mine, *next, false);
+}
+
+bool Runtime::futex_wait(const std::uint32_t* word, std::uint32_t expected, std::int64_t deadline_ns) {
+  schedule("futex wait", word, false);
+  if (aborting_) return true;
+  if (*word != expected) return true;
+  if (deadline_ns >= 0 && deadline_ns <= now_ns_) return false;
+  if (chooser_.spurious_wakeup()) {
+    record("spurious wake-up", word);
+    return true;
+  }
+  FiberState& me = fibers_[current_];
+  me.status = Status::blocked;
+  me.blocked_on = BlockedOn::futex;
+  me.wait_word = word;
+  me.deadline_ns = deadline_ns;
+  me.timed_out = false;
+  block_current();
+  if (aborting_) {
+    check_abort();
+    return true;
+  }
+  const bool timed_out = fibers_[current_].timed_out;
+  fibers_[current_].timed_out = false;
+  record(timed_out ? "wait timed out" : "woken", word);
+  return !timed_out;
+}
+
+void Runtime::futex_wake(const std::uint32_t* word, std::uint32_t count) {
+  schedule("futex wake", word, false);
+  if (aborting_) return;
+  waiters_.clear();
+  for (std::uint32_t i = 0; i < fibers_.size(); ++i) {
+    const FiberState& f = fibers_[i];
+    if (f.status == Status::blocked && f.blocked_on == BlockedOn::futex && f.wait_word == word) waiters_.push_back(i);
+  }
+  // The kernel promises no order among waiters: let the strategy pick which ones wake.
+  while (count > 0 && !waiters_.empty()) {
+    const std::size_t k = waiters_.size() == 1 ? 0 : chooser_.below(waiters_.size());
+    FiberState& f = fibers_[waiters_[k]];
+    f.status = Status::runnable;
+    f.blocked_on = BlockedOn::nothing;
+    f.wait_word = nullptr;
+    f.deadline_ns = -1;
+    waiters_.erase(waiters_.begin() + static_cast<std::ptrdiff_t>(k));
+    --count;
+  }
+}
+
+std::uint32_t Runtime::spawn(std::function<void()> task) {
+  schedule("spawn", nullptr, false);
+  if (aborting_) throw Aborted{};
+  const auto id = static_cast<std::uint32_t>(fibers_.size());
+  FiberState f;
+  f.task = std::move(task);
+  fibers_.push_back(std::move(f));
+  chooser_.on_spawn(id);
+  tsan_release(&fibers_token(id));
+  trace_.back().what = "spawn";
+  trace_.back().object = nullptr;
+  trace_.back().spawned = id;
+  return id;
+}
+
+void Runtime::join(std::uint32_t fiber) {
+  schedule("join", nullptr, false);
+  if (aborting_) {
+    check_abort();
+    return;
+  }
+  trace_.back().spawned = fiber;
+  if (fiber >= fibers_.size() || fiber == current_) {
+    fail(FailureKind::contract_violation, absl::StrCat("join of fiber ", fiber, " from fiber ", current_, " is invalid"),
+         {});
+  }
+  while (fibers_[fiber].status != Status::finished) {
+    FiberState& me = fibers_[current_];
+    me.status = Status::blocked;
+    me.blocked_on = BlockedOn::join;
+    me.join_target = fiber;
+    me.deadline_ns = -1;
+    block_current();
+    if (aborting_) {
+      check_abort();
+      return;
+    }
+  }
+  fibers_[fiber].joined = true;
+  tsan_acquire(&fibers_token(fiber));
+}
+
+void Runtime::abandon(std::uint32_t fiber) noexcept {
+  if (fiber < fibers_.size()) fibers_[fiber].joined = true;  // reported here, not again at the end
+  if (aborting_) return;
+  fail_later(FailureKind::unjoined_fiber, absl::StrCat("a thread handle for fiber ", fiber, " was destroyed without join"),
+             {});
+}
+
+void Runtime::record_failure(FailureKind kind, std::string message, std::source_location where) {
+  if (failure_) return;  // the first failure is the one reported
+  Failure f;
+  f.kind = kind;
+  f.message = std::move(message);
+  f.where = location(where);
+  f.fiber = current_;
+  f.step = steps_;
+  failure_ = std::move(f);
+}
+
+void Runtime::fail(FailureKind kind, std::string message, std::source_location where) {
+  record_failure(kind, std::move(message), where);
+  aborting_ = true;
+  if (std::uncaught_exceptions() > 0) {
+    // A failure detected inside a destructor that runs during teardown: it cannot unwind again.
+    std::fprintf(stderr, "interleave: %s during teardown of a failed schedule; aborting\n",
+                 failure_ ? failure_->message.c_str() : "failure");
+    std::abort();
+  }
+  throw Aborted{};
+}
+
+void Runtime::fail_later(FailureKind kind, std::string message, std::source_location where) noexcept {
+  try {
+    record_failure(kind, std::move(message), where);
+  } catch (...) {
+  }
+  aborting_ = true;
+}
+
+void Runtime::report_deadlock() {
+  std::string message = "every live fiber is blocked and no deadline is pending:";
+  for (std::uint32_t i = 0; i < fibers_.size(); ++i) {
+    const FiberState& f = fibers_[i];
+    if (f.status != Status::blocked) continue;
+    absl::StrAppend(&message, "\n    fiber ", i, " blocked in ");
+    if (!f.operations.empty()) {
+      const OperationFrame& outer = f.operations.front();
+      absl::StrAppend(&message, outer.name, " (object ", object_number(trace_, outer.object), ")");
+      if (f.operations.size() > 1) absl::StrAppend(&message, ", inside ", f.operations.back().name);
+      const std::string at = location(outer.where);
+      if (!at.empty()) absl::StrAppend(&message, " at ", at);
+    } else if (f.blocked_on == BlockedOn::join) {
+      absl::StrAppend(&message, "join of fiber ", f.join_target);
+    } else {
+      absl::StrAppend(&message, "futex wait (object ", object_number(trace_, f.wait_word), ")");
+    }
+  }
+  record_failure(FailureKind::deadlock, std::move(message), {});
+  aborting_ = true;
+}
+
+std::uint32_t Runtime::object_number(const std::vector<TraceEntry>& trace, const void* object) {
+  if (object == nullptr) return 0;
+  // Numbered by first appearance in the trace, so the numbers are the same on every replay.
+  std::uint32_t next = 1;
+  std::vector<const void*> seen;
+  for (const auto& e : trace) {
+    for (const void* o : {e.operation_object, e.object}) {
+      if (o == nullptr) continue;
+      if (std::find(seen.begin(), seen.end(), o) == seen.end()) {
+        if (o == object) return next;
+        seen.push_back(o);
+        ++next;
+      }
+    }
+  }
+  return next;
+}
+
+void Runtime::push_operation(const char* name, const void* object, std::source_location where) noexcept {
+  IgnoreScope ignore;
+  auto& ops = fibers_[current_].operations;
+  ops.push_back(OperationFrame{name, object, where});
+}
+
+void Runtime::pop_operation() noexcept {
+  IgnoreScope ignore;
+  auto& ops = fibers_[current_].operations;
+  if (!ops.empty()) ops.pop_back();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Entry points used by ModelPlatform.
+
+bool active() noexcept { return current_runtime != nullptr; }
+
+namespace {
+Runtime& require_runtime(const char* what) {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) {
+    std::fprintf(stderr,
+                 "interleave: %s on ModelPlatform outside an exploration; ModelPlatform objects are only usable "
+                 "inside interleave::explore()\n",
+                 what);
+    std::abort();
+  }
+  return *rt;
+}
+}  // namespace
+
+void step(const char* what, const void* object) {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) return;  // e.g. constructing or destroying a model object outside explore()
+  IgnoreScope ignore;
+  rt->schedule(what, object, false);
+}
+
+void yield(const char* what) {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) return;
+  IgnoreScope ignore;
+  rt->schedule(what, nullptr, true);
+}
+
+bool futex_wait(const std::uint32_t* word, std::uint32_t expected, std::int64_t deadline_ns) {
+  Runtime& rt = require_runtime("a futex wait");
+  IgnoreScope ignore;
+  return rt.futex_wait(word, expected, deadline_ns);
+}
+
+void futex_wake(const std::uint32_t* word, std::uint32_t count) {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) return;
+  IgnoreScope ignore;
+  rt->futex_wake(word, count);
+}
+
+std::int64_t now_ns() {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) return 0;
+  IgnoreScope ignore;
+  rt->schedule("clock read", nullptr, false);
+  return rt->now();
+}
+
+std::uint32_t current_fiber() noexcept {
+  Runtime* rt = current_runtime;
+  return rt == nullptr ? 0 : rt->current_fiber();
+}
+
+std::uint32_t spawn(std::function<void()> task) {
+  Runtime& rt = require_runtime("starting a thread");
+  IgnoreScope ignore;
+  return rt.spawn(std::move(task));
+}
+
+void join(std::uint32_t fiber) {
+  Runtime& rt = require_runtime("joining a thread");
+  IgnoreScope ignore;
+  rt.join(fiber);
+}
+
+void abandon(std::uint32_t fiber) noexcept {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) return;
+  IgnoreScope ignore;
+  rt->abandon(fiber);
+}
+
+void fail(FailureKind kind, std::string message, std::source_location where) {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) {
+    report_contract_violation(message, where);
+  }
+  rt->fail(kind, std::move(message), where);
+}
+
+void fail_later(FailureKind kind, std::string message, std::source_location where) noexcept {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) return;
+  rt->fail_later(kind, std::move(message), where);
+}
+
+void push_operation(const char* name, const void* object, std::source_location where) noexcept {
+  Runtime* rt = current_runtime;
+  if (rt != nullptr) rt->push_operation(name, object, where);
+}
+
+void pop_operation() noexcept {
+  Runtime* rt = current_runtime;
+  if (rt != nullptr) rt->pop_operation();
+}
+
+}  // namespace interleave::detail::model

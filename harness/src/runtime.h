@@ -1,0 +1,177 @@
+// Internal to the harness library: the runtime behind ModelPlatform.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <source_location>
+#include <string>
+#include <vector>
+
+#include "interleave/detail/fiber.h"
+#include "interleave/detail/model_runtime.h"
+#include "interleave/explore.h"
+#include "interleave/schedule.h"
+
+namespace interleave::detail::model {
+
+// The scheduler's own bookkeeping is hidden from ThreadSanitizer (its state is touched by every
+// fiber, and fibers are TSan threads).
+struct IgnoreScope {
+  IgnoreScope() noexcept { tsan_ignore_begin(); }
+  ~IgnoreScope() { tsan_ignore_end(); }
+  IgnoreScope(const IgnoreScope&) = delete;
+  IgnoreScope& operator=(const IgnoreScope&) = delete;
+};
+
+#if INTERLEAVE_TSAN
+extern "C" void __tsan_acquire(void* address);
+extern "C" void __tsan_release(void* address);
+inline void tsan_acquire(void* address) noexcept { __tsan_acquire(address); }
+inline void tsan_release(void* address) noexcept { __tsan_release(address); }
+#else
+inline void tsan_acquire(void*) noexcept {}
+inline void tsan_release(void*) noexcept {}
+#endif
+
+// Every decision of a schedule, drawn from one deterministic generator seeded by (seed, index).
+class Chooser {
+ public:
+  void begin(const ScheduleId& id);
+  void on_spawn(std::uint32_t fiber);
+  std::uint32_t pick_fiber(const std::vector<std::uint32_t>& runnable, std::uint32_t current, bool current_runnable,
+                           std::uint64_t step);
+  void deprioritize(std::uint32_t fiber);
+  bool spurious_wakeup() noexcept;
+  std::uint64_t below(std::uint64_t n) noexcept;
+
+ private:
+  std::uint64_t next() noexcept;
+
+  ScheduleId id_;
+  std::array<std::uint64_t, 4> rng_{};
+  std::vector<std::uint64_t> priorities_;     // pct: per fiber
+  std::vector<std::uint64_t> change_points_;  // pct: steps at which the running fiber drops
+  std::size_t next_change_ = 0;
+};
+
+struct OperationFrame {
+  const char* name;
+  const void* object;
+  std::source_location where;
+};
+
+// One executed scheduling point (or event) of a schedule.
+struct TraceEntry {
+  std::uint64_t step = 0;  // scheduling points executed so far (events share their step's number)
+  std::uint32_t fiber = 0;
+  const char* what = "";
+  const void* object = nullptr;
+  const char* operation = nullptr;  // outermost primitive operation in progress, if any
+  const void* operation_object = nullptr;
+  std::source_location where{};
+  std::uint32_t spawned = UINT32_MAX;  // spawn/join: the other fiber
+};
+
+struct Outcome {
+  std::optional<Failure> failure;
+  std::uint64_t steps = 0;
+  std::uint32_t preemptions = 0;
+  const std::vector<TraceEntry>* trace = nullptr;  // owned by the Runtime, valid until its next run
+};
+
+struct PooledFiber {
+  class Runtime* runtime = nullptr;
+  std::unique_ptr<Fiber> fiber;
+  bool busy = false;
+};
+
+enum class Status : std::uint8_t { not_started, runnable, blocked, finished };
+enum class BlockedOn : std::uint8_t { nothing, futex, join };
+
+struct FiberState {
+  Status status = Status::not_started;
+  BlockedOn blocked_on = BlockedOn::nothing;
+  bool timed_out = false;
+  bool joined = false;
+  int pool_slot = -1;
+  std::uint32_t join_target = 0;
+  const std::uint32_t* wait_word = nullptr;
+  std::int64_t deadline_ns = -1;
+  std::function<void()> task;
+  std::vector<OperationFrame> operations;
+};
+
+class Runtime {
+ public:
+  explicit Runtime(std::size_t stack_bytes);
+  ~Runtime();
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+
+  static Runtime* current() noexcept;
+
+  // Runs `body` once under schedule `id`, on fibers, and returns what happened.
+  Outcome run(const ScheduleId& id, const std::function<void()>& body);
+
+  [[nodiscard]] std::size_t stack_bytes() const noexcept { return stack_bytes_; }
+
+  // Entry points (see model_runtime.h).
+  void schedule(const char* what, const void* object, bool yielding);
+  bool futex_wait(const std::uint32_t* word, std::uint32_t expected, std::int64_t deadline_ns);
+  void futex_wake(const std::uint32_t* word, std::uint32_t count);
+  std::uint32_t spawn(std::function<void()> task);
+  void join(std::uint32_t fiber);
+  void abandon(std::uint32_t fiber) noexcept;
+  [[noreturn]] void fail(FailureKind kind, std::string message, std::source_location where);
+  void fail_later(FailureKind kind, std::string message, std::source_location where) noexcept;
+  void push_operation(const char* name, const void* object, std::source_location where) noexcept;
+  void pop_operation() noexcept;
+  [[nodiscard]] std::int64_t now() const noexcept { return now_ns_; }
+  [[nodiscard]] std::uint32_t current_fiber() const noexcept { return current_; }
+  // A per-fiber address for the happens-before edges of thread start and join (TSan builds).
+  char& fibers_token(std::uint32_t fiber) noexcept { return tokens_[fiber % tokens_.size()]; }
+
+  // Numbers objects by first appearance in the current trace (1-based; 0 for none).
+  static std::uint32_t object_number(const std::vector<TraceEntry>& trace, const void* object);
+
+ private:
+  static void fiber_entry(void* argument);
+  void run_current_task();
+  void finish_current();
+  void check_all_joined();
+  [[nodiscard]] bool has_live_fibers() const noexcept;
+  std::optional<std::uint32_t> next_to_tear_down();
+  std::optional<std::uint32_t> pick_next(bool current_runnable);
+  void advance_time();
+  void transfer(PooledFiber& from, std::uint32_t to, bool synchronizing);
+  void block_current();
+  void record(const char* what, const void* object);
+  void check_abort();
+  void record_failure(FailureKind kind, std::string message, std::source_location where);
+  void report_deadlock();
+  PooledFiber& attach_pool_fiber(std::uint32_t fiber_id);
+  PooledFiber& running_pool_fiber();
+
+  std::size_t stack_bytes_;
+  std::vector<std::unique_ptr<PooledFiber>> pool_;
+  PooledFiber* releasing_ = nullptr;  // the pool fiber of a fiber that is finishing right now
+  std::vector<FiberState> fibers_;
+  std::vector<std::uint32_t> runnable_;
+  std::vector<std::uint32_t> waiters_;
+  std::vector<TraceEntry> trace_;
+  Chooser chooser_;
+  std::uint32_t current_ = 0;
+  std::uint64_t steps_ = 0;
+  std::uint64_t max_steps_ = 0;
+  std::uint32_t preemptions_ = 0;
+  std::int64_t now_ns_ = 0;
+  bool aborting_ = false;
+  std::uint64_t abort_spins_ = 0;
+  std::optional<Failure> failure_;
+  std::array<char, 256> tokens_{};
+};
+
+}  // namespace interleave::detail::model

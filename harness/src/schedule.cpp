@@ -1,0 +1,78 @@
+#include "interleave/schedule.h"
+
+#include <absl/strings/numbers.h>
+#include <absl/strings/str_cat.h>
+#include <absl/strings/str_format.h>
+#include <absl/strings/str_split.h>
+
+#include <stdexcept>
+#include <vector>
+
+namespace interleave {
+
+namespace {
+
+constexpr std::string_view kForm =
+    "'random.s=<hex>.i=<n>.w=<0..1000>.m=<n>=1..>' or 'pct.d=<1..64>.k=<n>=1..>.s=<hex>.i=<n>.w=<0..1000>.m=<n>=1..>', "
+    "as printed in a failure report";
+
+[[noreturn]] void reject(std::string_view token, std::string_view why) {
+  throw std::invalid_argument(absl::StrFormat("interleave: schedule token '%s' is malformed: %s; expected %s",
+                                              token, why, kForm));
+}
+
+std::uint64_t field(std::string_view token, std::string_view part, std::string_view key, bool hex, std::uint64_t min,
+                    std::uint64_t max) {
+  if (part.size() <= key.size() + 1 || part.substr(0, key.size()) != key || part[key.size()] != '=') {
+    reject(token, absl::StrCat("expected field '", std::string(key), "=' but found '", std::string(part), "'"));
+  }
+  const std::string_view digits = part.substr(key.size() + 1);
+  const std::string_view allowed = hex ? "0123456789abcdef" : "0123456789";
+  std::uint64_t value = 0;
+  const bool ok = digits.size() <= (hex ? 16U : 20U) && digits.find_first_not_of(allowed) == std::string_view::npos &&
+                  (hex ? absl::SimpleHexAtoi(absl::string_view(digits.data(), digits.size()), &value)
+                       : absl::SimpleAtoi(absl::string_view(digits.data(), digits.size()), &value));
+  if (!ok || value < min || value > max) {
+    reject(token, absl::StrCat("field '", std::string(key), "' has value '", std::string(digits), "'; it must be ",
+                               hex ? "lower-case hexadecimal" : "a decimal integer", " from ", min, " to ", max));
+  }
+  // Canonical form only, so every accepted token prints back to itself.
+  if (digits.size() > 1 && digits[0] == '0') reject(token, absl::StrCat("field '", std::string(key), "' has a leading zero"));
+  return value;
+}
+
+}  // namespace
+
+std::string ScheduleId::token() const {
+  const std::string tail =
+      absl::StrFormat("s=%x.i=%d.w=%d.m=%d", seed, index, spurious_wakeup_permille, max_steps);
+  if (strategy == Strategy::pct) return absl::StrFormat("pct.d=%d.k=%d.%s", pct_depth, pct_step_estimate, tail);
+  return absl::StrCat("random.", tail);
+}
+
+ScheduleId ScheduleId::parse(std::string_view token) {
+  if (token.empty()) reject(token, "it is empty");
+  std::vector<std::string_view> parts;
+  for (absl::string_view p : absl::StrSplit(absl::string_view(token.data(), token.size()), '.')) parts.emplace_back(p.data(), p.size());
+  ScheduleId id;
+  std::size_t next = 1;
+  if (parts[0] == "random") {
+    id.strategy = Strategy::random_walk;
+    if (parts.size() != 5) reject(token, absl::StrCat("a random token has 5 fields, this one has ", parts.size()));
+  } else if (parts[0] == "pct") {
+    id.strategy = Strategy::pct;
+    if (parts.size() != 7) reject(token, absl::StrCat("a pct token has 7 fields, this one has ", parts.size()));
+    id.pct_depth = static_cast<int>(field(token, parts[1], "d", false, 1, 64));
+    id.pct_step_estimate = field(token, parts[2], "k", false, 1, UINT64_MAX);
+    next = 3;
+  } else {
+    reject(token, absl::StrCat("unknown strategy '", std::string(parts[0]), "' (known: random, pct)"));
+  }
+  id.seed = field(token, parts[next], "s", true, 0, UINT64_MAX);
+  id.index = field(token, parts[next + 1], "i", false, 0, UINT64_MAX);
+  id.spurious_wakeup_permille = static_cast<int>(field(token, parts[next + 2], "w", false, 0, 1000));
+  id.max_steps = field(token, parts[next + 3], "m", false, 1, UINT64_MAX);
+  return id;
+}
+
+}  // namespace interleave
