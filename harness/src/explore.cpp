@@ -126,7 +126,9 @@ std::string shell_quote(std::string_view word) {
   return quoted + "'";
 }
 
-std::string this_command_line() {
+}  // namespace
+
+std::string program_command_line(bool drop_gtest_filter) {
   std::ifstream in("/proc/self/cmdline", std::ios::binary);
   const std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::string command;
@@ -134,12 +136,16 @@ std::string this_command_line() {
   while (start < raw.size()) {
     std::size_t end = raw.find('\0', start);
     if (end == std::string::npos) end = raw.size();
-    if (!command.empty()) command += ' ';
-    command += shell_quote(std::string_view(raw).substr(start, end - start));
+    const std::string_view argument = std::string_view(raw).substr(start, end - start);
     start = end + 1;
+    if (drop_gtest_filter && argument.substr(0, 15) == "--gtest_filter=") continue;
+    if (!command.empty()) command += ' ';
+    command += shell_quote(argument);
   }
   return command;
 }
+
+namespace {
 
 std::string location_of(const std::source_location& where) {
   if (where.line() == 0) return {};
@@ -193,11 +199,17 @@ Runtime& runtime_for(std::size_t stack_bytes) {
 
 }  // namespace
 
-Result explore_function(Options options, const std::function<void()>& body, std::string reproduce_command) {
+Result explore_function(Options options, const std::function<void()>& body, std::string reproduce_command,
+                        std::function<std::string()> failure_probe) {
   options.apply_environment();
-  if (reproduce_command.empty()) reproduce_command = this_command_line();
+  if (reproduce_command.empty()) reproduce_command = program_command_line();
   install_fatal_signal_reporter();
   Runtime& runtime = runtime_for(options.stack_kib * 1024);
+  runtime.set_failure_probe(std::move(failure_probe));
+  struct ClearProbe {
+    Runtime& r;
+    ~ClearProbe() { r.set_failure_probe({}); }
+  } clear_probe{runtime};
 
   Result result;
   result.configuration = options.describe();

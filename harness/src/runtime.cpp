@@ -209,6 +209,13 @@ void Runtime::run_current_task() {
 void Runtime::finish_current() {
   IgnoreScope ignore;  // ends when this pool fiber is resumed for its next task
   const std::uint32_t me = current_;
+  if (probe_ && !aborting_) {
+    std::string found = probe_();
+    if (!found.empty()) {
+      record_failure(FailureKind::assertion, std::move(found), {});
+      aborting_ = true;
+    }
+  }
   FiberState& f = fibers_[me];
   f.status = Status::finished;
   f.operations.clear();
@@ -266,19 +273,25 @@ bool Runtime::has_live_fibers() const noexcept {
 }
 
 std::optional<std::uint32_t> Runtime::next_to_tear_down() {
-  // Fibers that never ran are dropped without running; the others are resumed in id order so they
-  // unwind (their scheduling point throws Aborted).
-  for (std::uint32_t i = 0; i < fibers_.size(); ++i) {
-    FiberState& f = fibers_[i];
+  // Fibers that never ran are dropped without running. The others are resumed so they unwind
+  // (their scheduling point throws Aborted): newest first, because a fiber's stack may hold objects
+  // that the fibers it started still use; a fiber waiting in a join for one still unwinding waits.
+  for (auto& f : fibers_) {
     if (f.status == Status::not_started) {
       f.task = nullptr;
       f.status = Status::finished;
     }
   }
-  for (std::uint32_t i = 0; i < fibers_.size(); ++i) {
-    if (fibers_[i].status != Status::finished) return i;
+  std::optional<std::uint32_t> fallback;
+  for (std::uint32_t i = static_cast<std::uint32_t>(fibers_.size()); i-- > 0;) {
+    const FiberState& f = fibers_[i];
+    if (f.status == Status::finished) continue;
+    if (!fallback) fallback = i;
+    const bool waits_for_unwinding = f.status == Status::blocked && f.blocked_on == BlockedOn::join &&
+                                     fibers_[f.join_target].status != Status::finished;
+    if (!waits_for_unwinding) return i;
   }
-  return std::nullopt;
+  return fallback;
 }
 
 void Runtime::transfer(PooledFiber& from, std::uint32_t to, bool synchronizing) {
@@ -386,6 +399,7 @@ void Runtime::block_current() {
     report_deadlock();
     throw Aborted{};
   }
+  if (*next == current_) return;  // its own deadline passed while everyone else was blocked
   PooledFiber& mine = running_pool_fiber();
   transfer(mine, *next, false);
 }
@@ -453,9 +467,13 @@ std::uint32_t Runtime::spawn(std::function<void()> task) {
 }
 
 void Runtime::join(std::uint32_t fiber) {
+  if (aborting_) {
+    join_during_teardown(fiber);
+    return;
+  }
   schedule("join", nullptr, false);
   if (aborting_) {
-    check_abort();
+    join_during_teardown(fiber);
     return;
   }
   trace_.back().spawned = fiber;
@@ -471,12 +489,34 @@ void Runtime::join(std::uint32_t fiber) {
     me.deadline_ns = -1;
     block_current();
     if (aborting_) {
-      check_abort();
+      join_during_teardown(fiber);
       return;
     }
   }
   fibers_[fiber].joined = true;
   tsan_acquire(&fibers_token(fiber));
+}
+
+void Runtime::join_during_teardown(std::uint32_t fiber) {
+  check_abort();  // a fiber not yet unwinding starts to; its destructors then join here
+  if (fiber >= fibers_.size() || fiber == current_) return;
+  // Let the joined fiber unwind first: it may still use objects this fiber's stack is about to
+  // destroy.
+  while (fibers_[fiber].status != Status::finished) {
+    if (fibers_[fiber].status == Status::not_started) {
+      fibers_[fiber].task = nullptr;
+      fibers_[fiber].status = Status::finished;
+      break;
+    }
+    FiberState& me = fibers_[current_];
+    me.status = Status::blocked;
+    me.blocked_on = BlockedOn::join;
+    me.join_target = fiber;
+    transfer(running_pool_fiber(), fiber, false);
+  }
+  fibers_[current_].status = Status::runnable;
+  fibers_[current_].blocked_on = BlockedOn::nothing;
+  fibers_[fiber].joined = true;
 }
 
 void Runtime::abandon(std::uint32_t fiber) noexcept {
@@ -498,14 +538,15 @@ void Runtime::record_failure(FailureKind kind, std::string message, std::source_
 }
 
 void Runtime::fail(FailureKind kind, std::string message, std::source_location where) {
-  record_failure(kind, std::move(message), where);
-  aborting_ = true;
   if (std::uncaught_exceptions() > 0) {
-    // A failure detected inside a destructor that runs during teardown: it cannot unwind again.
-    std::fprintf(stderr, "interleave: %s during teardown of a failed schedule; aborting\n",
-                 failure_ ? failure_->message.c_str() : "failure");
+    // Found inside a destructor that runs while its fiber unwinds: it cannot unwind again.
+    std::fprintf(stderr, "interleave: %s: %s (at %s) while a fiber was unwinding%s; aborting\n",
+                 std::string(to_string(kind)).c_str(), message.c_str(), location(where).c_str(),
+                 failure_ ? absl::StrCat(" after ", failure_->message).c_str() : "");
     std::abort();
   }
+  record_failure(kind, std::move(message), where);
+  aborting_ = true;
   throw Aborted{};
 }
 

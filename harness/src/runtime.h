@@ -118,6 +118,10 @@ class Runtime {
 
   [[nodiscard]] std::size_t stack_bytes() const noexcept { return stack_bytes_; }
 
+  // Asked whenever a fiber finishes: a non-empty answer is a failure found outside the runtime
+  // (a GoogleTest assertion), recorded as an assertion failure.
+  void set_failure_probe(std::function<std::string()> probe) { probe_ = std::move(probe); }
+
   // Entry points (see model_runtime.h).
   void schedule(const char* what, const void* object, bool yielding);
   bool futex_wait(const std::uint32_t* word, std::uint32_t expected, std::int64_t deadline_ns);
@@ -148,6 +152,7 @@ class Runtime {
   void advance_time();
   void transfer(PooledFiber& from, std::uint32_t to, bool synchronizing);
   void block_current();
+  void join_during_teardown(std::uint32_t fiber);
   void record(const char* what, const void* object);
   void check_abort();
   void record_failure(FailureKind kind, std::string message, std::source_location where);
@@ -172,6 +177,7 @@ class Runtime {
   std::uint64_t abort_spins_ = 0;
   std::optional<Failure> failure_;
   std::array<char, 256> tokens_{};
+  std::function<std::string()> probe_;
 };
 
 }  // namespace interleave::detail::model

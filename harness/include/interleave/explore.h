@@ -78,7 +78,10 @@ class Result {
 namespace detail {
 // Runs `body` under the schedules the options call for. `reproduce_command` is what follows the
 // INTERLEAVE_REPLAY=<token> assignment in the reproduce line (empty: this program's command line).
-Result explore_function(Options options, const std::function<void()>& body, std::string reproduce_command);
+// `failure_probe`, when set, is asked whenever a fiber finishes; a non-empty answer fails the
+// schedule with that message (used to turn GoogleTest assertions into schedule failures).
+Result explore_function(Options options, const std::function<void()>& body, std::string reproduce_command,
+                        std::function<std::string()> failure_probe = {});
 
 template <class Body>
 std::function<void()> model_body(Body& body) {
@@ -90,6 +93,9 @@ std::function<void()> model_body(Body& body) {
     return [&body] { body(); };
   }
 }
+
+// This program's command line, shell-quoted; optionally without --gtest_filter arguments.
+std::string program_command_line(bool drop_gtest_filter = false);
 
 [[noreturn]] void assertion_failed(const char* expression, std::source_location where);
 }  // namespace detail

@@ -1,0 +1,374 @@
+// The model runtime finds, reports and replays failures; correct bodies pass every schedule.
+#include "interleave/explore.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+#include "interleave/gtest.h"
+#include "interleave/mutex.h"
+#include "interleave/thread.h"
+
+namespace interleave {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The tutorial's counter with its increment made of two scheduling points (a read, then a
+// write), so that an unprotected increment can lose an update.
+template <Platform P>
+void add_one(typename P::template Atomic<std::uint32_t>& counter) {
+  const std::uint32_t value = counter.load(std::memory_order_relaxed);
+  counter.store(value + 1, std::memory_order_relaxed);
+}
+
+struct LockedCounter {
+  int increments = 1000;
+  template <Platform P>
+  void operator()() const {
+    BasicMutex<P> lock;
+    typename P::template Atomic<std::uint32_t> counter{0};
+    auto increment = [&] {
+      std::lock_guard guard(lock);
+      for (int i = 0; i < increments; ++i) add_one<P>(counter);
+    };
+    BasicThread<P> thread1(increment);
+    BasicThread<P> thread2(increment);
+    thread1.start();
+    thread2.start();
+    thread1.join();
+    thread2.join();
+    INTERLEAVE_ASSERT(counter.load() == 2U * static_cast<std::uint32_t>(increments));
+  }
+};
+
+struct UnlockedCounter {
+  int increments = 1000;
+  template <Platform P>
+  void operator()() const {
+    typename P::template Atomic<std::uint32_t> counter{0};
+    auto increment = [&] {
+      for (int i = 0; i < increments; ++i) add_one<P>(counter);
+    };
+    BasicThread<P> thread1(increment);
+    BasicThread<P> thread2(increment);
+    thread1.start();
+    thread2.start();
+    thread1.join();
+    thread2.join();
+    INTERLEAVE_ASSERT(counter.load() == 2U * static_cast<std::uint32_t>(increments));
+  }
+};
+
+Options with_schedules(std::uint64_t n, Strategy strategy = Strategy::random_walk) {
+  Options o;
+  o.schedules = n;
+  o.strategy = strategy;
+  return o;
+}
+
+TEST(Explore, LockedCounterIsTwoThousandOnEverySchedule) {
+  const Result r = explore(with_schedules(10'000), LockedCounter{});
+  EXPECT_TRUE(r.passed()) << r;
+  EXPECT_EQ(r.schedules_run, 10'000U);
+}
+
+TEST(Explore, LockedCounterPassesUnderPct) {
+  const Result r = explore(with_schedules(2'000, Strategy::pct), LockedCounter{});
+  EXPECT_TRUE(r.passed()) << r;
+}
+
+TEST(Explore, UnlockedCounterFailsWithinAHandfulOfSchedules) {
+  for (Strategy s : {Strategy::random_walk, Strategy::pct}) {
+    const Result r = explore(with_schedules(20, s), UnlockedCounter{});
+    ASSERT_TRUE(r.failed()) << "strategy " << to_string(s);
+    EXPECT_EQ(r.failure->kind, FailureKind::assertion);
+    EXPECT_LE(r.schedules_run, 5U) << r;
+    EXPECT_NE(r.report().find("INTERLEAVE_ASSERT(counter.load() == 2U * static_cast<std::uint32_t>(increments)) failed"),
+              std::string::npos)
+        << r;
+  }
+}
+
+TEST(Explore, ReproduceTokenReplaysTheSameFailureWithTheSameStepCount) {
+  for (Strategy s : {Strategy::random_walk, Strategy::pct}) {
+    const Result first = explore(with_schedules(20, s), UnlockedCounter{});
+    ASSERT_TRUE(first.failed());
+    const std::string token = first.schedule.token();
+    EXPECT_NE(first.reproduce.find("INTERLEAVE_REPLAY=" + token), std::string::npos) << first.reproduce;
+    Options replay;
+    replay.replay = token;
+    const Result again = explore(replay, UnlockedCounter{});
+    ASSERT_TRUE(again.failed()) << again;
+    EXPECT_EQ(again.schedules_run, 1U);
+    EXPECT_EQ(again.failure->kind, first.failure->kind);
+    EXPECT_EQ(again.failure->message, first.failure->message);
+    EXPECT_EQ(again.steps, first.steps);
+    EXPECT_EQ(again.preemptions, first.preemptions);
+    EXPECT_EQ(again.schedule, first.schedule);
+  }
+}
+
+TEST(Explore, ReportCarriesEveryPart) {
+  const Result r = explore(with_schedules(20), UnlockedCounter{});
+  ASSERT_TRUE(r.failed());
+  const std::string report = r.report();
+  for (const char* part : {"ASSERTION FAILED after", "random, seed 0x1eaf5eed", "schedule ", "preemption", "last ",
+                           "configuration: strategy=random", "reproduce: INTERLEAVE_REPLAY=random.s=1eaf5eed.i="}) {
+    EXPECT_NE(report.find(part), std::string::npos) << "missing '" << part << "' in\n" << report;
+  }
+  EXPECT_EQ(r.last_steps.size(), 20U);
+}
+
+TEST(Explore, AbbaLockOrderDeadlockNamesBothBlockedSites) {
+  int line_a = 0;
+  int line_b = 0;
+  const Result r = explore(with_schedules(200), [&]<Platform P>() {
+    BasicMutex<P> a;
+    BasicMutex<P> b;
+    BasicThread<P> t([&] {
+      a.lock();
+      line_b = __LINE__ + 1;
+      b.lock();
+      b.unlock();
+      a.unlock();
+    });
+    t.start();
+    b.lock();
+    line_a = __LINE__ + 1;
+    a.lock();
+    a.unlock();
+    b.unlock();
+    t.join();
+  });
+  ASSERT_TRUE(r.failed());
+  EXPECT_EQ(r.failure->kind, FailureKind::deadlock) << r;
+  const std::string& m = r.failure->message;
+  EXPECT_NE(m.find("fiber 0 blocked in Mutex::lock"), std::string::npos) << m;
+  EXPECT_NE(m.find("fiber 1 blocked in Mutex::lock"), std::string::npos) << m;
+  EXPECT_NE(m.find("explore_test.cpp:" + std::to_string(line_a)), std::string::npos) << m;
+  EXPECT_NE(m.find("explore_test.cpp:" + std::to_string(line_b)), std::string::npos) << m;
+}
+
+TEST(Explore, AbbaDeadlockThroughStandardLockGuardsIsFound) {
+  // std::lock_guard calls lock() from the standard header, so that is the site a report can name.
+  const Result r = explore(with_schedules(200), []<Platform P>() {
+    BasicMutex<P> a;
+    BasicMutex<P> b;
+    BasicThread<P> t([&] {
+      std::lock_guard ga(a);
+      std::lock_guard gb(b);
+    });
+    t.start();
+    {
+      std::lock_guard gb(b);
+      std::lock_guard ga(a);
+    }
+    t.join();
+  });
+  ASSERT_TRUE(r.failed());
+  EXPECT_EQ(r.failure->kind, FailureKind::deadlock) << r;
+}
+
+// An event written for this test with a classic lost wake-up: the waiter announces itself only
+// after checking the flag, and the setter wakes only announced waiters.
+template <Platform P>
+struct LostWakeupEvent {
+  typename P::template Atomic<std::uint32_t> flag{0};
+  typename P::template Atomic<std::uint32_t> waiting{0};
+  typename P::template Atomic<std::uint32_t> sleep_word{0};
+  void set() {
+    flag.store(1);
+    if (waiting.load() != 0) {
+      sleep_word.store(1);
+      P::wake_all(sleep_word);
+    }
+  }
+  void wait() {
+    if (flag.load() != 0) return;
+    waiting.store(1);
+    while (sleep_word.load() == 0) P::wait(sleep_word, 0);
+  }
+};
+
+TEST(Explore, LostWakeupInAnEventIsFoundAsADeadlock) {
+  const Result r = explore(with_schedules(1000), []<Platform P>() {
+    LostWakeupEvent<P> event;
+    BasicThread<P> waiter([&] { event.wait(); });
+    waiter.start();
+    event.set();
+    waiter.join();
+  });
+  ASSERT_TRUE(r.failed());
+  EXPECT_EQ(r.failure->kind, FailureKind::deadlock) << r;
+}
+
+TEST(Explore, TimedWaitReturnsFalseExactlyAtItsVirtualDeadlineWithoutRealTime) {
+  const auto real_start = std::chrono::steady_clock::now();
+  const Result r = explore(with_schedules(50), []<Platform P>() {
+    BasicMutex<P> lock;
+    lock.lock();
+    bool acquired = true;
+    typename P::TimePoint started{};
+    typename P::TimePoint finished{};
+    BasicThread<P> t([&] {
+      started = P::now();
+      acquired = lock.try_lock_for(std::chrono::seconds(3600));
+      finished = P::now();
+    });
+    t.start();
+    t.join();
+    lock.unlock();
+    INTERLEAVE_ASSERT(!acquired);
+    INTERLEAVE_ASSERT(finished - started == std::chrono::seconds(3600));
+  });
+  EXPECT_TRUE(r.passed()) << r;
+  EXPECT_LT(std::chrono::steady_clock::now() - real_start, 60s);  // an hour of virtual waiting, 50 times
+}
+
+TEST(Explore, TimedWaitSucceedsWhenReleasedBeforeTheDeadline) {
+  const Result r = explore(with_schedules(300), []<Platform P>() {
+    BasicMutex<P> lock;
+    lock.lock();
+    bool acquired = false;
+    BasicThread<P> t([&] {
+      acquired = lock.try_lock_for(std::chrono::seconds(10));
+      if (acquired) lock.unlock();
+    });
+    t.start();
+    lock.unlock();
+    t.join();
+    INTERLEAVE_ASSERT(acquired);
+  });
+  EXPECT_TRUE(r.passed()) << r;
+}
+
+TEST(Explore, UncaughtExceptionInAFiberIsReported) {
+  const Result r = explore(with_schedules(5), []<Platform P>() {
+    typename P::Thread t([] { throw std::runtime_error("worker broke"); });
+    t.join();
+  });
+  ASSERT_TRUE(r.failed());
+  EXPECT_EQ(r.failure->kind, FailureKind::exception);
+  EXPECT_NE(r.failure->message.find("worker broke"), std::string::npos) << r;
+}
+
+TEST(Explore, SpinWithoutProgressHitsTheStepBound) {
+  Options o = with_schedules(3);
+  o.max_steps = 5'000;
+  const Result r = explore(o, []<Platform P>() {
+    typename P::template Atomic<std::uint32_t> flag{0};
+    while (flag.load() == 0) {
+    }
+  });
+  ASSERT_TRUE(r.failed());
+  EXPECT_EQ(r.failure->kind, FailureKind::step_bound) << r;
+  EXPECT_EQ(r.steps, 5'001U);
+  EXPECT_NE(r.reproduce.find(".m=5000"), std::string::npos) << r.reproduce;
+}
+
+TEST(Explore, ThreadDestroyedWithoutJoinIsReported) {
+  const Result r = explore(with_schedules(3), []<Platform P>() { typename P::Thread t([] {}); });
+  ASSERT_TRUE(r.failed());
+  EXPECT_EQ(r.failure->kind, FailureKind::unjoined_fiber) << r;
+}
+
+TEST(Explore, UnlockByNonOwnerIsAContractViolationInTheModel) {
+  if (!INTERLEAVE_CHECK_OWNERSHIP) GTEST_SKIP() << "ownership checks are off in this build (NDEBUG)";
+  const Result r = explore(with_schedules(3), []<Platform P>() {
+    BasicMutex<P> m;
+    m.lock();
+    BasicThread<P> t([&] { m.unlock(); });
+    t.start();
+    t.join();
+  });
+  ASSERT_TRUE(r.failed());
+  EXPECT_EQ(r.failure->kind, FailureKind::contract_violation) << r;
+  EXPECT_NE(r.failure->message.find("does not own the mutex"), std::string::npos) << r;
+}
+
+TEST(Explore, NondeterministicBodyIsReportedWithTheFirstDivergingStep) {
+  int runs = 0;
+  const Result r = explore(with_schedules(10), [&]<Platform P>() {
+    ++runs;  // state kept between runs: the second run of the same schedule behaves differently
+    typename P::template Atomic<std::uint32_t> x{0};
+    x.store(1);
+    if (runs % 2 == 1) {
+      x.store(2);
+      INTERLEAVE_ASSERT(x.load() == 1);
+    }
+  });
+  ASSERT_TRUE(r.failed());
+  EXPECT_EQ(r.failure->kind, FailureKind::nondeterminism) << r;
+  EXPECT_NE(r.failure->message.find("replaying it passed"), std::string::npos) << r;
+  EXPECT_NE(r.failure->message.find("first differ at step"), std::string::npos) << r;
+}
+
+TEST(Explore, SpuriousWakeupsAreInjectedByDefaultAndCanBeTurnedOff) {
+  // A waiter that does not re-check its condition after a futex wait: wrong, because futex waits
+  // may return spuriously.
+  auto body = []<Platform P>() {
+    typename P::template Atomic<std::uint32_t> ready{0};
+    BasicThread<P> waiter([&] {
+      if (ready.load() == 0) P::wait(ready, 0);
+      INTERLEAVE_ASSERT(ready.load() == 1);
+    });
+    waiter.start();
+    ready.store(1);
+    P::wake_all(ready);
+    waiter.join();
+  };
+  const Result with_injection = explore(with_schedules(2000), body);
+  EXPECT_TRUE(with_injection.failed());
+  Options off = with_schedules(2000);
+  off.spurious_wakeup_permille = 0;
+  const Result without = explore(off, body);
+  EXPECT_TRUE(without.passed()) << without;
+}
+
+TEST(Explore, GoogleTestAssertionsInsideTheBodyFailTheSchedule) {
+  const Result r = explore_test(with_schedules(50), []<Platform P>() {
+    typename P::template Atomic<std::uint32_t> counter{0};
+    BasicThread<P> t([&] { add_one<P>(counter); });
+    t.start();
+    add_one<P>(counter);
+    t.join();
+    EXPECT_EQ(counter.load(), 2U) << "lost update";
+  });
+  ASSERT_TRUE(r.failed());
+  EXPECT_EQ(r.failure->kind, FailureKind::assertion);
+  EXPECT_NE(r.failure->message.find("lost update"), std::string::npos) << r;
+  EXPECT_NE(r.reproduce.find("GoogleTestAssertionsInsideTheBodyFailTheSchedule"), std::string::npos) << r.reproduce;
+}
+
+TEST(Explore, PassingBodyUnderExploreTestReportsNothing) {
+  INTERLEAVE_EXPECT_PASS(explore_test(with_schedules(100), LockedCounter{10}));
+}
+
+TEST(Explore, ModelObjectsOutsideAnExplorationDoNotSchedule) {
+  // Constructing and using atomics outside explore() is allowed (no scheduling happens).
+  detail::model::ModelAtomic<std::uint32_t> a{1};
+  a.store(2);
+  EXPECT_EQ(a.load(), 2U);
+}
+
+TEST(ExploreDeathTest, FatalSignalPrintsTheReproduceLine) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        Options o = with_schedules(5);
+        (void)explore(o, []<Platform P>() {
+          typename P::template Atomic<std::uint32_t> x{0};
+          x.store(1);
+          std::abort();
+        });
+      },
+      "FATAL SIGNAL .* while running schedule random\\.s=1eaf5eed\\.i=0[^\n]*\n.*\nreproduce: "
+      "INTERLEAVE_REPLAY=random\\.s=1eaf5eed\\.i=0");
+}
+
+}  // namespace
+}  // namespace interleave
