@@ -1,0 +1,186 @@
+// Schedule tokens and INTERLEAVE_* variables: everything printed parses back, and malformed input
+// is refused with a message that names it and the accepted form.
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+#include <rapidcheck/gtest.h>
+#include <stdlib.h>
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "interleave/explore.h"
+#include "interleave/options.h"
+#include "interleave/schedule.h"
+
+namespace interleave {
+namespace {
+
+ScheduleId generate_schedule_id() {
+  ScheduleId id;
+  id.strategy = *rc::gen::element(Strategy::random_walk, Strategy::pct);
+  if (id.strategy == Strategy::pct) {
+    id.pct_depth = *rc::gen::inRange(1, 65);
+    id.pct_step_estimate = *rc::gen::oneOf(rc::gen::inRange<std::uint64_t>(1, 100000),
+                                           rc::gen::just<std::uint64_t>(UINT64_MAX));
+  } else {
+    id.pct_step_estimate = 0;
+  }
+  id.seed = *rc::gen::arbitrary<std::uint64_t>();
+  id.index = *rc::gen::arbitrary<std::uint64_t>();
+  id.spurious_wakeup_permille = *rc::gen::inRange(0, 1001);
+  id.max_steps = *rc::gen::inRange<std::uint64_t>(1, UINT64_MAX);
+  return id;
+}
+
+RC_GTEST_PROP(ScheduleToken, EveryTokenParsesBackToItself, ()) {
+  const ScheduleId id = generate_schedule_id();
+  const std::string token = id.token();
+  RC_ASSERT(ScheduleId::parse(token) == id);
+  RC_ASSERT(ScheduleId::parse(token).token() == token);
+  RC_ASSERT(token.find_first_of(" \t\n'\"$`\\") == std::string::npos);  // shell-safe as one word
+}
+
+RC_GTEST_PROP(ScheduleToken, ArbitraryStringsParseOrAreRejectedCleanly, ()) {
+  const std::string text = *rc::gen::oneOf(
+      rc::gen::arbitrary<std::string>(),
+      rc::gen::map(rc::gen::arbitrary<std::string>(), [](std::string tail) { return "random.s=1f.i=2.w=3.m=" + tail; }),
+      rc::gen::map(rc::gen::arbitrary<std::string>(), [](std::string tail) { return "pct.d=3.k=" + tail; }));
+  try {
+    const ScheduleId id = ScheduleId::parse(text);
+    RC_ASSERT(id.token() == text);  // whatever is accepted is canonical
+  } catch (const std::invalid_argument& e) {
+    RC_ASSERT(std::string(e.what()).find("is malformed") != std::string::npos);
+  }
+}
+
+TEST(ScheduleToken, MalformedTokensAreRejectedWithTheReason) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", "it is empty"},
+      {"dfs.s=1.i=0.w=0.m=1", "unknown strategy 'dfs'"},
+      {"random.s=1.i=0.w=0", "a random token has 5 fields"},
+      {"random.s=xyz.i=0.w=0.m=1", "field 's' has value 'xyz'"},
+      {"random.s=1.i=-1.w=0.m=1", "field 'i' has value '-1'"},
+      {"random.s=1.i=0.w=1001.m=1", "from 0 to 1000"},
+      {"random.s=1.i=0.w=0.m=0", "field 'm' has value '0'"},
+      {"random.i=0.s=1.w=0.m=1", "expected field 's='"},
+      {"random.s=01.i=0.w=0.m=1", "leading zero"},
+      {"random.s=1F.i=0.w=0.m=1", "lower-case hexadecimal"},
+      {"pct.d=0.k=5.s=1.i=0.w=0.m=1", "field 'd' has value '0'"},
+      {"pct.d=3.s=1.i=0.w=0.m=1", "a pct token has 7 fields"},
+      {"random.s=1.i=99999999999999999999999.w=0.m=1", "field 'i'"},
+  };
+  for (const auto& [token, why] : cases) {
+    try {
+      (void)ScheduleId::parse(token);
+      ADD_FAILURE() << "accepted '" << token << "'";
+    } catch (const std::invalid_argument& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find(why), std::string::npos) << token << " -> " << message;
+      EXPECT_NE(message.find("expected 'random.s="), std::string::npos) << message;
+    }
+  }
+}
+
+// Sets an environment variable for the scope of a test.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
+  ~ScopedEnv() { unsetenv(name_.c_str()); }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+ private:
+  std::string name_;
+};
+
+TEST(Options, EveryVariableOverridesItsField) {
+  ScopedEnv a("INTERLEAVE_STRATEGY", "pct");
+  ScopedEnv b("INTERLEAVE_PCT_DEPTH", "5");
+  ScopedEnv c("INTERLEAVE_SEED", "0xdeadBEEF");
+  ScopedEnv d("INTERLEAVE_SCHEDULES", "77");
+  ScopedEnv e("INTERLEAVE_MAX_STEPS", "1234");
+  ScopedEnv f("INTERLEAVE_SPURIOUS_WAKEUPS", "0");
+  ScopedEnv g("INTERLEAVE_REPORT_STEPS", "3");
+  ScopedEnv h("INTERLEAVE_REPLAY", "random.s=1.i=2.w=3.m=4");
+  ScopedEnv i("INTERLEAVE_STACK_KIB", "64");
+  Options o;
+  o.apply_environment();
+  EXPECT_EQ(o.strategy, Strategy::pct);
+  EXPECT_EQ(o.pct_depth, 5);
+  EXPECT_EQ(o.seed, 0xdeadbeefU);
+  EXPECT_EQ(o.schedules, 77U);
+  EXPECT_EQ(o.max_steps, 1234U);
+  EXPECT_EQ(o.spurious_wakeup_permille, 0);
+  EXPECT_EQ(o.report_steps, 3);
+  EXPECT_EQ(o.replay, "random.s=1.i=2.w=3.m=4");
+  EXPECT_EQ(o.stack_kib, 64U);
+  EXPECT_NE(o.describe().find("strategy=pct pct_depth=5 seed=0xdeadbeef schedules=77"), std::string::npos)
+      << o.describe();
+}
+
+TEST(Options, DecimalSeedIsAccepted) {
+  ScopedEnv a("INTERLEAVE_SEED", "42");
+  Options o;
+  o.apply_environment();
+  EXPECT_EQ(o.seed, 42U);
+}
+
+TEST(Options, UnknownVariableIsAnErrorListingTheKnownOnes) {
+  ScopedEnv a("INTERLEAVE_SCHEDULS", "10");  // a typo must not be ignored
+  Options o;
+  try {
+    o.apply_environment();
+    FAIL() << "accepted an unknown INTERLEAVE_ variable";
+  } catch (const std::invalid_argument& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("unknown environment variable INTERLEAVE_SCHEDULS"), std::string::npos) << m;
+    EXPECT_NE(m.find("INTERLEAVE_SCHEDULES"), std::string::npos) << m;
+  }
+}
+
+TEST(Options, MalformedValuesAreErrorsNamingTheAcceptedForm) {
+  const std::vector<std::tuple<const char*, const char*, const char*>> cases = {
+      {"INTERLEAVE_STRATEGY", "dfs", "'random' or 'pct'"},
+      {"INTERLEAVE_PCT_DEPTH", "0", "from 1 to 64"},
+      {"INTERLEAVE_PCT_DEPTH", "3x", "from 1 to 64"},
+      {"INTERLEAVE_SEED", "-1", "unsigned 64-bit"},
+      {"INTERLEAVE_SEED", "0x", "unsigned 64-bit"},
+      {"INTERLEAVE_SEED", "18446744073709551616", "unsigned 64-bit"},
+      {"INTERLEAVE_SCHEDULES", "0", ">= 1"},
+      {"INTERLEAVE_SCHEDULES", "", ">= 1"},
+      {"INTERLEAVE_SCHEDULES", " 5", ">= 1"},
+      {"INTERLEAVE_MAX_STEPS", "1e6", ">= 1"},
+      {"INTERLEAVE_SPURIOUS_WAKEUPS", "1001", "from 0 to 1000"},
+      {"INTERLEAVE_REPORT_STEPS", "-3", "from 0 to 100000"},
+      {"INTERLEAVE_REPLAY", "", "schedule token"},
+      {"INTERLEAVE_STACK_KIB", "8", "from 16 to 1048576"},
+  };
+  for (const auto& [name, value, accepted] : cases) {
+    ScopedEnv env(name, value);
+    Options o;
+    try {
+      o.apply_environment();
+      ADD_FAILURE() << name << "='" << value << "' was accepted";
+    } catch (const std::invalid_argument& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find(std::string(name) + "='" + value + "'"), std::string::npos) << m;
+      EXPECT_NE(m.find(accepted), std::string::npos) << m;
+    }
+  }
+}
+
+TEST(Options, ExploreRefusesBadEnvironmentBeforeRunningAnything) {
+  ScopedEnv a("INTERLEAVE_STRATEGY", "random-walk");
+  bool ran = false;
+  EXPECT_THROW((void)explore(Options{}, [&] { ran = true; }), std::invalid_argument);
+  EXPECT_FALSE(ran);
+}
+
+TEST(Options, ExploreRefusesAMalformedReplayToken) {
+  ScopedEnv a("INTERLEAVE_REPLAY", "random.s=1");
+  EXPECT_THROW((void)explore(Options{}, [] {}), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace interleave
