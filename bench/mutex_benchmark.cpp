@@ -6,7 +6,8 @@
 // benchmark runs after a parked helper thread exists, which is the case that matters for a lock.
 #include <benchmark/benchmark.h>
 
-#include <condition_variable>
+#include <unistd.h>
+
 #include <mutex>
 #include <thread>
 
@@ -15,15 +16,15 @@
 namespace {
 
 // Starts, once, a thread that sleeps until the program exits, so the process is multi-threaded.
+// It is detached and owns nothing that static destruction would wait for.
 void make_process_multithreaded() {
-  static std::mutex m;
-  static std::condition_variable never;
-  static std::thread parked([] {
-    std::unique_lock l(m);
-    never.wait(l, [] { return false; });
-  });
-  static const bool detached = (parked.detach(), true);
-  (void)detached;
+  static const bool started = [] {
+    std::thread([] {
+      for (;;) pause();
+    }).detach();
+    return true;
+  }();
+  (void)started;
 }
 
 template <class M>
