@@ -171,14 +171,6 @@ std::vector<StepRecord> describe_steps(const std::vector<TraceEntry>& trace, std
   return out;
 }
 
-bool same_step(const std::vector<TraceEntry>& a_trace, const TraceEntry& a, const std::vector<TraceEntry>& b_trace,
-               const TraceEntry& b) {
-  return a.fiber == b.fiber && std::strcmp(a.what, b.what) == 0 && a.spawned == b.spawned &&
-         (a.operation == nullptr) == (b.operation == nullptr) &&
-         (a.operation == nullptr || std::strcmp(a.operation, b.operation) == 0) && a.where.line() == b.where.line() &&
-         Runtime::object_number(a_trace, a.object) == Runtime::object_number(b_trace, b.object);
-}
-
 ScheduleId schedule_for(const Options& options, std::uint64_t index, std::uint64_t step_estimate) {
   ScheduleId id;
   id.strategy = options.strategy;
@@ -223,7 +215,9 @@ Result explore_function(Options options, const std::function<void()>& body, std:
   for (std::uint64_t i = 0; i < count; ++i) {
     const ScheduleId id = replaying ? ScheduleId::parse(options.replay) : schedule_for(options, i, step_estimate);
     arm_signal_message(id.token(), reproduce_command, result.configuration);
-    Outcome outcome = runtime.run(id, body);
+    // Exploration records only which fiber ran each step; a failing schedule is then replayed
+    // with a full trace, which also checks that it fails the same way again.
+    Outcome outcome = runtime.run(id, body, replaying);
     result.schedules_run = i + 1;
     result.total_steps += outcome.steps;
     step_estimate = std::max(step_estimate, outcome.steps);
@@ -233,43 +227,48 @@ Result explore_function(Options options, const std::function<void()>& body, std:
     if (!outcome.failure) continue;
 
     // Replay the failing schedule once: a test that does not fail the same way again depends on
-    // something outside the schedule (time, addresses, global state) and its reproduce line would lie.
-    const std::vector<TraceEntry> first_trace = *outcome.trace;
+    // something outside the schedule (time, addresses, global state), and its reproduce line would lie.
+    const std::vector<std::uint32_t> first_sequence = *outcome.sequence;
     const Failure first_failure = *outcome.failure;
     const std::uint64_t first_steps = outcome.steps;
-    Outcome again = runtime.run(id, body);
-    const std::vector<TraceEntry>& second_trace = *again.trace;
+    Outcome again = runtime.run(id, body, true);
+    const std::vector<TraceEntry>& trace = *again.trace;
     const bool same = again.failure && again.failure->kind == first_failure.kind && again.steps == first_steps &&
-                      again.failure->message == first_failure.message;
-    result.failure = first_failure;
-    const std::size_t shown = std::min<std::size_t>(first_trace.size(), static_cast<std::size_t>(options.report_steps));
-    result.last_steps = describe_steps(first_trace, first_trace.size() - shown, first_trace.size());
+                      *again.sequence == first_sequence;
+    result.failure = same ? *again.failure : first_failure;
+    const std::size_t shown = std::min<std::size_t>(trace.size(), static_cast<std::size_t>(options.report_steps));
+    result.last_steps = describe_steps(trace, trace.size() - shown, trace.size());
     if (!same) {
+      const std::vector<std::uint32_t>& second_sequence = *again.sequence;
       std::size_t diverged = 0;
-      while (diverged < first_trace.size() && diverged < second_trace.size() &&
-             same_step(first_trace, first_trace[diverged], second_trace, second_trace[diverged])) {
+      while (diverged < first_sequence.size() && diverged < second_sequence.size() &&
+             first_sequence[diverged] == second_sequence[diverged]) {
         ++diverged;
       }
       Failure f;
       f.kind = FailureKind::nondeterminism;
       f.fiber = first_failure.fiber;
-      f.step = diverged + 1;
-      f.message = absl::StrCat("the schedule failed with ", std::string(to_string(first_failure.kind)), " (", first_failure.message,
-                               ") but replaying it ",
-                               again.failure ? absl::StrCat("failed differently (", std::string(to_string(again.failure->kind)),
-                                                            ": ", again.failure->message, ")")
+      f.step = diverged < trace.size() ? trace[diverged].step : again.steps;
+      f.message = absl::StrCat("the schedule failed with ", std::string(to_string(first_failure.kind)), " (",
+                               first_failure.message, ") but replaying it ",
+                               again.failure ? absl::StrCat("failed differently (",
+                                                            std::string(to_string(again.failure->kind)), ": ",
+                                                            again.failure->message, ")")
                                              : std::string("passed"),
-                               ". The runs first differ at step ", diverged + 1,
+                               ". The runs first differ at step ", f.step,
                                ": the body depends on something the scheduler does not control (real time, "
                                "randomness, addresses, state kept between runs).");
-      auto describe_one = [](const std::vector<TraceEntry>& trace, std::size_t at) {
-        if (at >= trace.size()) return std::string("(the run had already ended)");
-        const StepRecord r = describe_steps(trace, at, at + 1).front();
-        return absl::StrCat("fiber ", r.fiber, " ", r.what, r.operation.empty() ? "" : " in ", r.operation,
-                            r.where.empty() ? "" : " at ", r.where);
-      };
-      absl::StrAppend(&f.message, "\n    first run:  ", describe_one(first_trace, diverged),
-                      "\n    replay run: ", describe_one(second_trace, diverged));
+      absl::StrAppend(&f.message, "\n    first run:  ",
+                      diverged < first_sequence.size() ? absl::StrCat("fiber ", first_sequence[diverged], " ran")
+                                                       : std::string("(the run had already ended)"),
+                      "\n    replay run: ");
+      if (diverged < trace.size()) {
+        const StepRecord r = describe_steps(trace, diverged, diverged + 1).front();
+        absl::StrAppend(&f.message, "fiber ", r.fiber, " ", r.what, r.operation.empty() ? "" : " in ", r.operation,
+                        r.where.empty() ? "" : " at ", r.where);
+      } else {
+        absl::StrAppend(&f.message, "(the run had already ended)");
+      }
       result.failure = f;
     }
     result.reproduce = absl::StrCat("INTERLEAVE_REPLAY=", id.token(), " ", reproduce_command);

@@ -120,7 +120,7 @@ Runtime::~Runtime() = default;
 
 Runtime* Runtime::current() noexcept { return current_runtime; }
 
-Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body) {
+Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body, bool full_trace) {
   if (current_runtime != nullptr) {
     throw std::logic_error("interleave: explore() was called from inside an exploration; nesting is not supported");
   }
@@ -128,7 +128,11 @@ Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body) {
   chooser_.begin(id);
   max_steps_ = id.max_steps;
   fibers_.clear();
+  runnable_.clear();
+  runnable_.push_back(0);
   trace_.clear();
+  sequence_.clear();
+  full_trace_ = full_trace;
   steps_ = 0;
   preemptions_ = 0;
   now_ns_ = 0;
@@ -152,6 +156,7 @@ Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body) {
   outcome.steps = steps_;
   outcome.preemptions = preemptions_;
   outcome.trace = &trace_;
+  outcome.sequence = &sequence_;
   return outcome;
 }
 
@@ -219,11 +224,13 @@ void Runtime::finish_current() {
   FiberState& f = fibers_[me];
   f.status = Status::finished;
   f.operations.clear();
+  remove_runnable(me);
   record("finish", nullptr);
-  for (auto& other : fibers_) {
+  for (std::uint32_t i = 0; i < fibers_.size(); ++i) {
+    FiberState& other = fibers_[i];
     if (other.status == Status::blocked && other.blocked_on == BlockedOn::join && other.join_target == me) {
-      other.status = Status::runnable;
       other.blocked_on = BlockedOn::nothing;
+      make_runnable(i);
     }
   }
   if (me == 0 && !aborting_) check_all_joined();
@@ -307,20 +314,23 @@ void Runtime::transfer(PooledFiber& from, std::uint32_t to, bool synchronizing) 
 }
 
 std::optional<std::uint32_t> Runtime::pick_next(bool current_runnable) {
-  runnable_.clear();
-  for (std::uint32_t i = 0; i < fibers_.size(); ++i) {
-    const Status s = fibers_[i].status;
-    if (s == Status::runnable || s == Status::not_started) runnable_.push_back(i);
-  }
   if (runnable_.empty()) {
     advance_time();
-    for (std::uint32_t i = 0; i < fibers_.size(); ++i) {
-      if (fibers_[i].status == Status::runnable) runnable_.push_back(i);
-    }
     if (runnable_.empty()) return std::nullopt;
   }
   if (runnable_.size() == 1) return runnable_.front();
   return chooser_.pick_fiber(runnable_, current_, current_runnable, steps_);
+}
+
+void Runtime::make_runnable(std::uint32_t fiber) {
+  FiberState& f = fibers_[fiber];
+  if (f.status == Status::blocked) f.status = Status::runnable;
+  if (std::find(runnable_.begin(), runnable_.end(), fiber) == runnable_.end()) runnable_.push_back(fiber);
+}
+
+void Runtime::remove_runnable(std::uint32_t fiber) {
+  const auto it = std::find(runnable_.begin(), runnable_.end(), fiber);
+  if (it != runnable_.end()) runnable_.erase(it);
 }
 
 void Runtime::advance_time() {
@@ -334,15 +344,17 @@ void Runtime::advance_time() {
   now_ns_ = std::max(now_ns_, earliest);
   for (auto& f : fibers_) {
     if (f.status == Status::blocked && f.deadline_ns >= 0 && f.deadline_ns <= now_ns_) {
-      f.status = Status::runnable;
       f.blocked_on = BlockedOn::nothing;
       f.timed_out = true;
+      make_runnable(static_cast<std::uint32_t>(&f - fibers_.data()));
     }
   }
 }
 
 void Runtime::record(const char* what, const void* object) {
   if (aborting_) return;  // teardown after a failure is not part of the schedule
+  sequence_.push_back(current_);
+  if (!full_trace_) return;
   const FiberState& f = fibers_[current_];
   TraceEntry e;
   e.step = steps_;
@@ -419,6 +431,7 @@ bool Runtime::futex_wait(const std::uint32_t* word, std::uint32_t expected, std:
   me.wait_word = word;
   me.deadline_ns = deadline_ns;
   me.timed_out = false;
+  remove_runnable(current_);
   block_current();
   if (aborting_) {
     check_abort();
@@ -442,10 +455,10 @@ void Runtime::futex_wake(const std::uint32_t* word, std::uint32_t count) {
   while (count > 0 && !waiters_.empty()) {
     const std::size_t k = waiters_.size() == 1 ? 0 : chooser_.below(waiters_.size());
     FiberState& f = fibers_[waiters_[k]];
-    f.status = Status::runnable;
     f.blocked_on = BlockedOn::nothing;
     f.wait_word = nullptr;
     f.deadline_ns = -1;
+    make_runnable(waiters_[k]);
     waiters_.erase(waiters_.begin() + static_cast<std::ptrdiff_t>(k));
     --count;
   }
@@ -458,11 +471,10 @@ std::uint32_t Runtime::spawn(std::function<void()> task) {
   FiberState f;
   f.task = std::move(task);
   fibers_.push_back(std::move(f));
+  runnable_.push_back(id);
   chooser_.on_spawn(id);
   tsan_release(&fibers_token(id));
-  trace_.back().what = "spawn";
-  trace_.back().object = nullptr;
-  trace_.back().spawned = id;
+  if (full_trace_) trace_.back().spawned = id;
   return id;
 }
 
@@ -476,7 +488,7 @@ void Runtime::join(std::uint32_t fiber) {
     join_during_teardown(fiber);
     return;
   }
-  trace_.back().spawned = fiber;
+  if (full_trace_) trace_.back().spawned = fiber;
   if (fiber >= fibers_.size() || fiber == current_) {
     fail(FailureKind::contract_violation, absl::StrCat("join of fiber ", fiber, " from fiber ", current_, " is invalid"),
          {});
@@ -487,6 +499,7 @@ void Runtime::join(std::uint32_t fiber) {
     me.blocked_on = BlockedOn::join;
     me.join_target = fiber;
     me.deadline_ns = -1;
+    remove_runnable(current_);
     block_current();
     if (aborting_) {
       join_during_teardown(fiber);

@@ -79,7 +79,8 @@ struct Outcome {
   std::optional<Failure> failure;
   std::uint64_t steps = 0;
   std::uint32_t preemptions = 0;
-  const std::vector<TraceEntry>* trace = nullptr;  // owned by the Runtime, valid until its next run
+  const std::vector<TraceEntry>* trace = nullptr;  // full-trace runs only; owned by the Runtime until its next run
+  const std::vector<std::uint32_t>* sequence = nullptr;  // the fiber that ran each recorded step
 };
 
 struct PooledFiber {
@@ -114,7 +115,9 @@ class Runtime {
   static Runtime* current() noexcept;
 
   // Runs `body` once under schedule `id`, on fibers, and returns what happened.
-  Outcome run(const ScheduleId& id, const std::function<void()>& body);
+  // With `full_trace`, every step is recorded for reports; otherwise only which fiber ran each
+  // step (enough to tell whether a replay diverged, and much cheaper).
+  Outcome run(const ScheduleId& id, const std::function<void()>& body, bool full_trace);
 
   [[nodiscard]] std::size_t stack_bytes() const noexcept { return stack_bytes_; }
 
@@ -152,6 +155,8 @@ class Runtime {
   void advance_time();
   void transfer(PooledFiber& from, std::uint32_t to, bool synchronizing);
   void block_current();
+  void make_runnable(std::uint32_t fiber);
+  void remove_runnable(std::uint32_t fiber);
   void join_during_teardown(std::uint32_t fiber);
   void record(const char* what, const void* object);
   void check_abort();
@@ -167,6 +172,8 @@ class Runtime {
   std::vector<std::uint32_t> runnable_;
   std::vector<std::uint32_t> waiters_;
   std::vector<TraceEntry> trace_;
+  std::vector<std::uint32_t> sequence_;
+  bool full_trace_ = false;
   Chooser chooser_;
   std::uint32_t current_ = 0;
   std::uint64_t steps_ = 0;
