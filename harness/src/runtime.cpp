@@ -69,8 +69,9 @@ std::uint64_t Chooser::next() noexcept {
 }
 
 std::uint64_t Chooser::below(std::uint64_t n) noexcept {
-  // The modulo bias is far below anything a schedule could notice, and the result is deterministic.
-  return next() % n;
+  // Lemire's multiply-shift: no division on the hot path; the bias (< n / 2^64) is irrelevant.
+  __extension__ using Wide = unsigned __int128;
+  return static_cast<std::uint64_t>((static_cast<Wide>(next()) * n) >> 64);
 }
 
 void Chooser::on_spawn(std::uint32_t fiber) {

@@ -1,0 +1,117 @@
+// The model scheduler's speed, side by side with Relacy (relacy-dev) on the same scenarios, and
+// with the raw fiber switch it is built on.
+//
+//   Counter/LockPerIncrement   2 threads x 1000 increments, the lock taken around each increment
+//   Counter/LockAroundLoop     2 threads x 1000 increments under one lock (the tutorial's shape)
+//   RawFiberSwitch             one fiber switch (the floor for one scheduling point)
+//
+// The counter is a plain int for interleave and an rl::var<int> for Relacy: in both tools the
+// scheduling points are the lock operations (Relacy checks rl::var accesses for races, which the
+// model's race detector will do for Shared<T>; plain accesses are not scheduling points in either).
+// Counters reported: schedules_per_s, and for interleave ns_per_point (wall time per scheduling
+// point).
+#include <benchmark/benchmark.h>
+
+#include <mutex>
+
+#include "interleave/detail/fiber.h"
+#include "interleave/explore.h"
+#include "interleave/mutex.h"
+#include "interleave/thread.h"
+
+#ifdef INTERLEAVE_HAVE_RELACY
+#include "relacy_scenarios.h"
+#endif
+
+namespace {
+
+using namespace interleave;
+
+constexpr int kSchedulesPerIteration = 100;
+
+template <bool LockPerIncrement>
+struct Counter {
+  template <Platform P>
+  void operator()() const {
+    BasicMutex<P> lock;
+    int counter = 0;
+    auto increment = [&] {
+      if (LockPerIncrement) {
+        for (int i = 0; i < 1000; ++i) {
+          std::lock_guard guard(lock);
+          ++counter;
+        }
+      } else {
+        std::lock_guard guard(lock);
+        for (int i = 0; i < 1000; ++i) ++counter;
+      }
+    };
+    BasicThread<P> a(increment);
+    BasicThread<P> b(increment);
+    a.start();
+    b.start();
+    a.join();
+    b.join();
+    INTERLEAVE_ASSERT(counter == 2000);
+  }
+};
+
+template <class Body>
+void run_interleave(benchmark::State& state, Body body) {
+  Options options;
+  options.schedules = kSchedulesPerIteration;
+  std::uint64_t points = 0;
+  for (auto _ : state) {
+    const Result r = explore(options, body);
+    if (r.failed()) state.SkipWithError(r.report().c_str());
+    points += r.total_steps;
+  }
+  const double schedules = static_cast<double>(state.iterations()) * kSchedulesPerIteration;
+  state.counters["schedules_per_s"] = benchmark::Counter(schedules, benchmark::Counter::kIsRate);
+  state.counters["ns_per_point"] = benchmark::Counter(static_cast<double>(points) * 1e-9,
+                                                      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+
+void BM_Interleave_CounterLockPerIncrement(benchmark::State& state) { run_interleave(state, Counter<true>{}); }
+void BM_Interleave_CounterLockAroundLoop(benchmark::State& state) { run_interleave(state, Counter<false>{}); }
+BENCHMARK(BM_Interleave_CounterLockPerIncrement)->Name("Counter/LockPerIncrement/interleave")->UseRealTime();
+BENCHMARK(BM_Interleave_CounterLockAroundLoop)->Name("Counter/LockAroundLoop/interleave")->UseRealTime();
+
+#ifdef INTERLEAVE_HAVE_RELACY
+template <class F>
+void run_relacy(benchmark::State& state, F simulate) {
+  for (auto _ : state) {
+    if (!simulate(kSchedulesPerIteration)) state.SkipWithError("Relacy reported a failure");
+  }
+  const double schedules = static_cast<double>(state.iterations()) * kSchedulesPerIteration;
+  state.counters["schedules_per_s"] = benchmark::Counter(schedules, benchmark::Counter::kIsRate);
+}
+void BM_Relacy_CounterLockPerIncrement(benchmark::State& state) {
+  run_relacy(state, [](int n) { return relacy_counter(n, true); });
+}
+void BM_Relacy_CounterLockAroundLoop(benchmark::State& state) {
+  run_relacy(state, [](int n) { return relacy_counter(n, false); });
+}
+BENCHMARK(BM_Relacy_CounterLockPerIncrement)->Name("Counter/LockPerIncrement/relacy")->UseRealTime();
+BENCHMARK(BM_Relacy_CounterLockAroundLoop)->Name("Counter/LockAroundLoop/relacy")->UseRealTime();
+#endif
+
+// The floor: a round trip between the thread's context and one fiber is two switches.
+void BM_RawFiberSwitch(benchmark::State& state) {
+  struct RoundTrip {
+    detail::Fiber fiber{64 * 1024};
+    detail::ExecutionContext* thread = &detail::ThreadContext::current();
+  } r;
+  r.fiber.reset(
+      [](void* arg) {
+        auto* rt = static_cast<RoundTrip*>(arg);
+        for (;;) detail::switch_fiber(rt->fiber, *rt->thread, false);
+      },
+      &r);
+  for (auto _ : state) detail::switch_fiber(*r.thread, r.fiber, false);
+  state.counters["ns_per_switch"] = benchmark::Counter(static_cast<double>(state.iterations()) * 2e-9,
+                                                       benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_RawFiberSwitch)->Name("RawFiberSwitch");
+
+}  // namespace
