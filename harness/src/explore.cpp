@@ -147,7 +147,7 @@ std::string program_command_line(bool drop_gtest_filter) {
 
 namespace {
 
-std::string location_of(const std::source_location& where) {
+std::string location_of(const interleave::source_location& where) {
   if (where.line() == 0) return {};
   return absl::StrCat(where.file_name(), ":", where.line());
 }
@@ -280,7 +280,7 @@ Result explore_function(Options options, const std::function<void()>& body, std:
   return result;
 }
 
-[[noreturn]] void assertion_failed(const char* expression, std::source_location where) {
+[[noreturn]] void assertion_failed(const char* expression, interleave::source_location where) {
   if (model::active()) {
     model::fail(FailureKind::assertion, absl::StrCat("INTERLEAVE_ASSERT(", expression, ") failed"), where);
   }

@@ -21,7 +21,7 @@ namespace interleave::detail::model {
 namespace {
 thread_local Runtime* current_runtime = nullptr;
 
-std::string location(const std::source_location& where) {
+std::string location(const interleave::source_location& where) {
   if (where.line() == 0) return {};
   return absl::StrCat(where.file_name(), ":", where.line());
 }
@@ -540,7 +540,7 @@ void Runtime::abandon(std::uint32_t fiber) noexcept {
              {});
 }
 
-void Runtime::record_failure(FailureKind kind, std::string message, std::source_location where) {
+void Runtime::record_failure(FailureKind kind, std::string message, interleave::source_location where) {
   if (failure_) return;  // the first failure is the one reported
   Failure f;
   f.kind = kind;
@@ -551,7 +551,7 @@ void Runtime::record_failure(FailureKind kind, std::string message, std::source_
   failure_ = std::move(f);
 }
 
-void Runtime::fail(FailureKind kind, std::string message, std::source_location where) {
+void Runtime::fail(FailureKind kind, std::string message, interleave::source_location where) {
   if (std::uncaught_exceptions() > 0) {
     // Found inside a destructor that runs while its fiber unwinds: it cannot unwind again.
     std::fprintf(stderr, "interleave: %s: %s (at %s) while a fiber was unwinding%s; aborting\n",
@@ -564,7 +564,7 @@ void Runtime::fail(FailureKind kind, std::string message, std::source_location w
   throw Aborted{};
 }
 
-void Runtime::fail_later(FailureKind kind, std::string message, std::source_location where) noexcept {
+void Runtime::fail_later(FailureKind kind, std::string message, interleave::source_location where) noexcept {
   try {
     record_failure(kind, std::move(message), where);
   } catch (...) {
@@ -612,7 +612,7 @@ std::uint32_t Runtime::object_number(const std::vector<TraceEntry>& trace, const
   return next;
 }
 
-void Runtime::push_operation(const char* name, const void* object, std::source_location where) noexcept {
+void Runtime::push_operation(const char* name, const void* object, interleave::source_location where) noexcept {
   IgnoreScope ignore;
   auto& ops = fibers_[current_].operations;
   ops.push_back(OperationFrame{name, object, where});
@@ -702,7 +702,7 @@ void abandon(std::uint32_t fiber) noexcept {
   rt->abandon(fiber);
 }
 
-void fail(FailureKind kind, std::string message, std::source_location where) {
+void fail(FailureKind kind, std::string message, interleave::source_location where) {
   Runtime* rt = current_runtime;
   if (rt == nullptr) {
     report_contract_violation(message, where);
@@ -710,13 +710,13 @@ void fail(FailureKind kind, std::string message, std::source_location where) {
   rt->fail(kind, std::move(message), where);
 }
 
-void fail_later(FailureKind kind, std::string message, std::source_location where) noexcept {
+void fail_later(FailureKind kind, std::string message, interleave::source_location where) noexcept {
   Runtime* rt = current_runtime;
   if (rt == nullptr) return;
   rt->fail_later(kind, std::move(message), where);
 }
 
-void push_operation(const char* name, const void* object, std::source_location where) noexcept {
+void push_operation(const char* name, const void* object, interleave::source_location where) noexcept {
   Runtime* rt = current_runtime;
   if (rt != nullptr) rt->push_operation(name, object, where);
 }

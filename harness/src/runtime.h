@@ -6,7 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <source_location>
+#include "interleave/source_location.h"
 #include <string>
 #include <vector>
 
@@ -60,7 +60,7 @@ class Chooser {
 struct OperationFrame {
   const char* name;
   const void* object;
-  std::source_location where;
+  interleave::source_location where;
 };
 
 // One executed scheduling point (or event) of a schedule.
@@ -71,7 +71,7 @@ struct TraceEntry {
   const void* object = nullptr;
   const char* operation = nullptr;  // outermost primitive operation in progress, if any
   const void* operation_object = nullptr;
-  std::source_location where{};
+  interleave::source_location where{};
   std::uint32_t spawned = UINT32_MAX;  // spawn/join: the other fiber
 };
 
@@ -132,9 +132,9 @@ class Runtime {
   std::uint32_t spawn(std::function<void()> task);
   void join(std::uint32_t fiber);
   void abandon(std::uint32_t fiber) noexcept;
-  [[noreturn]] void fail(FailureKind kind, std::string message, std::source_location where);
-  void fail_later(FailureKind kind, std::string message, std::source_location where) noexcept;
-  void push_operation(const char* name, const void* object, std::source_location where) noexcept;
+  [[noreturn]] void fail(FailureKind kind, std::string message, interleave::source_location where);
+  void fail_later(FailureKind kind, std::string message, interleave::source_location where) noexcept;
+  void push_operation(const char* name, const void* object, interleave::source_location where) noexcept;
   void pop_operation() noexcept;
   [[nodiscard]] std::int64_t now() const noexcept { return now_ns_; }
   [[nodiscard]] std::uint32_t current_fiber() const noexcept { return current_; }
@@ -160,7 +160,7 @@ class Runtime {
   void join_during_teardown(std::uint32_t fiber);
   void record(const char* what, const void* object);
   void check_abort();
-  void record_failure(FailureKind kind, std::string message, std::source_location where);
+  void record_failure(FailureKind kind, std::string message, interleave::source_location where);
   void report_deadlock();
   PooledFiber& attach_pool_fiber(std::uint32_t fiber_id);
   PooledFiber& running_pool_fiber();

@@ -20,7 +20,7 @@
 #include <functional>
 #include <optional>
 #include <ostream>
-#include <source_location>
+#include "interleave/source_location.h"
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -97,7 +97,7 @@ std::function<void()> model_body(Body& body) {
 // This program's command line, shell-quoted; optionally without --gtest_filter arguments.
 std::string program_command_line(bool drop_gtest_filter = false);
 
-[[noreturn]] void assertion_failed(const char* expression, std::source_location where);
+[[noreturn]] void assertion_failed(const char* expression, interleave::source_location where);
 }  // namespace detail
 
 // Throws std::invalid_argument when an INTERLEAVE_* variable is unknown or malformed, or the
@@ -114,5 +114,5 @@ Result explore(Options options, Body&& body) {
 // exploration) it prints the same and aborts.
 #define INTERLEAVE_ASSERT(condition)                                                          \
   do {                                                                                        \
-    if (!(condition)) ::interleave::detail::assertion_failed(#condition, std::source_location::current()); \
+    if (!(condition)) ::interleave::detail::assertion_failed(#condition, interleave::source_location::current()); \
   } while (false)

@@ -12,7 +12,7 @@
 #include <type_traits>
 #include <cstdint>
 #include <functional>
-#include <source_location>
+#include "interleave/source_location.h"
 #include <string>
 #include <string_view>
 #include <utility>
@@ -187,13 +187,13 @@ struct ModelPlatform {
 
   static std::uint32_t this_thread_id() noexcept { return detail::model::current_fiber() + 1; }
 
-  [[noreturn]] static void contract_violation(std::string_view message, std::source_location where) {
+  [[noreturn]] static void contract_violation(std::string_view message, interleave::source_location where) {
     detail::model::fail(FailureKind::contract_violation, std::string(message), where);
   }
 
   class Operation {
    public:
-    Operation(const char* name, const void* object, std::source_location where) noexcept {
+    Operation(const char* name, const void* object, interleave::source_location where) noexcept {
       detail::model::push_operation(name, object, where);
     }
     Operation(const Operation&) = delete;

@@ -2,13 +2,13 @@
 // unlocking a mutex one does not own from a destructor).
 #pragma once
 
-#include <source_location>
+#include "interleave/source_location.h"
 #include <string_view>
 
 namespace interleave {
 
 // Prints "interleave: contract violation: <message> (at file:line in function)" to stderr and
 // aborts. Never returns.
-[[noreturn]] void report_contract_violation(std::string_view message, std::source_location where) noexcept;
+[[noreturn]] void report_contract_violation(std::string_view message, interleave::source_location where) noexcept;
 
 }  // namespace interleave

@@ -27,7 +27,7 @@
 
 #include <chrono>
 #include <cstdint>
-#include <source_location>
+#include "interleave/source_location.h"
 
 #include "interleave/native_platform.h"
 #include "interleave/timeout.h"
@@ -42,14 +42,14 @@ class BasicEvent {
   BasicEvent& operator=(const BasicEvent&) = delete;
 
   // True if the flag is up at the moment of the call.
-  [[nodiscard]] bool is_set(std::source_location where = std::source_location::current()) const {
+  [[nodiscard]] bool is_set(interleave::source_location where = interleave::source_location::current()) const {
     typename P::Operation op("Event::is_set", this, where);
     return (word_.load(std::memory_order_acquire) & kFlag) != 0;
   }
 
   // Raises the flag and releases every thread waiting now. A set on a set event changes nothing
   // (but still orders the caller's earlier writes before later observers of the flag).
-  void set(std::source_location where = std::source_location::current()) {
+  void set(interleave::source_location where = interleave::source_location::current()) {
     typename P::Operation op("Event::set", this, where);
     std::uint32_t word = word_.load(std::memory_order_relaxed);
     std::uint32_t next = 0;
@@ -62,7 +62,7 @@ class BasicEvent {
   }
 
   // Lowers the flag. Threads released by an earlier set() still return true.
-  void clear(std::source_location where = std::source_location::current()) {
+  void clear(interleave::source_location where = interleave::source_location::current()) {
     typename P::Operation op("Event::clear", this, where);
     // Keep the generation (waiters of it must not think a set happened) and the waiters bit.
     // A read-modify-write, not a store, so the word's release sequence from set() is unbroken.
@@ -70,7 +70,7 @@ class BasicEvent {
   }
 
   // Waits until the flag is raised (returns at once if it is up).
-  void wait(std::source_location where = std::source_location::current()) {
+  void wait(interleave::source_location where = interleave::source_location::current()) {
     typename P::Operation op("Event::wait", this, where);
     const std::uint32_t word = word_.load(std::memory_order_acquire);
     if ((word & kFlag) != 0) return;
@@ -81,7 +81,7 @@ class BasicEvent {
   // waiting, false on timeout.
   template <class Rep, class Period>
   [[nodiscard]] bool wait_for(std::chrono::duration<Rep, Period> timeout,
-                              std::source_location where = std::source_location::current()) {
+                              interleave::source_location where = interleave::source_location::current()) {
     typename P::Operation op("Event::wait_for", this, where);
     const auto deadline = detail::deadline_after(P::now(), timeout, "Event::wait_for");
     const std::uint32_t word = word_.load(std::memory_order_acquire);

@@ -22,7 +22,7 @@
 
 #include <chrono>
 #include <cstdint>
-#include <source_location>
+#include "interleave/source_location.h"
 #include <string>
 
 #include "interleave/native_platform.h"
@@ -45,7 +45,7 @@ class BasicMutex {
   BasicMutex(const BasicMutex&) = delete;
   BasicMutex& operator=(const BasicMutex&) = delete;
 
-  void lock(std::source_location where = std::source_location::current()) {
+  void lock(interleave::source_location where = interleave::source_location::current()) {
     typename P::Operation op("Mutex::lock", this, where);
     std::uint32_t expected = kUnlocked;
     if (!state_.compare_exchange_strong(expected, kLocked, std::memory_order_acquire, std::memory_order_relaxed)) {
@@ -54,7 +54,7 @@ class BasicMutex {
     note_owner();
   }
 
-  [[nodiscard]] bool try_lock(std::source_location where = std::source_location::current()) {
+  [[nodiscard]] bool try_lock(interleave::source_location where = interleave::source_location::current()) {
     typename P::Operation op("Mutex::try_lock", this, where);
     std::uint32_t expected = kUnlocked;
     if (state_.compare_exchange_strong(expected, kLocked, std::memory_order_acquire, std::memory_order_relaxed)) {
@@ -66,7 +66,7 @@ class BasicMutex {
 
   template <class Rep, class Period>
   [[nodiscard]] bool try_lock_for(std::chrono::duration<Rep, Period> timeout,
-                                  std::source_location where = std::source_location::current()) {
+                                  interleave::source_location where = interleave::source_location::current()) {
     typename P::Operation op("Mutex::try_lock_for", this, where);
     const auto deadline = detail::deadline_after(P::now(), timeout, "Mutex::try_lock_for");
     std::uint32_t expected = kUnlocked;
@@ -80,7 +80,7 @@ class BasicMutex {
     return true;
   }
 
-  void unlock(std::source_location where = std::source_location::current()) {
+  void unlock(interleave::source_location where = interleave::source_location::current()) {
     typename P::Operation op("Mutex::unlock", this, where);
     check_owner_on_unlock(where);
     if (state_.exchange(kUnlocked, std::memory_order_release) == kContended) {
@@ -123,7 +123,7 @@ class BasicMutex {
     if constexpr (INTERLEAVE_CHECK_OWNERSHIP) owner_.store(P::this_thread_id(), std::memory_order_relaxed);
   }
 
-  void check_owner_on_unlock(std::source_location where) {
+  void check_owner_on_unlock(interleave::source_location where) {
     if constexpr (INTERLEAVE_CHECK_OWNERSHIP) {
       const std::uint32_t me = P::this_thread_id();
       const std::uint32_t owner = owner_.load(std::memory_order_relaxed);

@@ -6,7 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <source_location>
+#include "interleave/source_location.h"
 #include <string_view>
 #include <thread>
 
@@ -61,13 +61,13 @@ struct NativePlatformBase {
 
   static std::uint32_t this_thread_id() noexcept { return current_thread_id(); }
 
-  [[noreturn]] static void contract_violation(std::string_view message, std::source_location where) noexcept {
+  [[noreturn]] static void contract_violation(std::string_view message, interleave::source_location where) noexcept {
     report_contract_violation(message, where);
   }
 
   // Free on real threads: the model runtime uses it to name the operation a thread is blocked in.
   struct Operation {
-    constexpr Operation(const char*, const void*, std::source_location) noexcept {}
+    constexpr Operation(const char*, const void*, interleave::source_location) noexcept {}
   };
 };
 

@@ -77,7 +77,7 @@
 #include <memory>
 #include <new>
 #include <optional>
-#include <source_location>
+#include "interleave/source_location.h"
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -175,7 +175,7 @@ struct PipeHolder {
 
 template <Platform P = NativeSharedPlatform>
 std::pair<BasicPipeEnd<P>, BasicPipeEnd<P>> make_pipe(PipeOptions options = {},
-                                                      std::source_location where = std::source_location::current());
+                                                      interleave::source_location where = interleave::source_location::current());
 
 template <Platform P = NativeSharedPlatform>
 class BasicPipeEnd {
@@ -187,17 +187,17 @@ class BasicPipeEnd {
   BasicPipeEnd() noexcept = default;
 
   // Sends one message (blocks while the ring lacks room for it).
-  void send(std::span<const std::byte> message, std::source_location where = std::source_location::current()) const {
+  void send(std::span<const std::byte> message, interleave::source_location where = interleave::source_location::current()) const {
     typename P::Operation op("Pipe::send", this, where);
     send_bytes(message, "Pipe::send");
   }
-  void send(std::string_view message, std::source_location where = std::source_location::current()) const {
+  void send(std::string_view message, interleave::source_location where = interleave::source_location::current()) const {
     typename P::Operation op("Pipe::send", this, where);
     send_bytes(std::as_bytes(std::span<const char>(message.data(), message.size())), "Pipe::send");
   }
   // Sends the object representation of `value` (sizeof(T) bytes).
   template <class T>
-  void send_value(const T& value, std::source_location where = std::source_location::current()) const {
+  void send_value(const T& value, interleave::source_location where = interleave::source_location::current()) const {
     static_assert(std::is_trivially_copyable_v<T>, "Pipe::send_value: T must be trivially copyable");
     typename P::Operation op("Pipe::send_value", this, where);
     send_bytes(std::as_bytes(std::span<const T, 1>(&value, 1)), "Pipe::send_value");
@@ -205,14 +205,14 @@ class BasicPipeEnd {
 
   // Receives the next whole message (blocks while there is none). Throws EndOfStream when the
   // peer closed and every message it sent was received.
-  [[nodiscard]] std::vector<std::byte> recv(std::source_location where = std::source_location::current()) const {
+  [[nodiscard]] std::vector<std::byte> recv(interleave::source_location where = interleave::source_location::current()) const {
     typename P::Operation op("Pipe::recv", this, where);
     std::vector<std::byte> out;
     receive(
         "Pipe::recv", nullptr, [&](std::uint32_t size) { out.resize(size); return std::span<std::byte>(out); });
     return out;
   }
-  [[nodiscard]] std::string recv_string(std::source_location where = std::source_location::current()) const {
+  [[nodiscard]] std::string recv_string(interleave::source_location where = interleave::source_location::current()) const {
     typename P::Operation op("Pipe::recv_string", this, where);
     std::string out;
     receive("Pipe::recv_string", nullptr, [&](std::uint32_t size) {
@@ -224,7 +224,7 @@ class BasicPipeEnd {
   // Receives a message made by send_value<T>: it must be exactly sizeof(T) bytes (else
   // std::length_error, and the message stays in the pipe).
   template <class T>
-  [[nodiscard]] T recv_value(std::source_location where = std::source_location::current()) const {
+  [[nodiscard]] T recv_value(interleave::source_location where = interleave::source_location::current()) const {
     static_assert(std::is_trivially_copyable_v<T>, "Pipe::recv_value: T must be trivially copyable");
     typename P::Operation op("Pipe::recv_value", this, where);
     std::array<std::byte, sizeof(T)> bytes{};
@@ -240,7 +240,7 @@ class BasicPipeEnd {
   }
   // Receives the next message into `buffer`; returns its size. A message bigger than the buffer
   // throws std::length_error and stays in the pipe.
-  std::size_t recv_into(std::span<std::byte> buffer, std::source_location where = std::source_location::current()) const {
+  std::size_t recv_into(std::span<std::byte> buffer, interleave::source_location where = interleave::source_location::current()) const {
     typename P::Operation op("Pipe::recv_into", this, where);
     std::size_t got = 0;
     receive("Pipe::recv_into", nullptr, [&](std::uint32_t size) {
@@ -257,7 +257,7 @@ class BasicPipeEnd {
   // As recv, but gives up at the deadline: std::nullopt when no message came in time.
   template <class Rep, class Period>
   [[nodiscard]] std::optional<std::vector<std::byte>> recv_for(
-      std::chrono::duration<Rep, Period> timeout, std::source_location where = std::source_location::current()) const {
+      std::chrono::duration<Rep, Period> timeout, interleave::source_location where = interleave::source_location::current()) const {
     typename P::Operation op("Pipe::recv_for", this, where);
     const Deadline deadline{detail::deadline_after(P::now(), timeout, "Pipe::recv_for"),
                             timeout == decltype(timeout)::zero()};
@@ -273,19 +273,19 @@ class BasicPipeEnd {
   // True when recv would not block (a message is ready, or end-of-stream); consumes nothing.
   template <class Rep, class Period>
   [[nodiscard]] bool poll(std::chrono::duration<Rep, Period> timeout,
-                          std::source_location where = std::source_location::current()) const {
+                          interleave::source_location where = interleave::source_location::current()) const {
     typename P::Operation op("Pipe::poll", this, where);
     const Deadline deadline{detail::deadline_after(P::now(), timeout, "Pipe::poll"),
                             timeout == decltype(timeout)::zero()};
     return receive("Pipe::poll", &deadline, nullptr);
   }
-  [[nodiscard]] bool poll(std::source_location where = std::source_location::current()) const {
+  [[nodiscard]] bool poll(interleave::source_location where = interleave::source_location::current()) const {
     return poll(std::chrono::nanoseconds::zero(), where);
   }
 
   // Closes this end (for every handle and every process sharing it) and wakes every thread
   // blocked on either direction. Throws std::logic_error if it was already closed.
-  void close(std::source_location where = std::source_location::current()) const {
+  void close(interleave::source_location where = interleave::source_location::current()) const {
     typename P::Operation op("Pipe::close", this, where);
     State& s = state("Pipe::close");
     if (s.end_closed[index_].exchange(1U, std::memory_order_acq_rel) != 0U) {
@@ -307,7 +307,7 @@ class BasicPipeEnd {
   [[nodiscard]] explicit operator bool() const noexcept { return holder_ != nullptr; }
 
  private:
-  friend std::pair<BasicPipeEnd, BasicPipeEnd> make_pipe<P>(PipeOptions, std::source_location);
+  friend std::pair<BasicPipeEnd, BasicPipeEnd> make_pipe<P>(PipeOptions, interleave::source_location);
 
   struct Deadline {
     typename P::TimePoint at;
@@ -505,7 +505,7 @@ class BasicPipeEnd {
 using PipeEnd = BasicPipeEnd<>;
 
 template <Platform P>
-std::pair<BasicPipeEnd<P>, BasicPipeEnd<P>> make_pipe(PipeOptions options, std::source_location where) {
+std::pair<BasicPipeEnd<P>, BasicPipeEnd<P>> make_pipe(PipeOptions options, interleave::source_location where) {
   [[maybe_unused]] typename P::Operation op("make_pipe", nullptr, where);
   if (options.capacity <= 0 || options.capacity > PipeOptions::kMaxCapacity) {
     throw std::invalid_argument("make_pipe: PipeOptions::capacity must be in [1, " +

@@ -32,7 +32,7 @@
 #include <concepts>
 #include <cstdint>
 #include <functional>
-#include <source_location>
+#include "interleave/source_location.h"
 #include <string_view>
 
 namespace interleave {
@@ -40,7 +40,7 @@ namespace interleave {
 template <class P>
 concept Platform = requires(const typename P::template Atomic<std::uint32_t>& word, std::uint32_t value,
                             typename P::TimePoint deadline, std::string_view message,
-                            std::source_location where) {
+                            interleave::source_location where) {
   { P::now() } -> std::same_as<typename P::TimePoint>;
   { P::wait(word, value) };
   { P::wait_until(word, value, deadline) } -> std::same_as<bool>;

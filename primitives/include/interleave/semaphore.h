@@ -35,7 +35,7 @@
 #include <chrono>
 #include <cstdint>
 #include <limits>
-#include <source_location>
+#include "interleave/source_location.h"
 #include <stdexcept>
 #include <string>
 
@@ -65,7 +65,7 @@ class BasicSemaphore {
   BasicSemaphore& operator=(const BasicSemaphore&) = delete;
 
   // Takes one permit, waiting as long as needed for one.
-  void acquire(std::source_location where = std::source_location::current()) {
+  void acquire(interleave::source_location where = interleave::source_location::current()) {
     typename P::Operation op("Semaphore::acquire", this, where);
     if (try_take()) return;
     for (int i = 0; i < P::spin_limit; ++i) {
@@ -76,7 +76,7 @@ class BasicSemaphore {
   }
 
   // Takes one permit if one is available now; never blocks.
-  [[nodiscard]] bool try_acquire(std::source_location where = std::source_location::current()) {
+  [[nodiscard]] bool try_acquire(interleave::source_location where = interleave::source_location::current()) {
     typename P::Operation op("Semaphore::try_acquire", this, where);
     return try_take();
   }
@@ -84,7 +84,7 @@ class BasicSemaphore {
   // Takes one permit, waiting at most `timeout` for one. Returns false if none could be taken.
   template <class Rep, class Period>
   [[nodiscard]] bool try_acquire_for(std::chrono::duration<Rep, Period> timeout,
-                                     std::source_location where = std::source_location::current()) {
+                                     interleave::source_location where = interleave::source_location::current()) {
     typename P::Operation op("Semaphore::try_acquire_for", this, where);
     const auto deadline = detail::deadline_after(P::now(), timeout, "Semaphore::try_acquire_for");
     if (try_take()) return true;
@@ -111,7 +111,7 @@ class BasicSemaphore {
   // once; one landing after W3 finds the sleeper queued and wakes it. A woken or timed-out
   // acquirer always re-reads count_ and takes a permit if there is one before it leaves, so a
   // wake-up is never absorbed by a thread that leaves a permit behind.
-  void release(std::int64_t n = 1, std::source_location where = std::source_location::current()) {
+  void release(std::int64_t n = 1, interleave::source_location where = interleave::source_location::current()) {
     typename P::Operation op("Semaphore::release", this, where);
     if (n < 1) {
       throw std::invalid_argument("Semaphore::release: the number of permits to release must be >= 1, got " +
@@ -127,7 +127,7 @@ class BasicSemaphore {
   }
 
   // The number of permits available at the moment of the call (a snapshot).
-  [[nodiscard]] std::int64_t value(std::source_location where = std::source_location::current()) const {
+  [[nodiscard]] std::int64_t value(interleave::source_location where = interleave::source_location::current()) const {
     typename P::Operation op("Semaphore::value", this, where);
     return count_.load(std::memory_order_relaxed);
   }

@@ -4,7 +4,7 @@
 
 #include <cstdint>
 #include <functional>
-#include <source_location>
+#include "interleave/source_location.h"
 #include <string>
 
 namespace interleave {
@@ -46,12 +46,12 @@ void join(std::uint32_t fiber);
 void abandon(std::uint32_t fiber) noexcept;
 
 // Records a failure of the current schedule and unwinds the calling fiber.
-[[noreturn]] void fail(FailureKind kind, std::string message, std::source_location where);
+[[noreturn]] void fail(FailureKind kind, std::string message, interleave::source_location where);
 // Records a failure without unwinding (for noexcept contexts); the next scheduling point unwinds.
-void fail_later(FailureKind kind, std::string message, std::source_location where) noexcept;
+void fail_later(FailureKind kind, std::string message, interleave::source_location where) noexcept;
 
 // Names the primitive operation in progress on the current fiber (for traces and deadlock reports).
-void push_operation(const char* name, const void* object, std::source_location where) noexcept;
+void push_operation(const char* name, const void* object, interleave::source_location where) noexcept;
 void pop_operation() noexcept;
 
 // Thrown through a fiber's stack to tear an execution down after a failure. Never catch it
