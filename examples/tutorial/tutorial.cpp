@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "interleave/mutex.h"
+#include "interleave/pipe.h"
 #include "interleave/process.h"
 #include "interleave/thread.h"
 
@@ -75,6 +76,32 @@ int processes() {
   return ok ? 0 : 1;
 }
 
+// 2.2 Communication between processes: the same hand-over through a Pipe. The sender closes its
+// end when done, which the receiver sees as end-of-stream (Python's EOFError).
+int pipe() {
+  auto [receiver, sender] = interleave::make_pipe(interleave::PipeOptions{.duplex = false});
+  Process process1(
+      [sender = sender] {
+        for (int i = 0; i < 5; ++i) sender.send_value(i);
+        sender.close();
+      },
+      "process1");
+  Process process2(
+      [receiver = receiver] {
+        try {
+          for (;;) std::printf("%d\n", receiver.recv_value<int>());
+        } catch (const interleave::EndOfStream&) {
+        }
+      },
+      "process2");
+  process1.start();
+  process1.join();
+  process2.start();
+  const bool ok = process2.join().success() && process1.exit_status()->success();
+  std::printf("Both processes are done.\n");
+  return ok ? 0 : 1;
+}
+
 struct Program {
   const char* name;
   const char* title;
@@ -86,6 +113,7 @@ const std::vector<Program>& programs() {
       {"threads", "1.1 Creating threads", threads},
       {"lock", "1.2 Thread synchronization with a lock", lock},
       {"processes", "2.1 Creating processes", processes},
+      {"pipe", "2.2 Communication between processes: Pipe", pipe},
   };
   return all;
 }

@@ -211,6 +211,7 @@ Result explore_function(Options options, const std::function<void()>& body, std:
   const bool replaying = !options.replay.empty();
   const std::uint64_t count = replaying ? 1 : options.schedules;
   result.schedules_planned = count;
+  result.replayed = replaying;
 
   for (std::uint64_t i = 0; i < count; ++i) {
     const ScheduleId id = replaying ? ScheduleId::parse(options.replay) : schedule_for(options, i, step_estimate);
@@ -294,11 +295,12 @@ std::string Result::report() const {
     return absl::StrFormat("interleave: passed %d schedules (%s), %d scheduling points in all\n", schedules_run,
                            configuration, total_steps);
   }
+  const std::string which = replayed ? absl::StrCat("replay of schedule ", schedule.index)
+                                     : absl::StrCat("schedule ", schedule.index, " of ", schedules_planned);
   std::string out = absl::StrFormat(
-      "interleave: %s after %d steps (%s, seed 0x%x, schedule %d of %d, %d preemption%s)\n",
-      std::string(to_string(failure->kind)), steps,
-      schedule.strategy == Strategy::pct ? absl::StrCat("pct:", schedule.pct_depth) : std::string("random"), schedule.seed,
-      schedule.index, schedules_planned, preemptions, preemptions == 1 ? "" : "s");
+      "interleave: %s after %d steps (%s, seed 0x%x, %s, %d preemption%s)\n", std::string(to_string(failure->kind)),
+      steps, schedule.strategy == Strategy::pct ? absl::StrCat("pct:", schedule.pct_depth) : std::string("random"),
+      schedule.seed, which, preemptions, preemptions == 1 ? "" : "s");
   absl::StrAppend(&out, "  ", failure->message, "\n");
   absl::StrAppend(&out, "  in fiber ", failure->fiber, " at step ", failure->step,
                   failure->where.empty() ? "" : absl::StrCat(", ", failure->where), "\n");

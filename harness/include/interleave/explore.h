@@ -68,6 +68,7 @@ class Result {
   std::uint64_t total_steps = 0;      // over all schedules run
   ScheduleId schedule;                // the failing schedule (or the last one run)
   std::uint64_t schedules_planned = 0;
+  bool replayed = false;              // the run replayed one schedule (Options::replay)
   std::uint64_t steps = 0;            // of the failing schedule
   std::uint32_t preemptions = 0;      // of the failing schedule
   std::vector<StepRecord> last_steps;
