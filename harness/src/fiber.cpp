@@ -29,12 +29,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <source_location>
 #include <stdexcept>
 #include <string>
 #include <system_error>
 
 #include "interleave/contract.h"
+#include "interleave/source_location.h"
 
 #if INTERLEAVE_TSAN
 #include <sanitizer/tsan_interface.h>
@@ -198,7 +198,7 @@ struct EhGlobals {
 // Cached per thread: __cxa_get_globals is a call into the shared C++ runtime.
 thread_local EhGlobals* t_eh_globals = nullptr;
 
-EhGlobals* eh_globals() noexcept {
+INTERLEAVE_NO_TSAN EhGlobals* eh_globals() noexcept {
   EhGlobals* globals = t_eh_globals;
   if (globals == nullptr) [[unlikely]] {
     globals = reinterpret_cast<EhGlobals*>(abi::__cxa_get_globals());
@@ -220,7 +220,7 @@ std::size_t round_up(std::size_t value, std::size_t multiple) noexcept {
 }
 
 [[noreturn]] void violation(const char* message,
-                            std::source_location where = std::source_location::current()) noexcept {
+                            source_location where = source_location::current()) noexcept {
   report_contract_violation(message, where);
 }
 
@@ -361,8 +361,20 @@ struct ContextAccess {
 #endif
   }
 
-  static void destroy_tsan_fiber(Fiber& fiber) noexcept {
 #if INTERLEAVE_TSAN
+  // Like joining a thread: what the (suspended or exited) fiber did happens before what the
+  // caller does next. Two identity switches with flag 0 and nothing run in between.
+  INTERLEAVE_NO_TSAN static void join_tsan_fiber(Fiber& fiber) noexcept {
+    if (fiber.tsan_fiber_ == nullptr || !fiber.has_run_) return;
+    void* const current = __tsan_get_current_fiber();
+    __tsan_switch_to_fiber(fiber.tsan_fiber_, 0);
+    __tsan_switch_to_fiber(current, 0);
+  }
+#endif
+
+  INTERLEAVE_NO_TSAN static void destroy_tsan_fiber(Fiber& fiber) noexcept {
+#if INTERLEAVE_TSAN
+    join_tsan_fiber(fiber);
     if (fiber.tsan_fiber_ != nullptr) __tsan_destroy_fiber(fiber.tsan_fiber_);
     fiber.tsan_fiber_ = nullptr;
 #else
@@ -452,7 +464,8 @@ struct ContextAccess {
   // never returned stay on it; so a fiber that has run gets a fresh TSan fiber. Remapping the
   // stack makes TSan forget the old fiber's accesses to it (they would otherwise look like
   // races with the new fiber's).
-  static void renew_tsan_fiber(Fiber& fiber) {
+  INTERLEAVE_NO_TSAN static void renew_tsan_fiber(Fiber& fiber) {
+    join_tsan_fiber(fiber);
     __tsan_destroy_fiber(fiber.tsan_fiber_);
     fiber.tsan_fiber_ = nullptr;
     void* const stack = fiber.mapping_ + fiber.guard_size_;

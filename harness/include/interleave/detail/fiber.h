@@ -27,6 +27,8 @@
 //   - ThreadSanitizer (detected at compile time): one TSan fiber per Fiber, kept for the Fiber's
 //     life; ordinary switches are not happens-before edges (__tsan_switch_to_fiber_no_sync), so
 //     races between fibers are reported; `synchronizing` switches and exit_fiber() are.
+//     Destroying or reset() of a fiber that has run is one too, from the fiber to the caller
+//     (like joining a thread), and reset() makes TSan forget earlier accesses to the stack.
 //   - AddressSanitizer: every switch tells ASan the new stack bounds and saves/restores the
 //     per-fiber fake stack, so there are no false stack reports and
 //     detect_stack_use_after_return works on fibers.
