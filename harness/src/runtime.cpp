@@ -251,11 +251,23 @@ void Runtime::finish_current() {
       next = next_to_tear_down();
     }
   }
-  if (!next) {
-    switch_fiber(*mine.fiber, ThreadContext::current(), true);
-  } else {
-    transfer(mine, *next, true);
+  // This fiber now parks until its pool slot gets a new task, possibly for good (the pool is
+  // destroyed with its fibers parked here): TSan must not see it parked with ignores enabled.
+  ExecutionContext* destination = &ThreadContext::current();
+  if (next) {
+    FiberState& target = fibers_[*next];
+    if (target.status == Status::not_started) {
+      attach_pool_fiber(*next);
+      target.status = Status::runnable;
+    }
+    current_ = *next;
+    destination = pool_[static_cast<std::size_t>(target.pool_slot)]->fiber.get();
   }
+  // Only the hand-back to the OS thread synchronizes: between fibers, thread start and join are
+  // the happens-before edges (see run_current_task and join), and a switch is none.
+  tsan_ignore_end();
+  switch_fiber(*mine.fiber, *destination, !next.has_value());
+  tsan_ignore_begin();
   // Resumed later with a new task: the entry loop calls run_current_task again.
 }
 
@@ -311,7 +323,7 @@ void Runtime::transfer(PooledFiber& from, std::uint32_t to, bool synchronizing) 
   }
   PooledFiber& destination = *pool_[static_cast<std::size_t>(target.pool_slot)];
   current_ = to;
-  switch_fiber(*from.fiber, *destination.fiber, synchronizing || starting);
+  switch_fiber(*from.fiber, *destination.fiber, synchronizing);
 }
 
 std::optional<std::uint32_t> Runtime::pick_next(bool current_runnable) {
