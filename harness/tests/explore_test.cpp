@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "interleave/detail/fiber.h"
 #include "interleave/gtest.h"
 #include "interleave/mutex.h"
 #include "interleave/thread.h"
@@ -368,6 +369,31 @@ TEST(ExploreDeathTest, FatalSignalPrintsTheReproduceLine) {
       },
       "FATAL SIGNAL .* while running schedule random\\.s=1eaf5eed\\.i=0[^\n]*\n.*\nreproduce: "
       "INTERLEAVE_REPLAY=random\\.s=1eaf5eed\\.i=0");
+}
+
+// Recursion far deeper than a 64 KiB stack; the volatile frame keeps it from being optimized away.
+int recurse(int depth) {
+  volatile char frame[256];
+  frame[0] = static_cast<char>(depth);
+  if (depth > 1'000'000) return frame[0];
+  return recurse(depth + 1) + frame[0];
+}
+
+TEST(ExploreDeathTest, StackOverflowInAFiberIsReportedWithTheReproduceLine) {
+#if INTERLEAVE_ASAN || INTERLEAVE_TSAN
+  GTEST_SKIP() << "sanitizers handle SIGSEGV themselves and use stacks differently";
+#endif
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        Options o = with_schedules(1);
+        o.stack_kib = 64;
+        (void)explore(o, []<Platform P>() {
+          typename P::Thread t([] { (void)recurse(0); });
+          t.join();
+        });
+      },
+      "FATAL SIGNAL .*stack overflow in a fiber.*\n.*\nreproduce: INTERLEAVE_REPLAY=random\\.s=1eaf5eed");
 }
 
 }  // namespace
