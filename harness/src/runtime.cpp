@@ -543,6 +543,7 @@ void Runtime::join_during_teardown(std::uint32_t fiber) {
   fibers_[current_].status = Status::runnable;
   fibers_[current_].blocked_on = BlockedOn::nothing;
   fibers_[fiber].joined = true;
+  tsan_acquire(&fibers_token(fiber));
 }
 
 void Runtime::abandon(std::uint32_t fiber) noexcept {

@@ -34,24 +34,25 @@ INSTANTIATE_TEST_SUITE_P(Strategies, PrimitivesInModel, ::testing::Values(Strate
 TEST_P(PrimitivesInModel, SemaphoreHoldersNeverExceedPermits) {
   INTERLEAVE_EXPECT_PASS(explore_test(schedules(500, GetParam()), []<Platform P>() {
     BasicSemaphore<P> permits(2);
-    int holders = 0;
-    int most = 0;
+    // Two holders at a time may update these: atomics, so TSan builds see no race in the test.
+    typename P::template Atomic<int> holders{0};
+    typename P::template Atomic<int> most{0};
     std::vector<std::unique_ptr<BasicThread<P>>> threads;
     for (int t = 0; t < 4; ++t) {
       threads.push_back(std::make_unique<BasicThread<P>>([&] {
         for (int i = 0; i < 2; ++i) {
           permits.acquire();
-          ++holders;
-          most = std::max(most, holders);
+          const int now = holders.fetch_add(1) + 1;
+          if (now > most.load()) most.store(now);
           P::yield();  // hold the permit across a scheduling point
-          --holders;
+          holders.fetch_sub(1);
           permits.release();
         }
       }));
     }
     for (auto& t : threads) t->start();
     for (auto& t : threads) t->join();
-    EXPECT_LE(most, 2);
+    EXPECT_LE(most.load(), 2);
     EXPECT_EQ(permits.value(), 2);
   }));
 }
@@ -81,18 +82,18 @@ TEST_P(PrimitivesInModel, SemaphoreTryAcquireForTimesOutOnlyWhenNoPermitWasFree)
 TEST_P(PrimitivesInModel, EventSetReleasesEveryWaiter) {
   INTERLEAVE_EXPECT_PASS(explore_test(schedules(500, GetParam()), []<Platform P>() {
     BasicEvent<P> event;
-    int released = 0;
+    typename P::template Atomic<int> released{0};
     std::vector<std::unique_ptr<BasicThread<P>>> waiters;
     for (int t = 0; t < 3; ++t) {
       waiters.push_back(std::make_unique<BasicThread<P>>([&] {
         event.wait();
-        ++released;
+        released.fetch_add(1);
       }));
     }
     for (auto& w : waiters) w->start();
     event.set();
     for (auto& w : waiters) w->join();
-    EXPECT_EQ(released, 3);
+    EXPECT_EQ(released.load(), 3);
   }));
 }
 
