@@ -3,6 +3,9 @@
 //
 //   Counter/LockPerIncrement   2 threads x 1000 increments, the lock taken around each increment
 //   Counter/LockAroundLoop     2 threads x 1000 increments under one lock (the tutorial's shape)
+//   Queue/TwoByTwo             2 producers / 2 consumers move 100 items through a bounded queue of
+//                              capacity 4 (interleave: Queue<int>; Relacy: a mutex, two condition
+//                              variables and a ring of rl::var slots, the classic blocking queue)
 //   RawFiberSwitch             one fiber switch (the floor for one scheduling point)
 //
 // The counter is a plain int for interleave and an rl::var<int> for Relacy: in both tools the
@@ -17,6 +20,7 @@
 #include "interleave/detail/fiber.h"
 #include "interleave/explore.h"
 #include "interleave/mutex.h"
+#include "interleave/queue.h"
 #include "interleave/thread.h"
 
 #ifdef INTERLEAVE_HAVE_RELACY
@@ -72,6 +76,36 @@ void run_interleave(benchmark::State& state, Body body) {
                                                       benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
+struct TwoByTwoQueue {
+  template <Platform P>
+  void operator()() const {
+    BasicQueue<int, P> queue(4);
+    typename P::template Atomic<int> taken_sum{0};
+    auto produce = [&] {
+      for (int i = 0; i < 50; ++i) queue.put(i);
+    };
+    auto consume = [&] {
+      for (int i = 0; i < 50; ++i) taken_sum.fetch_add(*queue.get());
+    };
+    BasicThread<P> p1(produce);
+    BasicThread<P> p2(produce);
+    BasicThread<P> c1(consume);
+    BasicThread<P> c2(consume);
+    p1.start();
+    p2.start();
+    c1.start();
+    c2.start();
+    p1.join();
+    p2.join();
+    c1.join();
+    c2.join();
+    INTERLEAVE_ASSERT(taken_sum.load() == 2 * (49 * 50 / 2));
+  }
+};
+
+void BM_Interleave_Queue(benchmark::State& state) { run_interleave(state, TwoByTwoQueue{}); }
+BENCHMARK(BM_Interleave_Queue)->Name("Queue/TwoByTwo/interleave")->UseRealTime();
+
 void BM_Interleave_CounterLockPerIncrement(benchmark::State& state) { run_interleave(state, Counter<true>{}); }
 void BM_Interleave_CounterLockAroundLoop(benchmark::State& state) { run_interleave(state, Counter<false>{}); }
 BENCHMARK(BM_Interleave_CounterLockPerIncrement)->Name("Counter/LockPerIncrement/interleave")->UseRealTime();
@@ -94,6 +128,8 @@ void BM_Relacy_CounterLockAroundLoop(benchmark::State& state) {
 }
 BENCHMARK(BM_Relacy_CounterLockPerIncrement)->Name("Counter/LockPerIncrement/relacy")->UseRealTime();
 BENCHMARK(BM_Relacy_CounterLockAroundLoop)->Name("Counter/LockAroundLoop/relacy")->UseRealTime();
+void BM_Relacy_Queue(benchmark::State& state) { run_relacy(state, [](int n) { return relacy_queue(n); }); }
+BENCHMARK(BM_Relacy_Queue)->Name("Queue/TwoByTwo/relacy")->UseRealTime();
 #endif
 
 // The floor: a round trip between the thread's context and one fiber is two switches.
