@@ -34,6 +34,7 @@ void racy_exploration() {
     P::yield();
     shared = 2;
     writer.join();
+    INTERLEAVE_ASSERT(shared == 1 || shared == 2);
   });
   std::exit(0);
 }
