@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, then configures, builds and tests every preset CI
-# runs. Usage: ci/test.sh [preset...]   (default: dev release tsan asan-ubsan)
+# runs. Usage: ci/test.sh [preset...]   (default: dev release clang tsan asan-ubsan)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh
 
 presets=("$@")
-[ ${#presets[@]} -gt 0 ] || presets=(dev release tsan asan-ubsan)
+[ ${#presets[@]} -gt 0 ] || presets=(dev release clang tsan asan-ubsan)
 
 for preset in "${presets[@]}"; do
   echo "=== ci/test.sh: preset ${preset} ==="
