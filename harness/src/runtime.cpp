@@ -20,6 +20,11 @@ namespace interleave::detail::model {
 
 namespace {
 thread_local Runtime* current_runtime = nullptr;
+}  // namespace
+
+thread_local OperationStack* current_operations = nullptr;
+
+namespace {
 
 std::string location(const interleave::source_location& where) {
   if (where.line() == 0) return {};
@@ -146,11 +151,12 @@ Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body, bo
   main.task = body;
   fibers_.push_back(std::move(main));
   chooser_.on_spawn(0);
-  current_ = 0;
+  set_current(0);
   current_runtime = this;
   PooledFiber& first = attach_pool_fiber(0);
   switch_fiber(ThreadContext::current(), *first.fiber, true);
   current_runtime = nullptr;
+  current_operations = nullptr;
 
   Outcome outcome;
   outcome.failure = std::move(failure_);
@@ -224,7 +230,7 @@ void Runtime::finish_current() {
   }
   FiberState& f = fibers_[me];
   f.status = Status::finished;
-  f.operations.clear();
+  f.operations.depth = 0;
   remove_runnable(me);
   record("finish", nullptr);
   for (std::uint32_t i = 0; i < fibers_.size(); ++i) {
@@ -260,7 +266,7 @@ void Runtime::finish_current() {
       attach_pool_fiber(*next);
       target.status = Status::runnable;
     }
-    current_ = *next;
+    set_current(*next);
     destination = pool_[static_cast<std::size_t>(target.pool_slot)]->fiber.get();
   }
   // Only the hand-back to the OS thread synchronizes: between fibers, thread start and join are
@@ -322,7 +328,7 @@ void Runtime::transfer(PooledFiber& from, std::uint32_t to, bool synchronizing) 
     target.status = Status::runnable;
   }
   PooledFiber& destination = *pool_[static_cast<std::size_t>(target.pool_slot)];
-  current_ = to;
+  set_current(to);
   switch_fiber(*from.fiber, *destination.fiber, synchronizing);
 }
 
@@ -355,11 +361,12 @@ void Runtime::advance_time() {
   }
   if (earliest < 0) return;
   now_ns_ = std::max(now_ns_, earliest);
-  for (auto& f : fibers_) {
+  for (std::uint32_t i = 0; i < fibers_.size(); ++i) {
+    FiberState& f = fibers_[i];
     if (f.status == Status::blocked && f.deadline_ns >= 0 && f.deadline_ns <= now_ns_) {
       f.blocked_on = BlockedOn::nothing;
       f.timed_out = true;
-      make_runnable(static_cast<std::uint32_t>(&f - fibers_.data()));
+      make_runnable(i);
     }
   }
 }
@@ -374,10 +381,10 @@ void Runtime::record(const char* what, const void* object) {
   e.fiber = current_;
   e.what = what;
   e.object = object;
-  if (!f.operations.empty()) {
-    e.operation = f.operations.front().name;
-    e.operation_object = f.operations.front().object;
-    e.where = f.operations.front().where;
+  if (const OperationFrame* outer = f.operations.outermost()) {
+    e.operation = outer->name;
+    e.operation_object = outer->object;
+    e.where = outer->where;
   }
   trace_.push_back(e);
 }
@@ -484,6 +491,7 @@ std::uint32_t Runtime::spawn(std::function<void()> task) {
   FiberState f;
   f.task = std::move(task);
   fibers_.push_back(std::move(f));
+  set_current(current_);  // the vector may have moved
   runnable_.push_back(id);
   chooser_.on_spawn(id);
   tsan_release(&fibers_token(id));
@@ -591,10 +599,10 @@ void Runtime::report_deadlock() {
     const FiberState& f = fibers_[i];
     if (f.status != Status::blocked) continue;
     absl::StrAppend(&message, "\n    fiber ", i, " blocked in ");
-    if (!f.operations.empty()) {
-      const OperationFrame& outer = f.operations.front();
+    if (const OperationFrame* outer_frame = f.operations.outermost()) {
+      const OperationFrame& outer = *outer_frame;
       absl::StrAppend(&message, outer.name, " (object ", object_number(trace_, outer.object), ")");
-      if (f.operations.size() > 1) absl::StrAppend(&message, ", inside ", f.operations.back().name);
+      if (f.operations.depth > 1) absl::StrAppend(&message, ", inside ", f.operations.innermost()->name);
       const std::string at = location(outer.where);
       if (!at.empty()) absl::StrAppend(&message, " at ", at);
     } else if (f.blocked_on == BlockedOn::join) {
@@ -623,18 +631,6 @@ std::uint32_t Runtime::object_number(const std::vector<TraceEntry>& trace, const
     }
   }
   return next;
-}
-
-void Runtime::push_operation(const char* name, const void* object, interleave::source_location where) noexcept {
-  IgnoreScope ignore;
-  auto& ops = fibers_[current_].operations;
-  ops.push_back(OperationFrame{name, object, where});
-}
-
-void Runtime::pop_operation() noexcept {
-  IgnoreScope ignore;
-  auto& ops = fibers_[current_].operations;
-  if (!ops.empty()) ops.pop_back();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -727,16 +723,6 @@ void fail_later(FailureKind kind, std::string message, interleave::source_locati
   Runtime* rt = current_runtime;
   if (rt == nullptr) return;
   rt->fail_later(kind, std::move(message), where);
-}
-
-void push_operation(const char* name, const void* object, interleave::source_location where) noexcept {
-  Runtime* rt = current_runtime;
-  if (rt != nullptr) rt->push_operation(name, object, where);
-}
-
-void pop_operation() noexcept {
-  Runtime* rt = current_runtime;
-  if (rt != nullptr) rt->pop_operation();
 }
 
 }  // namespace interleave::detail::model

@@ -57,12 +57,6 @@ class Chooser {
   std::size_t next_change_ = 0;
 };
 
-struct OperationFrame {
-  const char* name;
-  const void* object;
-  interleave::source_location where;
-};
-
 // One executed scheduling point (or event) of a schedule.
 struct TraceEntry {
   std::uint64_t step = 0;  // scheduling points executed so far (events share their step's number)
@@ -102,7 +96,7 @@ struct FiberState {
   const std::uint32_t* wait_word = nullptr;
   std::int64_t deadline_ns = -1;
   std::function<void()> task;
-  std::vector<OperationFrame> operations;
+  OperationStack operations;
 };
 
 class Runtime {
@@ -134,10 +128,12 @@ class Runtime {
   void abandon(std::uint32_t fiber) noexcept;
   [[noreturn]] void fail(FailureKind kind, std::string message, interleave::source_location where);
   void fail_later(FailureKind kind, std::string message, interleave::source_location where) noexcept;
-  void push_operation(const char* name, const void* object, interleave::source_location where) noexcept;
-  void pop_operation() noexcept;
   [[nodiscard]] std::int64_t now() const noexcept { return now_ns_; }
   [[nodiscard]] std::uint32_t current_fiber() const noexcept { return current_; }
+  void set_current(std::uint32_t fiber) noexcept {
+    current_ = fiber;
+    current_operations = &fibers_[fiber].operations;
+  }
   // A per-fiber address for the happens-before edges of thread start and join (TSan builds).
   char& fibers_token(std::uint32_t fiber) noexcept { return tokens_[fiber % tokens_.size()]; }
 
@@ -168,7 +164,7 @@ class Runtime {
   std::size_t stack_bytes_;
   std::vector<std::unique_ptr<PooledFiber>> pool_;
   PooledFiber* releasing_ = nullptr;  // the pool fiber of a fiber that is finishing right now
-  std::vector<FiberState> fibers_;
+  std::vector<FiberState> fibers_;  // current_operations points into it: refresh after growth
   std::vector<std::uint32_t> runnable_;
   std::vector<std::uint32_t> waiters_;
   std::vector<TraceEntry> trace_;

@@ -50,9 +50,38 @@ void abandon(std::uint32_t fiber) noexcept;
 // Records a failure without unwinding (for noexcept contexts); the next scheduling point unwinds.
 void fail_later(FailureKind kind, std::string message, interleave::source_location where) noexcept;
 
-// Names the primitive operation in progress on the current fiber (for traces and deadlock reports).
-void push_operation(const char* name, const void* object, interleave::source_location where) noexcept;
-void pop_operation() noexcept;
+// The primitive operations in progress on a fiber, outermost first (for traces and deadlock
+// reports). Operations nest (Queue::get inside, say, a Mutex::lock); frames past kDepth are
+// counted but not kept.
+struct OperationFrame {
+  const char* name;
+  const void* object;
+  interleave::source_location where;
+};
+struct OperationStack {
+  static constexpr std::uint32_t kDepth = 6;
+  OperationFrame frames[kDepth];
+  std::uint32_t depth = 0;
+  [[nodiscard]] const OperationFrame* outermost() const noexcept { return depth > 0 ? &frames[0] : nullptr; }
+  [[nodiscard]] const OperationFrame* innermost() const noexcept {
+    return depth > 0 ? &frames[(depth < kDepth ? depth : kDepth) - 1] : nullptr;
+  }
+};
+
+// The running fiber's stack of operations; null outside an exploration. Set by the scheduler on
+// every switch, so naming an operation costs two stores and no call.
+extern thread_local OperationStack* current_operations;
+
+inline void push_operation(const char* name, const void* object, interleave::source_location where) noexcept {
+  OperationStack* stack = current_operations;
+  if (stack == nullptr) return;
+  if (stack->depth < OperationStack::kDepth) stack->frames[stack->depth] = OperationFrame{name, object, where};
+  ++stack->depth;
+}
+inline void pop_operation() noexcept {
+  OperationStack* stack = current_operations;
+  if (stack != nullptr && stack->depth > 0) --stack->depth;
+}
 
 // Thrown through a fiber's stack to tear an execution down after a failure. Never catch it
 // without rethrowing (catch (...) { ...; throw; } is fine).
