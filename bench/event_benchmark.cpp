@@ -6,12 +6,8 @@
 //   PingPong        two threads hand a turn back and forth through two events (wait, then clear
 //                   before answering); one iteration is a full round trip.
 //
-// Measured (Release, g++ 12, idle 16-core Intel Xeon; medians of 3):
-//   SetIsSetClear  23.5 ns vs 54.5 ns
-//   IsSet          0.34 ns vs 17.7 ns
-//   WaitOnSet      0.82 ns vs 18.2 ns
-//   PingPong        500 ns vs 10236 ns  (the condition variable always sleeps; Event spins
-//                                        briefly first)
+// In PingPong the condition variable always sleeps while Event spins briefly first. Results and
+// the machine they came from: docs/benchmarks.md.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 

@@ -5,13 +5,8 @@
 //                 iteration is a full round trip (two hand-offs, usually two sleeps and wakes).
 //   Contended     2 benchmark threads use one semaphore with one permit as a lock.
 //
-// Measured (Release, g++ 12, idle 16-core Intel Xeon; medians of 3; std = libstdc++ 12):
-//   Uncontended  22.5 ns vs 224 ns   (std's release makes a futex wake call whenever the count
-//                                     was 0, even with nobody waiting)
-//   TryAcquire   22.4 ns vs 215 ns
-//   PingPong      536 ns vs 2098 ns  (per round trip)
-//   Contended     123 ns vs 190 ns
-// On a loaded 2-core machine the two-thread cases are noisy and can go either way.
+// libstdc++ 12's release makes a futex wake call whenever the count was 0, even with nobody
+// waiting. Results and the machine they came from: docs/benchmarks.md.
 #include <benchmark/benchmark.h>
 
 #include <atomic>

@@ -37,11 +37,9 @@
 //           ring holds `capacity + 4` bytes, so one message of exactly `capacity` bytes fits in an
 //           empty ring). A waiter first checks up to P::spin_limit times, yielding the CPU between
 //           checks, then sleeps on a futex word; the other side makes a wake system call only
-//           when someone is asleep. Measured on a 16-core host (bench/pipe_benchmark.cpp,
-//           medians of 5): an 8-byte round trip between two threads takes 0.95 us against
-//           10.6 us over pipe(2) (0.90 us against 10.2 us between processes); without the spin
-//           both sides sleep and it takes ~10-11 us like pipe(2); 100 pause instructions
-//           instead of yields gave ~2 us. The price: a waiter uses CPU for its spin (up to
+//           when someone is asleep. The short spin is what makes a round trip several times
+//           faster than over pipe(2) (without it both sides sleep and the two cost the same;
+//           numbers in docs/benchmarks.md). The price: a waiter uses CPU for its spin (up to
 //           P::spin_limit sched_yield calls) before it sleeps.
 // Timeouts  poll(d), recv_for(d): d < 0 throws std::invalid_argument; d == 0 checks once without
 //           blocking. poll() with no argument is poll(0), as in Python.

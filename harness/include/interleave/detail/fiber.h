@@ -3,10 +3,9 @@
 // Purpose   A Fiber is a stack plus a saved register set. The scheduler runs on the OS thread's
 //           own stack (its ThreadContext) and hands control to fibers and back with
 //           switch_fiber(); every model "thread" runs on a Fiber. Switching is a hand-written
-//           x86-64 routine (no system call, no signal mask). Release build on an idle Xeon core:
-//           5.8 ns per switch (Boost.Context 4.4 ns, swapcontext 226 ns); see
-//           bench/fiber_benchmark.cpp. The extra ~1.4 ns over Boost.Context is the per-fiber
-//           exception state below.
+//           x86-64 routine (no system call, no signal mask): about 40 times cheaper than
+//           swapcontext (bench/fiber_benchmark.cpp; numbers in docs/benchmarks.md). Saving the
+//           per-fiber exception state below is part of that cost.
 // Requires  - Only x86-64 (SysV ABI) is implemented; other architectures stop at #error.
 //           - A context is switched *from* only while it is the one running, and switched *to*
 //             only while it is suspended (or, for a Fiber, freshly reset()). Violations that
