@@ -13,3 +13,4 @@ for preset in "${presets[@]}"; do
   cmake --workflow --preset "${preset}"
 done
 echo "=== ci/test.sh: all presets passed: ${presets[*]} ==="
+echo "=== ci/test.sh: installed package and examples/consumer ===" && bash ci/consumer.sh
