@@ -27,7 +27,9 @@ std::uint64_t parse_unsigned(std::string_view name, std::string_view value, std:
   std::uint64_t result = 0;
   bool ok = false;
   if (value.size() > 2 && (value.substr(0, 2) == "0x" || value.substr(0, 2) == "0X")) {
-    ok = absl::SimpleHexAtoi(absl::string_view(value.data() + 2, value.size() - 2), &result) && value.substr(2).find_first_of("+-") == std::string_view::npos;
+    // Hex digits only: SimpleHexAtoi alone also takes a sign, surrounding spaces and a second "0x".
+    ok = value.substr(2).find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos &&
+         absl::SimpleHexAtoi(absl::string_view(value.data() + 2, value.size() - 2), &result);
   } else {
     ok = !value.empty() && value.find_first_not_of("0123456789") == std::string_view::npos &&
          absl::SimpleAtoi(absl::string_view(value.data(), value.size()), &result);

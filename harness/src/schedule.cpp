@@ -1,5 +1,6 @@
 #include "interleave/schedule.h"
 
+#include <absl/strings/escaping.h>
 #include <absl/strings/numbers.h>
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_format.h>
@@ -16,15 +17,18 @@ constexpr std::string_view kForm =
     "'random.s=<hex>.i=<n>.w=<0..1000>.m=<n>=1..>' or 'pct.d=<1..64>.k=<n>=1..>.s=<hex>.i=<n>.w=<0..1000>.m=<n>=1..>', "
     "as printed in a failure report";
 
+// Input is quoted with C escapes: a byte such as NUL or a newline must not cut or garble the message.
+std::string quoted(std::string_view text) { return absl::CHexEscape(absl::string_view(text.data(), text.size())); }
+
 [[noreturn]] void reject(std::string_view token, std::string_view why) {
   throw std::invalid_argument(absl::StrFormat("interleave: schedule token '%s' is malformed: %s; expected %s",
-                                              token, why, kForm));
+                                              quoted(token), why, kForm));
 }
 
 std::uint64_t field(std::string_view token, std::string_view part, std::string_view key, bool hex, std::uint64_t min,
                     std::uint64_t max) {
   if (part.size() <= key.size() + 1 || part.substr(0, key.size()) != key || part[key.size()] != '=') {
-    reject(token, absl::StrCat("expected field '", std::string(key), "=' but found '", std::string(part), "'"));
+    reject(token, absl::StrCat("expected field '", std::string(key), "=' but found '", quoted(part), "'"));
   }
   const std::string_view digits = part.substr(key.size() + 1);
   const std::string_view allowed = hex ? "0123456789abcdef" : "0123456789";
@@ -33,7 +37,7 @@ std::uint64_t field(std::string_view token, std::string_view part, std::string_v
                   (hex ? absl::SimpleHexAtoi(absl::string_view(digits.data(), digits.size()), &value)
                        : absl::SimpleAtoi(absl::string_view(digits.data(), digits.size()), &value));
   if (!ok || value < min || value > max) {
-    reject(token, absl::StrCat("field '", std::string(key), "' has value '", std::string(digits), "'; it must be ",
+    reject(token, absl::StrCat("field '", std::string(key), "' has value '", quoted(digits), "'; it must be ",
                                hex ? "lower-case hexadecimal" : "a decimal integer", " from ", min, " to ", max));
   }
   // Canonical form only, so every accepted token prints back to itself.
@@ -66,7 +70,7 @@ ScheduleId ScheduleId::parse(std::string_view token) {
     id.pct_step_estimate = field(token, parts[2], "k", false, 1, UINT64_MAX);
     next = 3;
   } else {
-    reject(token, absl::StrCat("unknown strategy '", std::string(parts[0]), "' (known: random, pct)"));
+    reject(token, absl::StrCat("unknown strategy '", quoted(parts[0]), "' (known: random, pct)"));
   }
   id.seed = field(token, parts[next], "s", true, 0, UINT64_MAX);
   id.index = field(token, parts[next + 1], "i", false, 0, UINT64_MAX);

@@ -1,0 +1,82 @@
+// Regression tests for what the fuzz targets (fuzz/, ci/fuzz.sh, docs/fuzzing.md) found, each
+// beside the accepted input next to it, so that a fix that rejects too much fails too.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "interleave/options.h"
+#include "interleave/schedule.h"
+
+namespace interleave {
+namespace {
+
+std::string parse_error(std::string_view token) {
+  try {
+    (void)ScheduleId::parse(token);
+  } catch (const std::invalid_argument& e) {
+    return e.what();
+  }
+  return "(accepted)";
+}
+
+// schedule_token_fuzzer: a token with a NUL byte was quoted raw into the message, so what() (a C
+// string) ended at the NUL and lost the reason and the accepted form.
+TEST(FuzzRegression, TokenWithANulByteGetsTheWholeMessage) {
+  using namespace std::string_view_literals;
+  const std::string message = parse_error("nramd.os\0\0=01.i=0.w=50.m=1"sv);
+  EXPECT_NE(message.find("unknown strategy 'nramd'"), std::string::npos) << message;
+  EXPECT_NE(message.find(R"(nramd.os\x00\x00=01.i=0.w=50.m=1)"), std::string::npos) << message;
+  EXPECT_NE(message.find("expected 'random.s=<hex>"), std::string::npos) << message;
+
+  const std::string in_a_field = parse_error("random.s=1\0.i=0.w=50.m=1"sv);
+  EXPECT_NE(in_a_field.find(R"(field 's' has value '1\x00')"), std::string::npos) << in_a_field;
+  EXPECT_NE(in_a_field.find("as printed in a failure report"), std::string::npos) << in_a_field;
+}
+
+TEST(FuzzRegression, TokensStillRoundTripAtTheirLimits) {
+  for (const std::string token : {"random.s=ffffffffffffffff.i=18446744073709551615.w=1000.m=18446744073709551615",
+                                  "pct.d=64.k=1.s=0.i=0.w=0.m=1"}) {
+    EXPECT_EQ(ScheduleId::parse(token).token(), token);
+  }
+}
+
+// Sets one environment variable for a scope.
+class ScopedVariable {
+ public:
+  ScopedVariable(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
+  ~ScopedVariable() { ::unsetenv(name_); }
+  ScopedVariable(const ScopedVariable&) = delete;
+  ScopedVariable& operator=(const ScopedVariable&) = delete;
+
+ private:
+  const char* name_;
+};
+
+// environment_fuzzer: after 0x, absl::SimpleHexAtoi also accepts spaces around the digits and a
+// second 0x prefix, so INTERLEAVE_SEED='0x 3' silently meant seed 3.
+TEST(FuzzRegression, HexValuesAcceptOnlyHexDigitsAfterThePrefix) {
+  for (const char* value : {"0x 3", "0x3 ", "0x\t3", "0x3\n", "0x0x3", "0X0x3", "0x+3", "0x-3"}) {
+    const ScopedVariable seed("INTERLEAVE_SEED", value);
+    Options o;
+    try {
+      o.apply_environment();
+      ADD_FAILURE() << "INTERLEAVE_SEED='" << value << "' was accepted as " << o.seed;
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find("INTERLEAVE_SEED"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("0x-hexadecimal"), std::string::npos) << e.what();
+    }
+  }
+  for (const auto& [value, expected] : {std::pair{"0x3", 3ULL}, std::pair{"0X1EAF5eed", 0x1eaf5eedULL},
+                                        std::pair{"0xffffffffffffffff", ~0ULL}, std::pair{"0x0003", 3ULL}}) {
+    const ScopedVariable seed("INTERLEAVE_SEED", value);
+    Options o;
+    ASSERT_NO_THROW(o.apply_environment()) << value;
+    EXPECT_EQ(o.seed, expected) << value;
+  }
+}
+
+}  // namespace
+}  // namespace interleave
