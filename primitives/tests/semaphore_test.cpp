@@ -16,34 +16,15 @@
 
 #include "interleave/process.h"
 #include "interleave/shared_memory.h"
+#include "support/asleep.h"
 
 namespace interleave {
 namespace {
 
 using namespace std::chrono_literals;
 
-// Waits (up to 5 s) until thread or process `id` sleeps in the kernel on a futex, so a test can
-// act while it is certainly waiting. Where the kernel hides the wait channel, a sleeping state
-// is taken as enough. False if it never got there.
-bool wait_until_asleep_on_futex(pid_t id) {
-  const std::string dir = "/proc/" + std::to_string(id);
-  const auto read = [](const std::string& path) {
-    std::ifstream file(path);
-    return std::string((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
-  };
-  const auto give_up = std::chrono::steady_clock::now() + 5s;
-  while (std::chrono::steady_clock::now() < give_up) {
-    const std::string stat = read(dir + "/stat");
-    const auto paren = stat.rfind(')');  // the state follows the parenthesized command name
-    const bool sleeping = paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'S';
-    const std::string channel = read(dir + "/wchan");
-    if (sleeping && (channel.find("futex") != std::string::npos || channel.empty() || channel == "0")) return true;
-    std::this_thread::sleep_for(1ms);
-  }
-  return false;
-}
-
-pid_t current_tid() { return static_cast<pid_t>(syscall(SYS_gettid)); }
+using test_support::current_tid;
+using test_support::wait_until_asleep_on_futex;
 
 // Runs `f`, expects it to throw E, and returns the message (empty if nothing was thrown).
 template <class E, class F>
