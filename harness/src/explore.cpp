@@ -16,6 +16,7 @@
 #include <stdexcept>
 
 #include "interleave/contract.h"
+#include "interleave/stress.h"
 #include "runtime.h"
 
 namespace interleave {
@@ -285,6 +286,8 @@ Result explore_function(Options options, const std::function<void()>& body, std:
   if (model::active()) {
     model::fail(FailureKind::assertion, absl::StrCat("INTERLEAVE_ASSERT(", expression, ") failed"), where);
   }
+  // On real threads of a stress run: fail the run with its seed, and unwind the failing thread.
+  if (stress_active()) stress_assertion_failed(absl::StrCat("INTERLEAVE_ASSERT(", expression, ") failed"), where);
   report_contract_violation(absl::StrCat("INTERLEAVE_ASSERT(", expression, ") failed"), where);
 }
 

@@ -16,6 +16,9 @@ namespace interleave {
 namespace {
 
 constexpr std::string_view kPrefix = "INTERLEAVE_";
+constexpr std::string_view kPerturbationForm =
+    "'off', 'light', 'heavy', or per-mille rates 'yield=<n>,spin=<n>,sleep=<n>' (any of the three, each 0..1000, "
+    "summing to at most 1000)";
 
 [[noreturn]] void bad_value(std::string_view name, std::string_view value, std::string_view accepted) {
   throw std::invalid_argument(absl::StrFormat("interleave: environment variable %s='%s' is not valid; accepted: %s",
@@ -89,11 +92,75 @@ const std::vector<Variable>& variables() {
        [](Options& o, std::string_view n, std::string_view v) {
          o.stack_kib = parse_unsigned(n, v, 16, 1 << 20, "an integer from 16 to 1048576 (KiB)");
        }},
+      {"INTERLEAVE_STRESS_ITERATIONS",
+       [](Options& o, std::string_view n, std::string_view v) {
+         o.stress_iterations = parse_unsigned(n, v, 1, UINT64_MAX, "an integer >= 1");
+       }},
+      {"INTERLEAVE_STRESS_MILLISECONDS",
+       [](Options& o, std::string_view n, std::string_view v) {
+         o.stress_milliseconds =
+             parse_unsigned(n, v, 0, UINT64_MAX, "an integer >= 0 (milliseconds; 0 means no time budget)");
+       }},
+      {"INTERLEAVE_STRESS_TIMEOUT_MS",
+       [](Options& o, std::string_view n, std::string_view v) {
+         o.stress_timeout_ms = parse_unsigned(n, v, 1, UINT64_MAX, "an integer >= 1 (milliseconds)");
+       }},
+      {"INTERLEAVE_PERTURB",
+       [](Options& o, std::string_view n, std::string_view v) {
+         try {
+           o.perturbation = Perturbation::parse(v);
+         } catch (const std::invalid_argument&) {
+           bad_value(n, v, kPerturbationForm);
+         }
+       }},
   };
   return all;
 }
 
 }  // namespace
+
+std::string Perturbation::describe() const {
+  if (*this == off()) return "off";
+  if (*this == light()) return "light";
+  if (*this == heavy()) return "heavy";
+  return absl::StrFormat("yield=%d,spin=%d,sleep=%d", yield_permille, spin_permille, sleep_permille);
+}
+
+Perturbation Perturbation::parse(std::string_view text) {
+  const auto refuse = [text]() -> Perturbation {
+    throw std::invalid_argument(absl::StrCat("interleave: perturbation '", std::string(text),
+                                             "' is not valid; accepted: ", std::string(kPerturbationForm)));
+    return {};
+  };
+  if (text == "off") return off();
+  if (text == "light") return light();
+  if (text == "heavy") return heavy();
+  if (text.empty()) return refuse();
+  Perturbation p;
+  bool seen[3] = {false, false, false};
+  std::string_view rest = text;
+  while (true) {
+    const auto comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    const auto eq = item.find('=');
+    if (eq == std::string_view::npos) return refuse();
+    const std::string_view key = item.substr(0, eq);
+    const std::string_view number = item.substr(eq + 1);
+    int which = key == "yield" ? 0 : key == "spin" ? 1 : key == "sleep" ? 2 : -1;
+    if (which < 0 || seen[which]) return refuse();
+    seen[which] = true;
+    std::uint32_t value = 0;
+    if (number.empty() || number.size() > 4 || number.find_first_not_of("0123456789") != std::string_view::npos ||
+        !absl::SimpleAtoi(absl::string_view(number.data(), number.size()), &value) || value > 1000) {
+      return refuse();
+    }
+    (which == 0 ? p.yield_permille : which == 1 ? p.spin_permille : p.sleep_permille) = static_cast<int>(value);
+    if (comma == std::string_view::npos) break;
+    rest = rest.substr(comma + 1);
+  }
+  if (p.yield_permille + p.spin_permille + p.sleep_permille > 1000) return refuse();
+  return p;
+}
 
 std::string_view to_string(Strategy s) noexcept {
   switch (s) {
@@ -129,9 +196,10 @@ void Options::apply_environment() {
 std::string Options::describe() const {
   return absl::StrFormat(
       "strategy=%s pct_depth=%d seed=0x%x schedules=%u max_steps=%u spurious_wakeups=%d/1000 report_steps=%d "
-      "stack_kib=%u%s",
+      "stack_kib=%u%s stress_iterations=%u stress_milliseconds=%u stress_timeout_ms=%u perturb=%s",
       to_string(strategy), pct_depth, seed, schedules, max_steps, spurious_wakeup_permille, report_steps, stack_kib,
-      replay.empty() ? "" : absl::StrCat(" replay=", replay));
+      replay.empty() ? "" : absl::StrCat(" replay=", replay), stress_iterations, stress_milliseconds,
+      stress_timeout_ms, perturbation.describe());
 }
 
 }  // namespace interleave

@@ -7,6 +7,26 @@
 
 namespace interleave {
 
+// How often the Perturbed platform (perturbed_platform.h) delays a thread before one of its
+// operations, in per-mille of operations: sched_yield, a short spin (1-256 pause instructions) or a
+// short sleep (1-50 microseconds). The rest of the operations run at once. off(): no delays at all.
+struct Perturbation {
+  int yield_permille = 0;
+  int spin_permille = 0;
+  int sleep_permille = 0;
+
+  static constexpr Perturbation off() noexcept { return {}; }
+  static constexpr Perturbation light() noexcept { return {20, 30, 2}; }
+  static constexpr Perturbation heavy() noexcept { return {100, 100, 20}; }
+
+  [[nodiscard]] bool enabled() const noexcept { return yield_permille + spin_permille + sleep_permille > 0; }
+  // "off", "light", "heavy", or "yield=<n>,spin=<n>,sleep=<n>" (what INTERLEAVE_PERTURB accepts).
+  [[nodiscard]] std::string describe() const;
+  // Parses what describe() prints. Throws std::invalid_argument naming `text` and the accepted form.
+  static Perturbation parse(std::string_view text);
+  friend bool operator==(const Perturbation&, const Perturbation&) = default;
+};
+
 enum class Strategy {
   random_walk,  // every scheduling point picks uniformly among runnable fibers
   pct,          // probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010), depth pct_depth
@@ -34,6 +54,25 @@ struct Options {
   std::string replay;
   // INTERLEAVE_STACK_KIB=<16..1048576>: stack size of each fiber, in KiB.
   std::size_t stack_kib = 256;
+
+  // Settings of interleave::stress() (stress.h), which runs the body on real threads and processes.
+  // It uses `seed` too: iteration i perturbs with seed + i * 0x9e3779b97f4a7c15.
+  //
+  // INTERLEAVE_STRESS_ITERATIONS=<n >= 1>: how many times stress() runs the body (it stops at the
+  // first failure, or earlier when stress_milliseconds is spent).
+  std::uint64_t stress_iterations = 200;
+  // INTERLEAVE_STRESS_MILLISECONDS=<n>: a time budget for stress(): no new iteration starts once
+  // it is spent (the first one always runs). 0: no budget, run every iteration.
+  std::uint64_t stress_milliseconds = 0;
+  // INTERLEAVE_STRESS_TIMEOUT_MS=<n >= 1>: an iteration still running after this long is reported
+  // as hung (the program then exits, as real threads cannot be cancelled), and a child process
+  // still running half this long after its join() began is killed and reported.
+  std::uint64_t stress_timeout_ms = 30'000;
+  // INTERLEAVE_PERTURB=off|light|heavy|yield=<n>,spin=<n>,sleep=<n> (per-mille, summing to at
+  // most 1000; a missing kind is 0): the delays stress() injects before each platform operation.
+  // light is the default: per unit of time it found both broken primitives of
+  // bench/perturbation_benchmark.cpp more often than heavy (docs/benchmarks.md).
+  Perturbation perturbation = Perturbation::light();
 
   // Overrides fields from INTERLEAVE_* environment variables. Throws std::invalid_argument naming
   // the variable and the accepted form when a value is malformed or out of range, or when a

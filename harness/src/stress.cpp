@@ -1,0 +1,574 @@
+// stress(): iterations of a body on the Perturbed platform, the per-thread perturbation state,
+// child processes of a stress run, the hang watchdog and the ThreadSanitizer report hook.
+#include "interleave/stress.h"
+
+#include <absl/strings/str_cat.h>
+#include <absl/strings/str_format.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "interleave/detail/fiber.h"  // INTERLEAVE_TSAN
+
+namespace interleave {
+
+namespace detail::perturb {
+
+// One stress() call. Body threads touch only `options` (read-only), their thread-local state and,
+// after a failure, `mutex`/`failure`; so the run itself gives the body no happens-before edge
+// before something has already failed.
+struct RunContext {
+  Options options;
+  std::uint64_t iteration = 0;
+  std::uint64_t iteration_seed = 0;
+
+  std::mutex mutex;  // guards failure
+  std::optional<StressFailure> failure;
+  std::atomic<bool> failed{false};
+
+  // Written by the TSan report hook (uninstrumented), read after the iteration's threads joined.
+  volatile std::uint32_t tsan_reports = 0;
+
+  // Live children of this iteration, for the watchdog to kill. Relaxed atomics: TSan derives no
+  // happens-before edge from them.
+  static constexpr int kChildren = 64;
+  std::atomic<pid_t> children[kChildren] = {};
+
+  // The TSan hook's text, formatted before the iteration's threads start: head, thread name, tail.
+  char hook_head[512] = {};
+  std::size_t hook_head_length = 0;
+  char hook_tail[1536] = {};
+  std::size_t hook_tail_length = 0;
+};
+
+namespace {
+
+// Thrown through a failing thread (and out of the body) once its failure is recorded.
+struct StressAborted {};
+
+// For the TSan hook, when the racing thread was not started through the platform.
+RunContext* g_run = nullptr;
+
+constexpr std::uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
+
+void copy_name(char (&to)[kNameSize], std::string_view from) noexcept {
+  const std::size_t n = std::min(from.size(), kNameSize - 1);
+  std::memcpy(to, from.data(), n);
+  to[n] = '\0';
+}
+
+void record(RunContext& run, StressFailure failure) {
+  const std::lock_guard<std::mutex> lock(run.mutex);
+  if (!run.failure) run.failure = std::move(failure);
+  run.failed.store(true, std::memory_order_relaxed);
+}
+
+// A child's failure message, in its mailbox (a SharedRegion of the parent's PerturbedProcess).
+struct Mailbox {
+  std::uint32_t length;
+  char text[4096 - sizeof(std::uint32_t)];
+};
+static_assert(sizeof(Mailbox) == 4096);
+
+void post(void* mailbox, std::string_view text) noexcept {
+  auto* box = static_cast<Mailbox*>(mailbox);
+  if (box->length != 0) return;  // the first failure wins
+  const std::size_t n = std::min(text.size(), sizeof box->text);
+  std::memcpy(box->text, text.data(), n);
+  box->length = static_cast<std::uint32_t>(n);
+}
+
+std::string location_of(const interleave::source_location& where) {
+  if (where.line() == 0) return {};
+  return absl::StrCat(where.file_name(), ":", where.line());
+}
+
+}  // namespace
+
+void delay(ThreadState& state) noexcept {
+  const std::uint64_t r = state.rng.next();
+  const auto draw = static_cast<std::uint32_t>(((r >> 32) * 1000) >> 32);
+  if (draw < state.yield_below) {
+    sched_yield();
+  } else if (draw < state.spin_below) {
+    const auto spins = 1 + (r & 0xff);
+    for (std::uint64_t i = 0; i < spins; ++i) NativePlatform::relax();
+  } else if (draw < state.delay_below) {
+    const timespec pause{0, static_cast<long>(1000 * (1 + (r >> 8) % 50))};
+    nanosleep(&pause, nullptr);
+  }
+}
+
+Seed spawn(std::string_view role) noexcept {
+  ThreadState& parent = current;
+  Seed seed;
+  if (!parent.installed) return seed;
+  seed.seed = parent.rng.next();
+  seed.rates = parent.rates;
+  seed.run = parent.run;
+  seed.mailbox = parent.mailbox;
+  const std::uint32_t n = ++parent.children;
+  if (!role.empty()) {
+    copy_name(seed.name, absl::StrCat("process '", std::string(role), "'"));
+  } else if (std::strcmp(parent.name, "main thread") == 0) {
+    copy_name(seed.name, absl::StrCat("thread ", n));
+  } else {
+    copy_name(seed.name, absl::StrCat(parent.name, ".", n));
+  }
+  return seed;
+}
+
+Installed::Installed(const Seed& seed) noexcept : saved_(current) {
+  if (seed.name[0] == '\0') return;  // the starting thread had no state: neither has this one
+  ThreadState& state = current;
+  state = ThreadState{};
+  const auto permille = [](int v) { return static_cast<std::uint32_t>(std::clamp(v, 0, 1000)); };
+  state.yield_below = permille(seed.rates.yield_permille);
+  state.spin_below = state.yield_below + permille(seed.rates.spin_permille);
+  state.delay_below = state.spin_below + permille(seed.rates.sleep_permille);
+  state.installed = true;
+  state.rng.seed(seed.seed);
+  state.rates = seed.rates;
+  state.run = seed.run;
+  state.mailbox = seed.mailbox;
+  std::memcpy(state.name, seed.name, kNameSize);
+}
+
+Installed::~Installed() { current = saved_; }
+
+void note_contract_violation() noexcept {
+  const ThreadState& state = current;
+  if (state.run == nullptr) return;
+  std::fprintf(stderr, "interleave: contract violation in %s during stress iteration %llu (iteration seed 0x%llx)\n",
+               state.name, static_cast<unsigned long long>(state.run->iteration),
+               static_cast<unsigned long long>(state.run->iteration_seed));
+}
+
+}  // namespace detail::perturb
+
+using detail::perturb::current;
+using detail::perturb::RunContext;
+using detail::perturb::StressAborted;
+
+// --- PerturbationScope -----------------------------------------------------------------------
+
+detail::perturb::Seed PerturbationScope::make(std::uint64_t seed, Perturbation rates, std::string_view name) noexcept {
+  detail::perturb::Seed s;
+  s.seed = seed;
+  s.rates = rates;
+  s.run = current.run;
+  s.mailbox = current.mailbox;
+  detail::perturb::copy_name(s.name, name.empty() ? std::string_view("main thread") : name);
+  return s;
+}
+
+PerturbationScope::PerturbationScope(std::uint64_t seed, Perturbation rates, std::string_view name) noexcept
+    : installed_(make(seed, rates, name)) {}
+
+// --- PerturbedProcess ------------------------------------------------------------------------
+
+PerturbedProcess::~PerturbedProcess() { forget(); }
+
+void PerturbedProcess::forget() noexcept {
+  if (slot_ < 0) return;
+  RunContext* run = current.run;
+  if (run != nullptr) {
+    pid_t expected = registered_;
+    run->children[slot_].compare_exchange_strong(expected, 0, std::memory_order_relaxed);
+  }
+  slot_ = -1;
+  registered_ = -1;
+}
+
+void PerturbedProcess::start() {
+  detail::perturb::perturb();
+  if (process_) throw std::logic_error("PerturbedProcess::start: " + role_ + " was already started");
+  detail::perturb::Seed seed = detail::perturb::spawn(role_);
+  if (seed.name[0] != '\0') seed.mailbox = mailbox_.data();
+  process_.emplace(
+      [seed, target = target_, mailbox = mailbox_.data(), role = role_]() -> int {
+        const detail::perturb::Installed installed(seed);
+        try {
+          return target();
+        } catch (const StressAborted&) {
+          return kFailedExitCode;
+        } catch (const std::exception& e) {
+          detail::perturb::post(mailbox, absl::StrCat("uncaught exception: ", e.what()));
+          std::fprintf(stderr, "interleave: process '%s' (pid %d): uncaught exception: %s\n", role.c_str(), getpid(),
+                       e.what());
+          return kFailedExitCode;
+        } catch (...) {
+          detail::perturb::post(mailbox, "uncaught exception of unknown type");
+          std::fprintf(stderr, "interleave: process '%s' (pid %d): uncaught exception of unknown type\n",
+                       role.c_str(), getpid());
+          return kFailedExitCode;
+        }
+      },
+      role_);
+  process_->start();
+  RunContext* run = current.run;
+  if (run != nullptr) {
+    for (int i = 0; i < RunContext::kChildren; ++i) {
+      pid_t expected = 0;
+      if (run->children[i].compare_exchange_strong(expected, process_->pid(), std::memory_order_relaxed)) {
+        slot_ = i;
+        registered_ = process_->pid();
+        break;
+      }
+    }
+  }
+}
+
+ExitStatus PerturbedProcess::join(interleave::source_location where) {
+  detail::perturb::perturb();
+  if (!process_) throw std::logic_error("PerturbedProcess::join: " + role_ + " was never started");
+  RunContext* run = current.run;
+  const pid_t pid = process_->pid();
+  if (run == nullptr) {
+    const ExitStatus status = process_->join();
+    forget();
+    return status;
+  }
+  // Half the iteration's limit, so the child is named before the iteration counts as hung.
+  const std::uint64_t timeout_ms = std::max<std::uint64_t>(run->options.stress_timeout_ms / 2, 1);
+  bool timed_out = false;
+  ExitStatus status;
+  if (auto finished = process_->join_for(std::chrono::milliseconds(timeout_ms))) {
+    status = *finished;
+  } else {
+    timed_out = true;
+    if (!process_->exit_status()) process_->kill(SIGKILL);
+    status = process_->join();
+  }
+  forget();
+  if (!timed_out && status.success()) return status;
+
+  const auto* box = static_cast<const detail::perturb::Mailbox*>(mailbox_.data());
+  const std::string said(box->text, box->length);
+  std::string message;
+  if (timed_out) {
+    message = absl::StrCat("still running ", timeout_ms,
+                           " ms after join() began (deadlocked, or waiting for something that never came); "
+                           "killed it");
+  } else if (status.exited && status.code == kFailedExitCode && !said.empty()) {
+    message = said;
+  } else {
+    message = status.describe();
+    if (status.exited && status.code == 66 && INTERLEAVE_TSAN) {
+      absl::StrAppend(&message, " (ThreadSanitizer's exit code: its report is above)");
+    }
+    if (!said.empty()) absl::StrAppend(&message, ": ", said);
+  }
+  const std::string who = absl::StrCat("process '", role_, "' (pid ", pid, ")");
+  if (current.mailbox != nullptr) {  // this is itself a child: hand the failure up
+    detail::perturb::post(current.mailbox, absl::StrCat(who, ": ", message));
+    throw StressAborted{};
+  }
+  detail::perturb::record(*run, StressFailure{StressFailureKind::process, message, detail::perturb::location_of(where), who});
+  throw StressAborted{};
+}
+
+// --- the run ---------------------------------------------------------------------------------
+
+std::string_view to_string(StressFailureKind kind) noexcept {
+  switch (kind) {
+    case StressFailureKind::assertion:
+      return "ASSERTION FAILED";
+    case StressFailureKind::exception:
+      return "UNCAUGHT EXCEPTION";
+    case StressFailureKind::process:
+      return "CHILD PROCESS FAILED";
+    case StressFailureKind::data_race:
+      return "DATA RACE (ThreadSanitizer)";
+    case StressFailureKind::hung:
+      return "HUNG";
+  }
+  return "FAILURE";
+}
+
+namespace {
+
+constexpr std::string_view kProbabilistic = "real threads: reproduction is probabilistic";
+
+std::string reproduce_line(std::uint64_t iteration_seed, const std::string& command) {
+  return absl::StrFormat("rerun with INTERLEAVE_SEED=0x%x (%s): INTERLEAVE_SEED=0x%x %s", iteration_seed,
+                         kProbabilistic, iteration_seed, command);
+}
+
+std::uint32_t tsan_reports(const RunContext& run) noexcept { return run.tsan_reports; }
+
+// Ends the program when an iteration outlives stress_timeout_ms: real threads cannot be
+// cancelled. Synchronizes only with the thread that runs stress(), never with the body's threads.
+class Watchdog {
+ public:
+  explicit Watchdog(RunContext& run) : run_(run), thread_([this] { loop(); }) {}
+  Watchdog(const Watchdog&) = delete;
+  Watchdog& operator=(const Watchdog&) = delete;
+  ~Watchdog() {
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+  void arm(StressResult snapshot) {
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      armed_ = true;
+      snapshot_ = std::move(snapshot);
+      deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(run_.options.stress_timeout_ms);
+    }
+    wake_.notify_all();
+  }
+  void disarm() {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    armed_ = false;
+  }
+
+ private:
+  void loop() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!stop_) {
+      if (!armed_) {
+        wake_.wait(lock);
+      } else if (wake_.wait_until(lock, deadline_) == std::cv_status::timeout && armed_ && !stop_ &&
+                 std::chrono::steady_clock::now() >= deadline_) {
+        hung();
+      }
+    }
+  }
+
+  [[noreturn]] void hung() {
+    StressResult report = snapshot_;
+    std::optional<StressFailure> earlier;
+    {
+      const std::lock_guard<std::mutex> lock(run_.mutex);
+      earlier = run_.failure;
+    }
+    if (earlier) {
+      report.failure = std::move(earlier);
+      absl::StrAppend(&report.failure->message, "\n  and then the iteration hung: still running after ",
+                      run_.options.stress_timeout_ms, " ms");
+    } else {
+      report.failure = StressFailure{
+          StressFailureKind::hung,
+          absl::StrCat("the iteration was still running after ", run_.options.stress_timeout_ms,
+                       " ms (INTERLEAVE_STRESS_TIMEOUT_MS): a deadlock, a lost wake-up, or a thread waiting for "
+                       "something that never came; real threads cannot be cancelled, so the program exits"),
+          "", "the iteration"};
+    }
+    const std::string text = report.report();
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    std::fflush(stderr);
+    for (auto& child : run_.children) {
+      const pid_t pid = child.load(std::memory_order_relaxed);
+      if (pid <= 0) continue;
+      ::kill(pid, SIGKILL);
+      while (waitpid(pid, nullptr, 0) == -1 && errno == EINTR) {
+      }
+    }
+    std::_Exit(kHungExitCode);
+  }
+
+  RunContext& run_;
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool armed_ = false;
+  bool stop_ = false;
+  StressResult snapshot_;
+  std::chrono::steady_clock::time_point deadline_;
+  std::thread thread_;
+};
+
+void format_hook_text(RunContext& run, const StressResult& result) {
+  const std::string head = absl::StrFormat(
+      "interleave: ThreadSanitizer reported during stress iteration %d of %d (seed 0x%x, iteration seed 0x%x), in ",
+      result.iteration, result.iterations_planned, result.seed, result.iteration_seed);
+  const std::string tail = absl::StrCat("\n", reproduce_line(result.iteration_seed, result.reproduce), "\n");
+  run.hook_head_length = std::min(head.size(), sizeof run.hook_head);
+  std::memcpy(run.hook_head, head.data(), run.hook_head_length);
+  run.hook_tail_length = std::min(tail.size(), sizeof run.hook_tail);
+  std::memcpy(run.hook_tail, tail.data(), run.hook_tail_length);
+}
+
+}  // namespace
+
+namespace detail {
+
+bool stress_active() noexcept { return current.run != nullptr || current.mailbox != nullptr; }
+
+void stress_assertion_failed(std::string message, interleave::source_location where) {
+  const std::string at = perturb::location_of(where);
+  if (current.mailbox != nullptr) {  // in a child process: tell the parent
+    const std::string text = at.empty() ? message : absl::StrCat(message, " at ", at);
+    perturb::post(current.mailbox, text);
+    std::fprintf(stderr, "interleave: %s (pid %d): %s\n", current.name, getpid(), text.c_str());
+    throw StressAborted{};
+  }
+  perturb::record(*current.run, StressFailure{StressFailureKind::assertion, std::move(message), at, current.name});
+  throw StressAborted{};
+}
+
+StressResult stress_function(Options options, const std::function<void()>& body, std::string reproduce_command) {
+  options.apply_environment();
+  if (reproduce_command.empty()) reproduce_command = program_command_line();
+
+  auto run = std::make_unique<RunContext>();
+  run->options = options;
+  StressResult result;
+  result.configuration = options.describe();
+  result.seed = options.seed;
+  result.iterations_planned = options.stress_iterations;
+
+  RunContext* const outer = perturb::g_run;
+  perturb::g_run = run.get();
+  struct Restore {
+    RunContext* outer;
+    ~Restore() { perturb::g_run = outer; }
+  } restore{outer};
+
+  Watchdog watchdog(*run);
+  const auto began = std::chrono::steady_clock::now();
+  const auto elapsed = [&] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began);
+  };
+  for (std::uint64_t i = 0; i < options.stress_iterations; ++i) {
+    if (i > 0 && options.stress_milliseconds > 0 &&
+        elapsed() >= std::chrono::milliseconds(options.stress_milliseconds)) {
+      result.out_of_time = true;
+      break;
+    }
+    const std::uint64_t iteration_seed = options.seed + i * perturb::kGolden;
+    run->iteration = i;
+    run->iteration_seed = iteration_seed;
+    result.iteration = i;
+    result.iteration_seed = iteration_seed;
+    result.iterations_run = i + 1;
+    {
+      StressResult snapshot = result;
+      snapshot.reproduce = reproduce_command;
+      format_hook_text(*run, snapshot);
+      snapshot.reproduce = reproduce_line(iteration_seed, reproduce_command);
+      snapshot.elapsed = elapsed();
+      watchdog.arm(std::move(snapshot));
+    }
+    {
+      perturb::Seed seed;
+      seed.seed = iteration_seed;
+      seed.rates = options.perturbation;
+      seed.run = run.get();
+      perturb::copy_name(seed.name, "main thread");
+      const perturb::Installed installed(seed);
+      try {
+        body();
+      } catch (const StressAborted&) {
+        // recorded where it was thrown
+      } catch (const std::exception& e) {
+        perturb::record(*run, StressFailure{StressFailureKind::exception,
+                                            absl::StrCat("an exception escaped the body: ", e.what()), "",
+                                            "main thread"});
+      } catch (...) {
+        perturb::record(*run, StressFailure{StressFailureKind::exception,
+                                            "an exception of unknown type escaped the body", "", "main thread"});
+      }
+    }
+    watchdog.disarm();
+    if (tsan_reports(*run) > 0) {
+      perturb::record(*run, StressFailure{StressFailureKind::data_race,
+                                          "ThreadSanitizer reported a data race (its report is above)", "", ""});
+    }
+    if (run->failed.load(std::memory_order_relaxed)) {
+      const std::lock_guard<std::mutex> lock(run->mutex);
+      result.failure = run->failure;
+      break;
+    }
+  }
+  result.elapsed = elapsed();
+  if (result.failure) result.reproduce = reproduce_line(result.iteration_seed, reproduce_command);
+  return result;
+}
+
+}  // namespace detail
+
+std::string StressResult::report() const {
+  if (!failure) {
+    return absl::StrFormat("interleave: stress passed %d of %d iterations in %d ms%s (%s)\n", iterations_run,
+                           iterations_planned, elapsed.count(), out_of_time ? ", when its time budget ran out" : "",
+                           configuration);
+  }
+  std::string out = absl::StrFormat(
+      "interleave: %s in stress iteration %d of %d (seed 0x%x, iteration seed 0x%x)\n",
+      std::string(to_string(failure->kind)), iteration, iterations_planned, seed, iteration_seed);
+  absl::StrAppend(&out, "  ", failure->message, "\n");
+  if (!failure->thread.empty() || !failure->where.empty()) {
+    absl::StrAppend(&out, "  in ", failure->thread.empty() ? "an unknown thread" : failure->thread,
+                    failure->where.empty() ? "" : absl::StrCat(", ", failure->where), "\n");
+  }
+  absl::StrAppend(&out, "  configuration: ", configuration, "\n");
+  absl::StrAppend(&out, "  ", std::string(kProbabilistic),
+                  ": rerunning the iteration seed repeats that iteration's perturbation first, which raises the "
+                  "chance of seeing the failure again; it does not guarantee it\n");
+  absl::StrAppend(&out, "reproduce: ", reproduce, "\n");
+  return out;
+}
+
+}  // namespace interleave
+
+// --- ThreadSanitizer ---------------------------------------------------------------------------
+
+#if INTERLEAVE_TSAN
+namespace {
+
+__attribute__((no_sanitize("thread"))) void hook_write(const char* data, std::size_t length) {
+  while (length > 0) {
+    const ssize_t n = ::write(STDERR_FILENO, data, length);
+    if (n <= 0) return;
+    data += n;
+    length -= static_cast<std::size_t>(n);
+  }
+}
+
+}  // namespace
+
+// Called by the TSan runtime (GCC's and LLVM's) after it printed a report and before
+// halt_on_error ends the program: print the stress run's seed line, and fail the iteration.
+extern "C" __attribute__((no_sanitize("thread"))) void __tsan_on_report(void*) {
+  using interleave::detail::perturb::current;
+  interleave::detail::perturb::RunContext* run = current.run != nullptr ? current.run : interleave::detail::perturb::g_run;
+  if (run == nullptr) return;
+  hook_write(run->hook_head, run->hook_head_length);
+  if (current.installed) {
+    hook_write(current.name, std::strlen(current.name));
+  } else {
+    const char other[] = "a thread not started through the platform";
+    hook_write(other, sizeof other - 1);
+  }
+  if (current.mailbox != nullptr) {
+    char digits[32];
+    int n = 0;
+    for (auto pid = static_cast<unsigned>(getpid()); pid != 0 || n == 0; pid /= 10) digits[n++] = static_cast<char>('0' + pid % 10);
+    hook_write(" (pid ", 6);
+    while (n > 0) hook_write(&digits[--n], 1);
+    hook_write(")", 1);
+  }
+  hook_write(run->hook_tail, run->hook_tail_length);
+  run->tsan_reports = run->tsan_reports + 1;
+}
+#endif
