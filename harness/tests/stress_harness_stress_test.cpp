@@ -209,6 +209,7 @@ TEST(StressCatches, LateTailQueueByThreadSanitizer) {
     b.start();
     a.join();
     b.join();
+    INTERLEAVE_ASSERT(shared == 1);  // after the joins: ordered, no race here
   });
   std::fputs(r.report().c_str(), stderr);
   std::exit(r.failed() ? 3 : 0);
