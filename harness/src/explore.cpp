@@ -37,6 +37,8 @@ std::string_view to_string(FailureKind kind) noexcept {
       return "CONTRACT VIOLATION";
     case FailureKind::nondeterminism:
       return "NONDETERMINISTIC TEST";
+    case FailureKind::data_race:
+      return "DATA RACE";
   }
   return "FAILURE";
 }

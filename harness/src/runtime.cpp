@@ -8,6 +8,7 @@
 #include <absl/strings/str_format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <stdexcept>
 #include <cstdio>
@@ -20,6 +21,7 @@ namespace interleave::detail::model {
 
 namespace {
 thread_local Runtime* current_runtime = nullptr;
+std::atomic<bool> g_race_detector{true};
 }  // namespace
 
 thread_local OperationStack* current_operations = nullptr;
@@ -106,10 +108,21 @@ std::uint32_t Chooser::pick_fiber(const std::vector<std::uint32_t>& runnable, st
 void Chooser::deprioritize(std::uint32_t fiber) {
   // A yielding or spinning fiber waits for someone else: under PCT, let every other fiber go first
   // (otherwise a high-priority spin loop starves the fiber it waits for until the step bound).
+  // It goes strictly below every other fiber (a tie at priority 0 would let it starve the fiber it
+  // waits for).
   if (id_.strategy != Strategy::pct || fiber >= priorities_.size()) return;
   std::uint64_t lowest = std::numeric_limits<std::uint64_t>::max();
-  for (std::uint64_t p : priorities_) lowest = std::min(lowest, p);
-  priorities_[fiber] = lowest == 0 ? 0 : lowest - 1;
+  for (std::size_t i = 0; i < priorities_.size(); ++i) {
+    if (i != fiber) lowest = std::min(lowest, priorities_[i]);
+  }
+  if (lowest == std::numeric_limits<std::uint64_t>::max()) return;
+  if (lowest == 0) {
+    for (std::size_t i = 0; i < priorities_.size(); ++i) {
+      if (i != fiber) ++priorities_[i];
+    }
+    lowest = 1;
+  }
+  priorities_[fiber] = lowest - 1;
 }
 
 bool Chooser::spurious_wakeup() noexcept {
@@ -146,6 +159,8 @@ Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body, bo
   abort_spins_ = 0;
   failure_.reset();
   releasing_ = nullptr;
+  detector_.begin(g_race_detector.load(std::memory_order_relaxed));
+  detector_.on_spawn(0, -1);
 
   FiberState main;
   main.task = body;
@@ -389,19 +404,22 @@ void Runtime::record(const char* what, const void* object) {
   trace_.push_back(e);
 }
 
-void Runtime::check_abort() {
+void Runtime::check_abort(bool blocking) {
   // During teardown operations run without scheduling. A fiber that is not already unwinding
-  // starts to; one that is (a destructor running) is left alone.
-  if (std::uncaught_exceptions() == 0) throw Aborted{};
+  // starts to; one that is (a destructor running) is left alone. So is one in the middle of a
+  // primitive's operation at a point that cannot block: it may be inside a destructor (a
+  // lock_guard's unlock), where throwing would terminate; it finishes the operation and unwinds
+  // at its next scheduling point outside one, or at a blocking one.
+  if (std::uncaught_exceptions() == 0 && (blocking || fibers_[current_].operations.depth == 0)) throw Aborted{};
   if (++abort_spins_ > 1'000'000) {
     std::fprintf(stderr, "interleave: a fiber kept operating while being torn down after a failure; giving up\n");
     std::abort();
   }
 }
 
-void Runtime::schedule(const char* what, const void* object, bool yielding) {
+void Runtime::schedule(const char* what, const void* object, bool yielding, bool blocking) {
   if (aborting_) {
-    check_abort();
+    check_abort(yielding || blocking);
     return;
   }
   if (yielding) chooser_.deprioritize(current_);
@@ -411,7 +429,7 @@ void Runtime::schedule(const char* what, const void* object, bool yielding) {
     PooledFiber& mine = running_pool_fiber();
     transfer(mine, *next, false);
     if (aborting_) {
-      check_abort();
+      check_abort(yielding || blocking);
       return;
     }
   }
@@ -437,8 +455,9 @@ void Runtime::block_current() {
 }
 
 bool Runtime::futex_wait(const std::uint32_t* word, std::uint32_t expected, std::int64_t deadline_ns) {
-  schedule("futex wait", word, false);
+  schedule("futex wait", word, false, true);
   if (aborting_) return true;
+  detector_.on_atomic_use(detector_context(), word, "futex wait");
   if (*word != expected) return true;
   if (deadline_ns >= 0 && deadline_ns <= now_ns_) return false;
   if (chooser_.spurious_wakeup()) {
@@ -454,11 +473,12 @@ bool Runtime::futex_wait(const std::uint32_t* word, std::uint32_t expected, std:
   remove_runnable(current_);
   block_current();
   if (aborting_) {
-    check_abort();
+    check_abort(true);
     return true;
   }
   const bool timed_out = fibers_[current_].timed_out;
   fibers_[current_].timed_out = false;
+  if (!timed_out) detector_.on_woken(current_);  // the wake happens-before the wait's return
   record(timed_out ? "wait timed out" : "woken", word);
   return !timed_out;
 }
@@ -466,6 +486,7 @@ bool Runtime::futex_wait(const std::uint32_t* word, std::uint32_t expected, std:
 void Runtime::futex_wake(const std::uint32_t* word, std::uint32_t count) {
   schedule("futex wake", word, false);
   if (aborting_) return;
+  detector_.on_atomic_use(detector_context(), word, "futex wake");
   waiters_.clear();
   for (std::uint32_t i = 0; i < fibers_.size(); ++i) {
     const FiberState& f = fibers_[i];
@@ -478,6 +499,7 @@ void Runtime::futex_wake(const std::uint32_t* word, std::uint32_t count) {
     f.blocked_on = BlockedOn::nothing;
     f.wait_word = nullptr;
     f.deadline_ns = -1;
+    detector_.on_wake(current_, waiters_[k]);
     make_runnable(waiters_[k]);
     waiters_.erase(waiters_.begin() + static_cast<std::ptrdiff_t>(k));
     --count;
@@ -494,6 +516,7 @@ std::uint32_t Runtime::spawn(std::function<void()> task) {
   set_current(current_);  // the vector may have moved
   runnable_.push_back(id);
   chooser_.on_spawn(id);
+  detector_.on_spawn(id, current_);
   tsan_release(&fibers_token(id));
   if (full_trace_) trace_.back().spawned = id;
   return id;
@@ -504,7 +527,7 @@ void Runtime::join(std::uint32_t fiber) {
     join_during_teardown(fiber);
     return;
   }
-  schedule("join", nullptr, false);
+  schedule("join", nullptr, false, true);
   if (aborting_) {
     join_during_teardown(fiber);
     return;
@@ -528,11 +551,12 @@ void Runtime::join(std::uint32_t fiber) {
     }
   }
   fibers_[fiber].joined = true;
+  detector_.on_join(current_, fiber);
   tsan_acquire(&fibers_token(fiber));
 }
 
 void Runtime::join_during_teardown(std::uint32_t fiber) {
-  check_abort();  // a fiber not yet unwinding starts to; its destructors then join here
+  check_abort(true);  // a fiber not yet unwinding starts to; its destructors then join here
   if (fiber >= fibers_.size() || fiber == current_) return;
   // Let the joined fiber unwind first: it may still use objects this fiber's stack is about to
   // destroy.
@@ -615,6 +639,75 @@ void Runtime::report_deadlock() {
   aborting_ = true;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The race detector's hooks
+
+Context Runtime::detector_context() const noexcept {
+  Context c;
+  c.fiber = current_;
+  c.step = steps_;
+  if (const OperationFrame* outer = fibers_[current_].operations.outermost()) {
+    c.operation = outer->name;
+    c.operation_where = outer->where;
+  }
+  return c;
+}
+
+void Runtime::report_race(std::string message, interleave::source_location where, bool can_unwind) {
+  if (can_unwind && std::uncaught_exceptions() == 0) fail(FailureKind::data_race, std::move(message), where);
+  fail_later(FailureKind::data_race, std::move(message), where);
+}
+
+void Runtime::atomic_effects(const void* object, const char* what, AtomicOp op, std::memory_order order) {
+  if (aborting_ || !detector_.enabled()) return;
+  detector_.on_atomic(detector_context(), object, what, op, order);
+}
+
+void Runtime::atomic_destroyed(const void* object) noexcept {
+  try {
+    if (aborting_) {
+      (void)detector_.on_atomic_destroyed(detector_context(), object);  // drops its state
+      return;
+    }
+    if (auto race = detector_.on_atomic_destroyed(detector_context(), object)) {
+      if (full_trace_) absl::StrAppend(&*race, "\n    (the object is #", object_number(trace_, object), " in the steps below)");
+      report_race(std::move(*race), {}, false);
+    }
+  } catch (...) {
+    fail_later(FailureKind::exception, "out of memory in the race detector", {});
+  }
+}
+
+void Runtime::fence(std::memory_order order) {
+  schedule("atomic fence", nullptr, false);
+  if (aborting_) return;
+  detector_.on_fence(current_, order);
+}
+
+void Runtime::cell_created(CellShadow& shadow, interleave::source_location where) noexcept {
+  try {
+    detector_.on_cell_created(detector_context(), shadow, where);
+  } catch (...) {
+    fail_later(FailureKind::exception, "out of memory in the race detector", {});
+  }
+}
+
+void Runtime::cell_access(CellShadow& shadow, bool write, interleave::source_location where) {
+  if (aborting_ || detector_.same_epoch(shadow, current_, write)) return;
+  if (auto race = detector_.on_cell_access(detector_context(), shadow, write, where)) {
+    report_race(std::move(*race), where, true);
+  }
+}
+
+void Runtime::cell_destroyed(CellShadow& shadow) noexcept {
+  if (aborting_) return;
+  try {
+    if (auto race = detector_.on_cell_destroyed(detector_context(), shadow)) report_race(std::move(*race), {}, false);
+  } catch (...) {
+    fail_later(FailureKind::exception, "out of memory in the race detector", {});
+  }
+}
+
 std::uint32_t Runtime::object_number(const std::vector<TraceEntry>& trace, const void* object) {
   if (object == nullptr) return 0;
   // Numbered by first appearance in the trace, so the numbers are the same on every replay.
@@ -658,6 +751,66 @@ void step(const char* what, const void* object) {
   IgnoreScope ignore;
   rt->schedule(what, object, false);
 }
+
+void atomic_step(const char* what, const void* object, AtomicOp op, std::memory_order order) {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) return;
+  IgnoreScope ignore;
+  rt->schedule(what, object, false);
+  rt->atomic_effects(object, what, op, order);
+}
+
+void atomic_effects(const void* object, AtomicOp op, std::memory_order order) noexcept {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) return;
+  IgnoreScope ignore;
+  try {
+    rt->atomic_effects(object, "atomic compare_exchange", op, order);
+  } catch (...) {
+    rt->fail_later(FailureKind::exception, "out of memory in the race detector", {});
+  }
+}
+
+void atomic_destroyed(const void* object) noexcept {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) return;
+  IgnoreScope ignore;
+  rt->atomic_destroyed(object);
+}
+
+void fence(std::memory_order order) {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) return;
+  IgnoreScope ignore;
+  rt->fence(order);
+}
+
+void cell_created(CellShadow& shadow, interleave::source_location where) noexcept {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) {
+    shadow = CellShadow{};
+    return;
+  }
+  IgnoreScope ignore;
+  rt->cell_created(shadow, where);
+}
+
+void cell_access(CellShadow& shadow, bool write, interleave::source_location where) {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) return;
+  IgnoreScope ignore;
+  rt->cell_access(shadow, write, where);
+}
+
+void cell_destroyed(CellShadow& shadow) noexcept {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) return;
+  IgnoreScope ignore;
+  rt->cell_destroyed(shadow);
+}
+
+bool set_race_detector(bool on) noexcept { return g_race_detector.exchange(on, std::memory_order_relaxed); }
+bool race_detector() noexcept { return g_race_detector.load(std::memory_order_relaxed); }
 
 void yield(const char* what) {
   Runtime* rt = current_runtime;

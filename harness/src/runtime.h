@@ -14,6 +14,7 @@
 #include "interleave/detail/model_runtime.h"
 #include "interleave/explore.h"
 #include "interleave/schedule.h"
+#include "race_detector.h"
 
 namespace interleave::detail::model {
 
@@ -120,12 +121,18 @@ class Runtime {
   void set_failure_probe(std::function<std::string()> probe) { probe_ = std::move(probe); }
 
   // Entry points (see model_runtime.h).
-  void schedule(const char* what, const void* object, bool yielding);
+  void schedule(const char* what, const void* object, bool yielding, bool blocking = false);
   bool futex_wait(const std::uint32_t* word, std::uint32_t expected, std::int64_t deadline_ns);
   void futex_wake(const std::uint32_t* word, std::uint32_t count);
   std::uint32_t spawn(std::function<void()> task);
   void join(std::uint32_t fiber);
   void abandon(std::uint32_t fiber) noexcept;
+  void atomic_effects(const void* object, const char* what, AtomicOp op, std::memory_order order);
+  void atomic_destroyed(const void* object) noexcept;
+  void fence(std::memory_order order);
+  void cell_created(CellShadow& shadow, interleave::source_location where) noexcept;
+  void cell_access(CellShadow& shadow, bool write, interleave::source_location where);
+  void cell_destroyed(CellShadow& shadow) noexcept;
   [[noreturn]] void fail(FailureKind kind, std::string message, interleave::source_location where);
   void fail_later(FailureKind kind, std::string message, interleave::source_location where) noexcept;
   [[nodiscard]] std::int64_t now() const noexcept { return now_ns_; }
@@ -155,9 +162,13 @@ class Runtime {
   void remove_runnable(std::uint32_t fiber);
   void join_during_teardown(std::uint32_t fiber);
   void record(const char* what, const void* object);
-  void check_abort();
+  void check_abort(bool blocking);
   void record_failure(FailureKind kind, std::string message, interleave::source_location where);
   void report_deadlock();
+  [[nodiscard]] Context detector_context() const noexcept;
+  // Reports a race found by the detector: unwinds the fiber when it can, else (a destructor, or a
+  // fiber already unwinding) records it for the next scheduling point.
+  void report_race(std::string message, interleave::source_location where, bool can_unwind);
   PooledFiber& attach_pool_fiber(std::uint32_t fiber_id);
   PooledFiber& running_pool_fiber();
 
@@ -181,6 +192,7 @@ class Runtime {
   std::optional<Failure> failure_;
   std::array<char, 256> tokens_{};
   std::function<std::string()> probe_;
+  RaceDetector detector_;
 };
 
 }  // namespace interleave::detail::model

@@ -29,7 +29,9 @@ namespace detail::model {
 // needs no hardware atomicity; under ThreadSanitizer it is a real std::atomic used with the
 // caller's memory orders, so TSan sees the same happens-before edges as on real threads and
 // reports races only in the body's plain memory. The model itself interleaves operations
-// sequentially consistently.
+// sequentially consistently (every load reads the latest store), and its race detector follows
+// the memory orders: each operation tells it its kind (load, store, read-modify-write) and order,
+// and the destructor checks that every fiber's last use happens-before the destruction.
 template <class T>
 class ModelAtomic {
  public:
@@ -37,13 +39,14 @@ class ModelAtomic {
   constexpr ModelAtomic(T value) noexcept : value_(value) {}  // NOLINT(google-explicit-constructor)
   ModelAtomic(const ModelAtomic&) = delete;
   ModelAtomic& operator=(const ModelAtomic&) = delete;
+  ~ModelAtomic() { atomic_destroyed(this); }
 
   T load(std::memory_order order = std::memory_order_seq_cst) const {
-    step("atomic load", this);
+    atomic_step("atomic load", this, AtomicOp::load, order);
     return cell_load(order);
   }
   void store(T value, std::memory_order order = std::memory_order_seq_cst) {
-    step("atomic store", this);
+    atomic_step("atomic store", this, AtomicOp::store, order);
 #if INTERLEAVE_TSAN
     value_.store(value, order);
 #else
@@ -52,7 +55,7 @@ class ModelAtomic {
 #endif
   }
   T exchange(T value, std::memory_order order = std::memory_order_seq_cst) {
-    step("atomic exchange", this);
+    atomic_step("atomic exchange", this, AtomicOp::rmw, order);
 #if INTERLEAVE_TSAN
     return value_.exchange(value, order);
 #else
@@ -64,17 +67,17 @@ class ModelAtomic {
                                std::memory_order failure = std::memory_order_seq_cst) {
     step("atomic compare_exchange", this);
 #if INTERLEAVE_TSAN
-    return value_.compare_exchange_strong(expected, desired, success, failure);
+    const bool exchanged = value_.compare_exchange_strong(expected, desired, success, failure);
 #else
-    (void)success;
-    (void)failure;
-    if (value_ == expected) {
+    const bool exchanged = value_ == expected;
+    if (exchanged) {
       value_ = desired;
-      return true;
+    } else {
+      expected = value_;
     }
-    expected = value_;
-    return false;
 #endif
+    atomic_effects(this, exchanged ? AtomicOp::rmw : AtomicOp::load, exchanged ? success : failure);
+    return exchanged;
   }
   // Never fails spuriously in the model: the schedules already explore the interleavings that
   // make a weak compare-exchange fail on real hardware.
@@ -125,8 +128,8 @@ class ModelAtomic {
   }
 
   template <class F>
-  T read_modify_write(const char* what, [[maybe_unused]] std::memory_order order, F f) {
-    step(what, this);
+  T read_modify_write(const char* what, std::memory_order order, F f) {
+    atomic_step(what, this, AtomicOp::rmw, order);
 #if INTERLEAVE_TSAN
     T old = value_.load(std::memory_order_relaxed);
     while (!value_.compare_exchange_weak(old, f(old), order, std::memory_order_relaxed)) {
@@ -183,6 +186,9 @@ struct ModelPlatform {
     detail::model::futex_wake(word.address(), UINT32_MAX);
   }
   static void yield() { detail::model::yield("yield"); }
+  // std::atomic_thread_fence in the model: a scheduling point, and an edge for the race detector.
+  // (ThreadSanitizer does not support fences, so under it the fence is the model's only.)
+  static void fence(std::memory_order order) { detail::model::fence(order); }
   static void relax() { detail::model::yield("spin"); }
 
   static std::uint32_t this_thread_id() noexcept { return detail::model::current_fiber() + 1; }

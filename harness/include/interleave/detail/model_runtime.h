@@ -2,6 +2,7 @@
 // against ModelPlatform (model_platform.h) and explore() (explore.h).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include "interleave/source_location.h"
@@ -17,6 +18,8 @@ enum class FailureKind {
   unjoined_fiber,      // a fiber was still running, or never joined, when the body returned
   contract_violation,  // a primitive was misused (for example unlock by a non-owner)
   nondeterminism,      // replaying the failing schedule did not fail the same way
+  data_race,           // two accesses to a Shared<T> cell (one a write), or an object's destruction
+                       // and a use of it, not ordered by happens-before
 };
 
 namespace detail::model {
@@ -82,6 +85,55 @@ inline void pop_operation() noexcept {
   OperationStack* stack = current_operations;
   if (stack != nullptr && stack->depth > 0) --stack->depth;
 }
+
+// --- The race detector's hooks (vector clocks; see harness/src/race_detector.h) -----------------
+
+// What an atomic operation does to its object, for happens-before: a load reads it, a store
+// writes it, a read-modify-write (exchange, fetch_*, successful compare-exchange) does both and
+// continues the object's release sequence.
+enum class AtomicOp : std::uint8_t { load, store, rmw };
+
+// A scheduling point for atomic operation `op` (memory order `order`) on `object`, which happens
+// right after it returns (no other fiber runs in between): step() plus the operation's
+// happens-before effects.
+void atomic_step(const char* what, const void* object, AtomicOp op, std::memory_order order);
+// The happens-before effects of an operation whose kind is known only after it ran (a
+// compare-exchange: rmw with the success order, or load with the failure order). Not a
+// scheduling point.
+void atomic_effects(const void* object, AtomicOp op, std::memory_order order) noexcept;
+// An atomic object is being destroyed: every fiber's last operation on it must happen-before
+// (else a data race is reported), and its clocks are dropped so a new object at the same address
+// starts clean.
+void atomic_destroyed(const void* object) noexcept;
+// std::atomic_thread_fence(order) in the model.
+void fence(std::memory_order order);
+
+// One access to a Shared<T> cell, as its shadow state keeps it. clock 0: none.
+struct CellAccess {
+  std::uint32_t fiber = 0;
+  std::uint32_t clock = 0;
+  std::uint64_t step = 0;
+  interleave::source_location where{};
+};
+// The shadow state a Shared<T> cell carries inline (FastTrack: the last write's epoch, and the
+// last read's epoch or, while reads are unordered among themselves, a per-fiber read set kept by
+// the runtime). Valid only for the schedule whose number is `schedule`.
+struct CellShadow {
+  std::uint64_t schedule = 0;
+  CellAccess write;
+  CellAccess read;
+  std::uint32_t read_set = 0;  // 1-based index of the runtime's read set; 0: `read` alone
+};
+// Checks (and records) an access; reports a data race and unwinds when it is unordered with a
+// conflicting earlier one. No-ops outside an exploration or with the detector off.
+void cell_created(CellShadow& shadow, interleave::source_location where) noexcept;
+void cell_access(CellShadow& shadow, bool write, interleave::source_location where);
+void cell_destroyed(CellShadow& shadow) noexcept;
+
+// Turns the race detector on or off for explorations started afterwards on any thread (on by
+// default); returns the previous setting.
+bool set_race_detector(bool on) noexcept;
+bool race_detector() noexcept;
 
 // Thrown through a fiber's stack to tear an execution down after a failure. Never catch it
 // without rethrowing (catch (...) { ...; throw; } is fine).

@@ -1,0 +1,287 @@
+// The happens-before race detector: vector clocks per fiber, release sequences per atomic object,
+// FastTrack epochs per Shared<T> cell.
+#include "race_detector.h"
+
+#include <absl/strings/str_cat.h>
+
+#include <algorithm>
+
+namespace interleave::detail::model {
+
+namespace {
+
+// Schedule numbers are unique across runtimes, so a cell's shadow from any earlier schedule (on
+// any thread) is never mistaken for this one's.
+std::atomic<std::uint64_t> g_schedules{0};
+
+bool acquires(std::memory_order order) noexcept {
+  return order == std::memory_order_acquire || order == std::memory_order_consume ||
+         order == std::memory_order_acq_rel || order == std::memory_order_seq_cst;
+}
+bool releases(std::memory_order order) noexcept {
+  return order == std::memory_order_release || order == std::memory_order_acq_rel ||
+         order == std::memory_order_seq_cst;
+}
+
+std::string site(interleave::source_location where) {
+  if (where.line() == 0) return "an unknown location";
+  return absl::StrCat(where.file_name(), ":", where.line());
+}
+
+}  // namespace
+
+void RaceDetector::begin(bool enabled) {
+  enabled_ = enabled;
+  schedule_ = g_schedules.fetch_add(1, std::memory_order_relaxed) + 1;
+  fibers_.clear();
+  atomics_.clear();
+  cache_ = {};
+  for (std::size_t i = 0; i < read_sets_used_; ++i) read_sets_[i].clear();
+  read_sets_used_ = 0;
+  seq_cst_fences_.clear();
+}
+
+RaceDetector::FiberClocks& RaceDetector::grow(std::uint32_t id) {
+  fibers_.resize(id + 1);
+  return fibers_[id];
+}
+
+RaceDetector::AtomicState& RaceDetector::atomic(const void* object) {
+  CacheEntry& slot = cache_[cache_slot(object)];
+  if (slot.object == object) return *slot.state;
+  const auto [it, inserted] = atomics_.try_emplace(object);
+  if (inserted) cache_ = {};
+  cache_[cache_slot(object)] = CacheEntry{object, &it->second};
+  return it->second;
+}
+
+void RaceDetector::on_spawn(std::uint32_t child, std::int64_t parent) {
+  if (!enabled_) return;
+  if (parent >= 0) {
+    FiberClocks& p = fiber(static_cast<std::uint32_t>(parent));
+    VectorClock start = p.clock;
+    p.clock.tick(static_cast<std::uint32_t>(parent));
+    fiber(child).clock = std::move(start);
+  }
+  fiber(child).clock.tick(child);
+}
+
+void RaceDetector::on_join(std::uint32_t joiner, std::uint32_t joined) {
+  if (!enabled_) return;
+  const VectorClock finished = fiber(joined).clock;
+  fiber(joiner).clock.join(finished);
+}
+
+void RaceDetector::on_wake(std::uint32_t waker, std::uint32_t woken) {
+  if (!enabled_) return;
+  fiber(std::max(waker, woken));
+  fibers_[woken].wake.join(fibers_[waker].clock);
+  fibers_[waker].clock.tick(waker);  // the waker's later accesses are not part of the wake
+}
+
+void RaceDetector::on_woken(std::uint32_t id) {
+  if (!enabled_) return;
+  FiberClocks& f = fiber(id);
+  f.clock.join(f.wake);
+  f.wake.clear();
+}
+
+void RaceDetector::record_use(AtomicState& state, const Context& c, const char* what) {
+  if (c.fiber >= state.uses.size()) state.uses.resize(c.fiber + 1);
+  UseSite& u = state.uses[c.fiber];
+  u.clock = fibers_[c.fiber].clock.get(c.fiber);
+  u.step = c.step;
+  u.what = what;
+  u.operation = c.operation;
+  u.where = c.operation_where;
+}
+
+void RaceDetector::on_atomic(const Context& c, const void* object, const char* what, AtomicOp op,
+                             std::memory_order order) {
+  if (!enabled_) return;
+  FiberClocks& f = fiber(c.fiber);
+  AtomicState& a = atomic(object);
+  record_use(a, c, what);
+  if (op != AtomicOp::store) {  // reads the value: synchronizes with its release sequence
+    if (acquires(order)) {
+      f.clock.join(a.release);
+    } else {
+      f.pending_acquire.join(a.release);
+    }
+  }
+  const bool release = releases(order);
+  if (op == AtomicOp::store) {
+    // A store heads a new release sequence (a relaxed one heads none, unless a release fence
+    // came before it).
+    if (release) {
+      a.release = f.clock;
+    } else if (f.has_fence_release) {
+      a.release = f.fence_release;
+    } else {
+      a.release.clear();
+    }
+  } else if (op == AtomicOp::rmw) {
+    // A read-modify-write continues the release sequence it read from, and adds its own.
+    if (release) {
+      a.release.join(f.clock);
+    } else if (f.has_fence_release) {
+      a.release.join(f.fence_release);
+    }
+  }
+  if (release && op != AtomicOp::load) f.clock.tick(c.fiber);
+}
+
+void RaceDetector::on_atomic_use(const Context& c, const void* object, const char* what) {
+  if (!enabled_) return;
+  fiber(c.fiber);
+  record_use(atomic(object), c, what);
+}
+
+std::optional<std::string> RaceDetector::on_atomic_destroyed(const Context& c, const void* object) {
+  const auto it = atomics_.find(object);
+  if (it == atomics_.end()) return std::nullopt;
+  std::optional<std::string> race;
+  if (enabled_) {
+    const VectorClock& mine = fiber(c.fiber).clock;
+    const auto& uses = it->second.uses;
+    for (std::uint32_t u = 0; u < uses.size(); ++u) {
+      const UseSite& use = uses[u];
+      if (u == c.fiber || use.clock == 0 || use.clock <= mine.get(u)) continue;
+      race = absl::StrCat(
+          "an object is destroyed while another fiber's last use of it is not ordered before the destruction "
+          "(no happens-before edge between them)\n    fiber ",
+          c.fiber, " destroys it at step ", c.step,
+          c.operation != nullptr ? absl::StrCat(", in ", c.operation, " at ", site(c.operation_where)) : "",
+          "\n    fiber ", u, " last used it (", use.what,
+          use.operation != nullptr ? absl::StrCat(" in ", use.operation, " at ", site(use.where)) : "", ") at step ",
+          use.step);
+      break;
+    }
+  }
+  if (cache_[cache_slot(object)].object == object) cache_[cache_slot(object)] = CacheEntry{};
+  atomics_.erase(it);
+  return race;
+}
+
+void RaceDetector::on_fence(std::uint32_t id, std::memory_order order) {
+  if (!enabled_) return;
+  FiberClocks& f = fiber(id);
+  if (acquires(order)) f.clock.join(f.pending_acquire);
+  if (order == std::memory_order_seq_cst) {
+    // seq_cst fences are totally ordered; each one is taken to synchronize with the earlier ones
+    // (stronger than the standard promises: it can hide a race that only seq_cst fences "order").
+    f.clock.join(seq_cst_fences_);
+    seq_cst_fences_ = f.clock;
+  }
+  if (releases(order)) {
+    f.fence_release = f.clock;
+    f.has_fence_release = true;
+    f.clock.tick(id);
+  }
+}
+
+// --- Shared<T> cells (FastTrack) ----------------------------------------------------------------
+
+void RaceDetector::adopt(CellShadow& shadow) const noexcept {
+  if (shadow.schedule == schedule_) return;
+  shadow = CellShadow{};
+  shadow.schedule = schedule_;
+}
+
+void RaceDetector::on_cell_created(const Context& c, CellShadow& shadow, interleave::source_location where) {
+  shadow = CellShadow{};
+  shadow.schedule = schedule_;
+  if (!enabled_) return;
+  shadow.write = CellAccess{c.fiber, fiber(c.fiber).clock.get(c.fiber), c.step, where};
+}
+
+std::string RaceDetector::describe_cell_race(const Context& c, bool write, interleave::source_location where,
+                                             const CellAccess& earlier, bool earlier_write, bool destroying) const {
+  const char* now = destroying ? "destroys the cell" : (write ? "writes" : "reads");
+  return absl::StrCat(destroying ? "a Shared<T> cell is destroyed while an access to it is not ordered before the "
+                                   "destruction (no happens-before edge between them)"
+                                 : "data race on a Shared<T> cell: two accesses, at least one a write, with no "
+                                   "happens-before edge between them",
+                      "\n    fiber ", c.fiber, " ", now, " at ", site(where), ", step ", c.step, "\n    fiber ",
+                      earlier.fiber, earlier_write ? " wrote" : " read", " it at ", site(earlier.where), ", step ",
+                      earlier.step);
+}
+
+std::optional<std::string> RaceDetector::on_cell_access(const Context& c, CellShadow& shadow, bool write,
+                                                        interleave::source_location where) {
+  if (!enabled_) return std::nullopt;
+  adopt(shadow);
+  const VectorClock& mine = fiber(c.fiber).clock;
+  const std::uint32_t now = mine.get(c.fiber);
+  const auto ordered = [&](const CellAccess& a) { return a.clock == 0 || a.clock <= mine.get(a.fiber); };
+  const CellAccess me{c.fiber, now, c.step, where};
+
+  if (!write) {
+    if (shadow.read_set == 0 && shadow.read.fiber == c.fiber && shadow.read.clock == now) return std::nullopt;
+    if (!ordered(shadow.write)) return describe_cell_race(c, false, where, shadow.write, true, false);
+    if (shadow.read_set != 0) {
+      auto& set = read_sets_[shadow.read_set - 1];
+      for (auto& r : set) {
+        if (r.fiber == c.fiber) {
+          r = me;
+          return std::nullopt;
+        }
+      }
+      set.push_back(me);
+    } else if (ordered(shadow.read)) {
+      shadow.read = me;
+    } else {
+      // Reads unordered among themselves: keep one per fiber until the next write.
+      if (read_sets_used_ == read_sets_.size()) read_sets_.emplace_back();
+      auto& set = read_sets_[read_sets_used_++];
+      set.push_back(shadow.read);
+      set.push_back(me);
+      shadow.read_set = static_cast<std::uint32_t>(read_sets_used_);
+    }
+    return std::nullopt;
+  }
+
+  if (shadow.write.fiber == c.fiber && shadow.write.clock == now && shadow.read_set == 0 &&
+      (shadow.read.clock == 0 || shadow.read.fiber == c.fiber)) {
+    shadow.write = me;  // same epoch: nothing new to check
+    return std::nullopt;
+  }
+  if (!ordered(shadow.write)) return describe_cell_race(c, true, where, shadow.write, true, false);
+  if (shadow.read_set != 0) {
+    auto& set = read_sets_[shadow.read_set - 1];
+    for (const auto& r : set) {
+      if (!ordered(r)) return describe_cell_race(c, true, where, r, false, false);
+    }
+    set.clear();
+    shadow.read_set = 0;
+  } else if (!ordered(shadow.read)) {
+    return describe_cell_race(c, true, where, shadow.read, false, false);
+  }
+  shadow.read = CellAccess{};
+  shadow.write = me;
+  return std::nullopt;
+}
+
+std::optional<std::string> RaceDetector::on_cell_destroyed(const Context& c, CellShadow& shadow) {
+  if (!enabled_ || shadow.schedule != schedule_) return std::nullopt;
+  const VectorClock& mine = fiber(c.fiber).clock;
+  const auto ordered = [&](const CellAccess& a) { return a.clock == 0 || a.clock <= mine.get(a.fiber); };
+  const interleave::source_location where = c.operation != nullptr ? c.operation_where : interleave::source_location{};
+  std::optional<std::string> race;
+  if (!ordered(shadow.write)) {
+    race = describe_cell_race(c, true, where, shadow.write, true, true);
+  } else if (shadow.read_set != 0) {
+    for (const auto& r : read_sets_[shadow.read_set - 1]) {
+      if (!ordered(r)) {
+        race = describe_cell_race(c, true, where, r, false, true);
+        break;
+      }
+    }
+  } else if (!ordered(shadow.read)) {
+    race = describe_cell_race(c, true, where, shadow.read, false, true);
+  }
+  shadow.schedule = 0;
+  return race;
+}
+
+}  // namespace interleave::detail::model

@@ -1,0 +1,153 @@
+// Internal to the harness library: the happens-before race detector behind Shared<T> and the
+// lifetime checks of atomic objects.
+//
+// Every fiber has a vector clock. Happens-before edges come only from what the model executes:
+//   - spawn: the child starts with its parent's clock; join: the joiner takes the child's clock;
+//   - atomics by memory order: an object keeps the clock of its release sequence (a release store
+//     or release RMW sets/extends it, a relaxed RMW continues it, a relaxed store ends it); an
+//     acquire load or acquire RMW joins it; a relaxed load remembers it for a later acquire fence;
+//     a release fence makes the fiber's later relaxed stores/RMWs carry the fence's clock; seq_cst
+//     fences are ordered among themselves;
+//   - a futex wake: the woken waiter, when its wait returns because of that wake, joins the
+//     waker's clock.
+// The primitives get no special cases: their happens-before follows from these.
+//
+// Shared<T> cells are checked with FastTrack (Flanagan & Freund, PLDI 2009): a cell keeps the
+// epoch (fiber, clock) of its last write and of its last read, and a per-fiber read set only while
+// reads are unordered among themselves; an access in the epoch already recorded costs one compare.
+#pragma once
+
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/inlined_vector.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "interleave/detail/model_runtime.h"
+#include "interleave/source_location.h"
+
+namespace interleave::detail::model {
+
+class VectorClock {
+ public:
+  [[nodiscard]] std::uint32_t get(std::uint32_t fiber) const noexcept { return fiber < c_.size() ? c_[fiber] : 0; }
+  void set(std::uint32_t fiber, std::uint32_t value) {
+    if (fiber >= c_.size()) c_.resize(fiber + 1, 0);
+    c_[fiber] = value;
+  }
+  void tick(std::uint32_t fiber) { set(fiber, get(fiber) + 1); }
+  void join(const VectorClock& other) {
+    if (other.c_.size() > c_.size()) c_.resize(other.c_.size(), 0);
+    for (std::size_t i = 0; i < other.c_.size(); ++i) {
+      if (other.c_[i] > c_[i]) c_[i] = other.c_[i];
+    }
+  }
+  void clear() noexcept { c_.clear(); }
+  [[nodiscard]] bool empty() const noexcept { return c_.empty(); }
+
+ private:
+  absl::InlinedVector<std::uint32_t, 8> c_;
+};
+
+// The latest operation of one fiber on an atomic object (for lifetime checks). clock 0: none.
+struct UseSite {
+  std::uint32_t clock = 0;
+  std::uint64_t step = 0;
+  const char* what = "";
+  const char* operation = nullptr;
+  interleave::source_location where{};
+};
+
+// What the runtime knows about the running fiber when it calls the detector.
+struct Context {
+  std::uint32_t fiber = 0;
+  std::uint64_t step = 0;
+  const char* operation = nullptr;  // outermost primitive operation in progress, if any
+  interleave::source_location operation_where{};
+};
+
+class RaceDetector {
+ public:
+  // Starts a schedule; `enabled` false makes every hook a no-op.
+  void begin(bool enabled);
+  [[nodiscard]] bool enabled() const noexcept { return enabled_; }
+  [[nodiscard]] std::uint64_t schedule() const noexcept { return schedule_; }
+
+  // Thread start (parent < 0: the body's main fiber) and join.
+  void on_spawn(std::uint32_t child, std::int64_t parent);
+  void on_join(std::uint32_t joiner, std::uint32_t joined);
+  // A wake by `waker` that releases `woken`, and the woken fiber's return from its wait.
+  void on_wake(std::uint32_t waker, std::uint32_t woken);
+  void on_woken(std::uint32_t fiber);
+
+  void on_atomic(const Context& c, const void* object, const char* what, AtomicOp op, std::memory_order order);
+  // A futex wait's comparison or a wake: a use of the word for lifetime checks, no ordering.
+  void on_atomic_use(const Context& c, const void* object, const char* what);
+  // The object's state is dropped; a returned message is a lifetime race to report.
+  std::optional<std::string> on_atomic_destroyed(const Context& c, const void* object);
+  void on_fence(std::uint32_t fiber, std::memory_order order);
+
+  // FastTrack's common case, without building a Context: true when the access needs no check
+  // (detector off, or the fiber's own epoch is already recorded for this kind of access). The
+  // recorded access then stands for this one in reports (the first access of that epoch).
+  [[nodiscard]] bool same_epoch(const CellShadow& s, std::uint32_t fiber, bool write) const noexcept {
+    if (!enabled_) return true;
+    if (s.schedule != schedule_ || fiber >= fibers_.size() || s.read_set != 0) return false;
+    const std::uint32_t now = fibers_[fiber].clock.get(fiber);
+    if (write) return s.write.fiber == fiber && s.write.clock == now && (s.read.clock == 0 || s.read.fiber == fiber);
+    return s.read.fiber == fiber && s.read.clock == now;
+  }
+
+  // Shared<T> cells. A returned message is a data race to report.
+  void on_cell_created(const Context& c, CellShadow& shadow, interleave::source_location where);
+  std::optional<std::string> on_cell_access(const Context& c, CellShadow& shadow, bool write,
+                                            interleave::source_location where);
+  std::optional<std::string> on_cell_destroyed(const Context& c, CellShadow& shadow);
+
+ private:
+  struct FiberClocks {
+    VectorClock clock;            // this fiber's vector clock
+    VectorClock fence_release;    // the clock at its last release fence
+    bool has_fence_release = false;
+    VectorClock pending_acquire;  // release clocks seen by relaxed loads, for a later acquire fence
+    VectorClock wake;             // the clocks of wakes that released it, taken when its wait returns
+  };
+  struct AtomicState {
+    VectorClock release;  // the clock of the release sequence the object's current value heads
+    absl::InlinedVector<UseSite, 4> uses;  // per fiber
+  };
+
+  FiberClocks& fiber(std::uint32_t id) { return id < fibers_.size() ? fibers_[id] : grow(id); }
+  FiberClocks& grow(std::uint32_t id);
+  AtomicState& atomic(const void* object);
+  struct CacheEntry {
+    const void* object = nullptr;
+    AtomicState* state = nullptr;
+  };
+  static std::size_t cache_slot(const void* object) noexcept {
+    const auto p = reinterpret_cast<std::uintptr_t>(object);
+    return ((p >> 2) ^ (p >> 7)) & 7;
+  }
+  void record_use(AtomicState& state, const Context& c, const char* what);
+  // Brings a cell whose shadow belongs to an earlier schedule (or none) to this one.
+  void adopt(CellShadow& shadow) const noexcept;
+  std::string describe_cell_race(const Context& c, bool write, interleave::source_location where,
+                                 const CellAccess& earlier, bool earlier_write, bool destroying) const;
+
+  bool enabled_ = true;
+  std::uint64_t schedule_ = 0;
+  std::vector<FiberClocks> fibers_;
+  absl::flat_hash_map<const void*, AtomicState> atomics_;
+  // The states of recently used objects (a hash lookup is most of an atomic operation's cost).
+  // Emptied whenever the map inserts (it may move every state); an erased object's slot is cleared.
+  std::array<CacheEntry, 8> cache_{};
+  std::vector<absl::InlinedVector<CellAccess, 4>> read_sets_;  // indexed by CellShadow::read_set - 1
+  std::size_t read_sets_used_ = 0;
+  VectorClock seq_cst_fences_;
+};
+
+}  // namespace interleave::detail::model

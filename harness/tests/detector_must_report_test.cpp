@@ -1,0 +1,379 @@
+// The race detector's must-report suite: classic data races and lifetime races, each found on the
+// first schedule (both accesses run on every schedule of these bodies), for every strategy, with a
+// report naming both accesses and the reproduce line. In the tsan preset each case also runs with
+// our detector off, and ThreadSanitizer must report it too.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "interleave/event.h"
+#include "interleave/explore.h"
+#include "interleave/mutex.h"
+#include "interleave/queue.h"
+#include "interleave/shared.h"
+#include "interleave/thread.h"
+
+namespace interleave {
+namespace {
+
+#if INTERLEAVE_TSAN
+constexpr bool kTsan = true;
+#else
+constexpr bool kTsan = false;
+#endif
+
+// Spins (a scheduling point per turn) until a relaxed flag is up: no happens-before edge.
+template <Platform P>
+void await_relaxed(const typename P::template Atomic<std::uint32_t>& flag) {
+  while (flag.load(std::memory_order_relaxed) == 0) P::yield();
+}
+
+struct WriteWrite {
+  static constexpr const char* kName = "WriteWrite";
+  template <Platform P>
+  void operator()() const {
+    Shared<int, P> x{0};
+    BasicThread<P> t([&] { x.write(1); });
+    t.start();
+    x.write(2);
+    t.join();
+  }
+};
+
+struct WriteRead {
+  static constexpr const char* kName = "WriteRead";
+  template <Platform P>
+  void operator()() const {
+    Shared<int, P> x{0};
+    int seen = 0;
+    BasicThread<P> t([&] { x.write(1); });
+    t.start();
+    seen = x.read();
+    t.join();
+    INTERLEAVE_ASSERT(seen == 0 || seen == 1);
+  }
+};
+
+struct LockOnOneSide {
+  static constexpr const char* kName = "LockOnOneSide";
+  template <Platform P>
+  void operator()() const {
+    BasicMutex<P> lock;
+    Shared<int, P> x{0};
+    BasicThread<P> t([&] {
+      std::lock_guard g(lock);
+      x.with_mut([](int& v) { ++v; });
+    });
+    t.start();
+    x.with_mut([](int& v) { ++v; });
+    t.join();
+  }
+};
+
+struct TwoLocks {
+  static constexpr const char* kName = "TwoLocks";
+  template <Platform P>
+  void operator()() const {
+    BasicMutex<P> a;
+    BasicMutex<P> b;
+    Shared<int, P> x{0};
+    BasicThread<P> t([&] {
+      std::lock_guard g(a);
+      x.write(x.read() + 1);
+    });
+    t.start();
+    {
+      std::lock_guard g(b);
+      x.write(x.read() + 1);
+    }
+    t.join();
+  }
+};
+
+// The writer has finished (its last act after the write is the relaxed flag) but was not joined
+// before the read: finishing is no happens-before edge, only join is.
+struct FinishedNotJoined {
+  static constexpr const char* kName = "FinishedNotJoined";
+  template <Platform P>
+  void operator()() const {
+    Shared<int, P> x{0};
+    typename P::template Atomic<std::uint32_t> done{0};
+    BasicThread<P> t([&] {
+      x.write(1);
+      done.store(1, std::memory_order_relaxed);
+    });
+    t.start();
+    await_relaxed<P>(done);
+    for (int i = 0; i < 3; ++i) P::yield();
+    const int seen = x.read();
+    t.join();
+    INTERLEAVE_ASSERT(seen == 1);
+  }
+};
+
+struct HeapObjectTouchedByBoth {
+  static constexpr const char* kName = "HeapObjectTouchedByBoth";
+  template <Platform P>
+  void operator()() const {
+    auto object = std::make_unique<Shared<int, P>>(0);
+    Shared<int, P>* passed = object.get();
+    BasicThread<P> t([passed] { passed->write(7); });
+    t.start();
+    object->write(8);
+    t.join();
+  }
+};
+
+struct RelaxedFlagPublication {
+  static constexpr const char* kName = "RelaxedFlagPublication";
+  template <Platform P>
+  void operator()() const {
+    Shared<int, P> data{0};
+    typename P::template Atomic<std::uint32_t> ready{0};
+    BasicThread<P> t([&] {
+      data.write(42);
+      ready.store(1, std::memory_order_relaxed);
+    });
+    t.start();
+    await_relaxed<P>(ready);
+    const int seen = data.read();
+    t.join();
+    INTERLEAVE_ASSERT(seen == 42);
+  }
+};
+
+// The hand-off through the queue orders the first write before the read; the producer's second
+// write, after put(), is ordered with nothing the consumer does.
+struct QueueThenLaterWrite {
+  static constexpr const char* kName = "QueueThenLaterWrite";
+  template <Platform P>
+  void operator()() const {
+    BasicQueue<int, P> queue(4);
+    Shared<int, P> data{0};
+    BasicThread<P> producer([&] {
+      data.write(1);
+      queue.put(1);
+      data.write(2);
+    });
+    producer.start();
+    (void)queue.get();
+    const int seen = data.read();
+    producer.join();
+    INTERLEAVE_ASSERT(seen >= 1);
+  }
+};
+
+// An Event deleted after a relaxed "done" flag: set()'s operations on it are not ordered before
+// the destruction.
+struct EventDestroyedAfterRelaxedFlag {
+  static constexpr const char* kName = "EventDestroyedAfterRelaxedFlag";
+  template <Platform P>
+  void operator()() const {
+    auto* event = new BasicEvent<P>;
+    typename P::template Atomic<std::uint32_t> done{0};
+    BasicThread<P> t([&] {
+      event->set();
+      done.store(1, std::memory_order_relaxed);
+    });
+    t.start();
+    await_relaxed<P>(done);
+    delete event;
+    t.join();
+  }
+};
+
+struct MutexDestroyedAfterRelaxedFlag {
+  static constexpr const char* kName = "MutexDestroyedAfterRelaxedFlag";
+  template <Platform P>
+  void operator()() const {
+    auto* lock = new BasicMutex<P>;
+    typename P::template Atomic<std::uint32_t> done{0};
+    BasicThread<P> t([&] {
+      lock->lock();
+      lock->unlock();
+      done.store(1, std::memory_order_relaxed);
+    });
+    t.start();
+    await_relaxed<P>(done);
+    delete lock;
+    t.join();
+  }
+};
+
+// A Shared cell destroyed while the other fiber's write is not ordered before it.
+struct SharedDestroyedAfterRelaxedFlag {
+  static constexpr const char* kName = "SharedDestroyedAfterRelaxedFlag";
+  template <Platform P>
+  void operator()() const {
+    auto* cell = new Shared<int, P>(0);
+    typename P::template Atomic<std::uint32_t> done{0};
+    BasicThread<P> t([&] {
+      cell->write(5);
+      done.store(1, std::memory_order_relaxed);
+    });
+    t.start();
+    await_relaxed<P>(done);
+    delete cell;
+    t.join();
+  }
+};
+
+// An acquire load only orders what a release published: a relaxed load followed by no acquire
+// fence does not.
+struct FenceMissingOnReaderSide {
+  static constexpr const char* kName = "FenceMissingOnReaderSide";
+  template <Platform P>
+  void operator()() const {
+    Shared<int, P> data{0};
+    typename P::template Atomic<std::uint32_t> ready{0};
+    BasicThread<P> t([&] {
+      data.write(42);
+      atomic_thread_fence<P>(std::memory_order_release);
+      ready.store(1, std::memory_order_relaxed);
+    });
+    t.start();
+    await_relaxed<P>(ready);
+    const int seen = data.read();
+    t.join();
+    INTERLEAVE_ASSERT(seen == 42);
+  }
+};
+
+Options options_for(Strategy strategy, std::uint64_t seed) {
+  Options o;
+  o.strategy = strategy;
+  o.seed = seed;
+  o.schedules = 50;
+  return o;
+}
+
+// Runs the case with our detector on, for both strategies and a few seeds, and checks the report.
+template <class Case>
+void expect_reported_on_first_schedule() {
+  for (Strategy strategy : {Strategy::random_walk, Strategy::pct}) {
+    for (std::uint64_t seed : {1ULL, 2ULL, 0x1eaf5eedULL}) {
+      const Result r = explore(options_for(strategy, seed), Case{});
+      ASSERT_TRUE(r.failed()) << Case::kName << ": no race reported (" << to_string(strategy) << ")";
+      EXPECT_EQ(r.failure->kind, FailureKind::data_race) << r;
+      EXPECT_EQ(r.schedules_run, 1U) << Case::kName << " was found only on schedule " << r.schedules_run;
+      const std::string report = r.report();
+      EXPECT_NE(report.find("DATA RACE"), std::string::npos) << report;
+      EXPECT_NE(report.find("reproduce: INTERLEAVE_REPLAY="), std::string::npos) << report;
+      // Both accesses are named, each with its fiber and step.
+      const std::string& message = r.failure->message;
+      const auto first = message.find("\n    fiber ");
+      ASSERT_NE(first, std::string::npos) << message;
+      EXPECT_NE(message.find("\n    fiber ", first + 1), std::string::npos) << message;
+      EXPECT_NE(message.find("step "), std::string::npos) << message;
+    }
+  }
+}
+
+// In the tsan preset: run in a child process with TSan configured by `tsan_options`.
+void set_tsan_options(const char* value) { ::setenv("TSAN_OPTIONS", value, 1); }
+
+// Exits with 3 when every run reported a data race on its first schedule, else 4.
+template <class Case>
+[[noreturn]] void run_in_child(bool our_detector) {
+  (void)set_race_detector(our_detector);
+  bool all = true;
+  for (Strategy strategy : {Strategy::random_walk, Strategy::pct}) {
+    for (std::uint64_t seed : {1ULL, 2ULL, 0x1eaf5eedULL}) {
+      Options o = options_for(strategy, seed);
+      o.schedules = our_detector ? 50 : 5;
+      const Result r = explore(o, Case{});
+      std::fprintf(stderr, "%s", r.report().c_str());
+      all = all && r.failed() && r.failure->kind == FailureKind::data_race && r.schedules_run == 1;
+    }
+  }
+  std::fflush(stderr);
+  std::_Exit(all ? 3 : 4);
+}
+
+template <class Case>
+void check_case() {
+  if (!kTsan) {
+    expect_reported_on_first_schedule<Case>();
+    return;
+  }
+  // Under TSan the racy access (or the free) may reach TSan too: check ours in a child process
+  // that TSan does not stop, then check that TSan alone, with our detector off, reports it.
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const char* saved = std::getenv("TSAN_OPTIONS");
+  const std::string restore = saved != nullptr ? saved : "";
+  set_tsan_options("halt_on_error=0:suppress_equal_stacks=0:suppress_equal_addresses=0");
+  EXPECT_EXIT(run_in_child<Case>(true), ::testing::ExitedWithCode(3), "DATA RACE") << Case::kName;
+  set_tsan_options("halt_on_error=1:exitcode=66:suppress_equal_stacks=0:suppress_equal_addresses=0");
+  EXPECT_EXIT(run_in_child<Case>(false), ::testing::ExitedWithCode(66), "WARNING: ThreadSanitizer: data race")
+      << Case::kName;
+  set_tsan_options(restore.c_str());
+}
+
+TEST(DetectorMustReport, UnsynchronizedWriteWrite) { check_case<WriteWrite>(); }
+TEST(DetectorMustReport, UnsynchronizedWriteRead) { check_case<WriteRead>(); }
+TEST(DetectorMustReport, LockHeldByOnlyOneSide) { check_case<LockOnOneSide>(); }
+TEST(DetectorMustReport, TwoDifferentLocksForOneVariable) { check_case<TwoLocks>(); }
+TEST(DetectorMustReport, ThreadThatFinishedButWasNotJoined) { check_case<FinishedNotJoined>(); }
+TEST(DetectorMustReport, HeapObjectPassedToAThreadAndTouchedByBoth) { check_case<HeapObjectTouchedByBoth>(); }
+TEST(DetectorMustReport, FlagPublicationWithRelaxedStoreAndLoad) { check_case<RelaxedFlagPublication>(); }
+TEST(DetectorMustReport, ReleaseFenceWithoutAcquireOnTheReader) { check_case<FenceMissingOnReaderSide>(); }
+TEST(DetectorMustReport, PublicationThroughQueueThenALaterWrite) { check_case<QueueThenLaterWrite>(); }
+TEST(DetectorMustReport, EventDestroyedWhileItsLastUseIsUnordered) { check_case<EventDestroyedAfterRelaxedFlag>(); }
+TEST(DetectorMustReport, MutexDestroyedWhileItsLastUseIsUnordered) { check_case<MutexDestroyedAfterRelaxedFlag>(); }
+TEST(DetectorMustReport, SharedCellDestroyedWhileItsLastWriteIsUnordered) {
+  check_case<SharedDestroyedAfterRelaxedFlag>();
+}
+
+// The report names both accesses with their source lines and kinds.
+TEST(DetectorMustReport, ReportNamesBothAccessesWithLocationsAndSteps) {
+  int write_line = 0;
+  int read_line = 0;
+  const Result r = explore(options_for(Strategy::random_walk, 7), [&]<Platform P>() {
+    Shared<int, P> x{0};
+    BasicThread<P> t([&] {
+      write_line = __LINE__ + 1;
+      x.write(1);
+    });
+    t.start();
+    read_line = __LINE__ + 1;
+    (void)x.read();
+    t.join();
+  });
+  ASSERT_TRUE(r.failed());
+  ASSERT_EQ(r.failure->kind, FailureKind::data_race) << r;
+  const std::string& m = r.failure->message;
+  const std::string file = "detector_must_report_test.cpp:";
+  EXPECT_NE(m.find(file + std::to_string(write_line)), std::string::npos) << m;
+  EXPECT_NE(m.find(file + std::to_string(read_line)), std::string::npos) << m;
+  EXPECT_TRUE(m.find(" writes at ") != std::string::npos || m.find(" wrote it at ") != std::string::npos) << m;
+  EXPECT_TRUE(m.find(" reads at ") != std::string::npos || m.find(" read it at ") != std::string::npos) << m;
+  // Replaying the token gives the same failure at the same step.
+  Options replay;
+  replay.replay = r.schedule.token();
+  const Result again = explore(replay, [&]<Platform P>() {
+    Shared<int, P> x{0};
+    BasicThread<P> t([&] { x.write(1); });
+    t.start();
+    (void)x.read();
+    t.join();
+  });
+  ASSERT_TRUE(again.failed());
+  EXPECT_EQ(again.failure->kind, FailureKind::data_race);
+  EXPECT_EQ(again.failure->step, r.failure->step);
+}
+
+// With the detector off the same body passes: what failed above was the detector.
+TEST(DetectorMustReport, DetectorOffReportsNothing) {
+  if (kTsan) GTEST_SKIP() << "TSan reports the race itself";
+  const bool previous = set_race_detector(false);
+  const Result r = explore(options_for(Strategy::random_walk, 1), WriteWrite{});
+  (void)set_race_detector(previous);
+  EXPECT_TRUE(r.passed()) << r;
+}
+
+}  // namespace
+}  // namespace interleave
