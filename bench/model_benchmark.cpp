@@ -21,6 +21,7 @@
 #include "interleave/explore.h"
 #include "interleave/mutex.h"
 #include "interleave/queue.h"
+#include "interleave/shared.h"
 #include "interleave/thread.h"
 
 #ifdef INTERLEAVE_HAVE_RELACY
@@ -60,8 +61,10 @@ struct Counter {
   }
 };
 
+// `detector`: whether the model's happens-before race detector runs (it does by default).
 template <class Body>
-void run_interleave(benchmark::State& state, Body body) {
+void run_interleave(benchmark::State& state, Body body, bool detector = true) {
+  const bool was = set_race_detector(detector);
   Options options;
   options.schedules = kSchedulesPerIteration;
   std::uint64_t points = 0;
@@ -74,6 +77,7 @@ void run_interleave(benchmark::State& state, Body body) {
   state.counters["schedules_per_s"] = benchmark::Counter(schedules, benchmark::Counter::kIsRate);
   state.counters["ns_per_point"] = benchmark::Counter(static_cast<double>(points) * 1e-9,
                                                       benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  set_race_detector(was);
 }
 
 struct TwoByTwoQueue {
@@ -110,6 +114,14 @@ void BM_Interleave_CounterLockPerIncrement(benchmark::State& state) { run_interl
 void BM_Interleave_CounterLockAroundLoop(benchmark::State& state) { run_interleave(state, Counter<false>{}); }
 BENCHMARK(BM_Interleave_CounterLockPerIncrement)->Name("Counter/LockPerIncrement/interleave")->UseRealTime();
 BENCHMARK(BM_Interleave_CounterLockAroundLoop)->Name("Counter/LockAroundLoop/interleave")->UseRealTime();
+
+// The same with the race detector off: the scheduler alone.
+void BM_Scheduler_Queue(benchmark::State& state) { run_interleave(state, TwoByTwoQueue{}, false); }
+void BM_Scheduler_CounterLockPerIncrement(benchmark::State& state) { run_interleave(state, Counter<true>{}, false); }
+void BM_Scheduler_CounterLockAroundLoop(benchmark::State& state) { run_interleave(state, Counter<false>{}, false); }
+BENCHMARK(BM_Scheduler_Queue)->Name("Queue/TwoByTwo/interleave-detector-off")->UseRealTime();
+BENCHMARK(BM_Scheduler_CounterLockPerIncrement)->Name("Counter/LockPerIncrement/interleave-detector-off")->UseRealTime();
+BENCHMARK(BM_Scheduler_CounterLockAroundLoop)->Name("Counter/LockAroundLoop/interleave-detector-off")->UseRealTime();
 
 #ifdef INTERLEAVE_HAVE_RELACY
 template <class F>
