@@ -22,12 +22,12 @@
 #include "interleave/queue.h"
 #include "interleave/shared.h"
 #include "interleave/thread.h"
+#include "model_scenarios.h"
 
 namespace {
 
 using namespace interleave;
 
-constexpr int kSchedulesPerIteration = 100;
 constexpr int kAccessesPerSchedule = 100'000;
 
 // One schedule of a body that accesses a Shared<int> kAccessesPerSchedule times; the time per
@@ -102,57 +102,17 @@ struct Counter {
   }
 };
 
-struct TwoByTwoQueue {
-  template <Platform P>
-  void operator()() const {
-    BasicQueue<int, P> queue(4);
-    typename P::template Atomic<int> taken_sum{0};
-    auto produce = [&] {
-      for (int i = 0; i < 50; ++i) queue.put(i);
-    };
-    auto consume = [&] {
-      for (int i = 0; i < 50; ++i) taken_sum.fetch_add(*queue.get());
-    };
-    BasicThread<P> p1(produce);
-    BasicThread<P> p2(produce);
-    BasicThread<P> c1(consume);
-    BasicThread<P> c2(consume);
-    p1.start();
-    p2.start();
-    c1.start();
-    c2.start();
-    p1.join();
-    p2.join();
-    c1.join();
-    c2.join();
-    INTERLEAVE_ASSERT(taken_sum.load() == 2 * (49 * 50 / 2));
-  }
-};
-
 template <class Body>
 void run(benchmark::State& state, bool detector, Body body) {
-  const bool previous = set_race_detector(detector);
-  Options options;
-  options.schedules = kSchedulesPerIteration;
-  std::uint64_t points = 0;
-  for (auto _ : state) {
-    const Result r = explore(options, body);
-    if (r.failed()) state.SkipWithError(r.report().c_str());
-    points += r.total_steps;
-  }
-  (void)set_race_detector(previous);
-  const double schedules = static_cast<double>(state.iterations()) * kSchedulesPerIteration;
-  state.counters["schedules_per_s"] = benchmark::Counter(schedules, benchmark::Counter::kIsRate);
-  state.counters["ns_per_point"] = benchmark::Counter(static_cast<double>(points) * 1e-9,
-                                                      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  bench::run_schedules(state, body, detector);
 }
 
 void BM_CounterPerIncrementOn(benchmark::State& s) { run(s, true, Counter<true>{}); }
 void BM_CounterPerIncrementOff(benchmark::State& s) { run(s, false, Counter<true>{}); }
 void BM_CounterAroundLoopOn(benchmark::State& s) { run(s, true, Counter<false>{}); }
 void BM_CounterAroundLoopOff(benchmark::State& s) { run(s, false, Counter<false>{}); }
-void BM_QueueOn(benchmark::State& s) { run(s, true, TwoByTwoQueue{}); }
-void BM_QueueOff(benchmark::State& s) { run(s, false, TwoByTwoQueue{}); }
+void BM_QueueOn(benchmark::State& s) { run(s, true, bench::TwoByTwoQueue{}); }
+void BM_QueueOff(benchmark::State& s) { run(s, false, bench::TwoByTwoQueue{}); }
 BENCHMARK(BM_CounterPerIncrementOn)->Name("Counter/LockPerIncrement/detector_on")->UseRealTime();
 BENCHMARK(BM_CounterPerIncrementOff)->Name("Counter/LockPerIncrement/detector_off")->UseRealTime();
 BENCHMARK(BM_CounterAroundLoopOn)->Name("Counter/LockAroundLoop/detector_on")->UseRealTime();

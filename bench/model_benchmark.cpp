@@ -20,9 +20,8 @@
 #include "interleave/detail/fiber.h"
 #include "interleave/explore.h"
 #include "interleave/mutex.h"
-#include "interleave/queue.h"
-#include "interleave/shared.h"
 #include "interleave/thread.h"
+#include "model_scenarios.h"
 
 #ifdef INTERLEAVE_HAVE_RELACY
 #include "relacy_scenarios.h"
@@ -32,7 +31,8 @@ namespace {
 
 using namespace interleave;
 
-constexpr int kSchedulesPerIteration = 100;
+using bench::kSchedulesPerIteration;
+using bench::TwoByTwoQueue;
 
 template <bool LockPerIncrement>
 struct Counter {
@@ -61,51 +61,10 @@ struct Counter {
   }
 };
 
-// `detector`: whether the model's happens-before race detector runs (it does by default).
 template <class Body>
 void run_interleave(benchmark::State& state, Body body, bool detector = true) {
-  const bool was = set_race_detector(detector);
-  Options options;
-  options.schedules = kSchedulesPerIteration;
-  std::uint64_t points = 0;
-  for (auto _ : state) {
-    const Result r = explore(options, body);
-    if (r.failed()) state.SkipWithError(r.report().c_str());
-    points += r.total_steps;
-  }
-  const double schedules = static_cast<double>(state.iterations()) * kSchedulesPerIteration;
-  state.counters["schedules_per_s"] = benchmark::Counter(schedules, benchmark::Counter::kIsRate);
-  state.counters["ns_per_point"] = benchmark::Counter(static_cast<double>(points) * 1e-9,
-                                                      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
-  set_race_detector(was);
+  bench::run_schedules(state, body, detector);
 }
-
-struct TwoByTwoQueue {
-  template <Platform P>
-  void operator()() const {
-    BasicQueue<int, P> queue(4);
-    typename P::template Atomic<int> taken_sum{0};
-    auto produce = [&] {
-      for (int i = 0; i < 50; ++i) queue.put(i);
-    };
-    auto consume = [&] {
-      for (int i = 0; i < 50; ++i) taken_sum.fetch_add(*queue.get());
-    };
-    BasicThread<P> p1(produce);
-    BasicThread<P> p2(produce);
-    BasicThread<P> c1(consume);
-    BasicThread<P> c2(consume);
-    p1.start();
-    p2.start();
-    c1.start();
-    c2.start();
-    p1.join();
-    p2.join();
-    c1.join();
-    c2.join();
-    INTERLEAVE_ASSERT(taken_sum.load() == 2 * (49 * 50 / 2));
-  }
-};
 
 void BM_Interleave_Queue(benchmark::State& state) { run_interleave(state, TwoByTwoQueue{}); }
 BENCHMARK(BM_Interleave_Queue)->Name("Queue/TwoByTwo/interleave")->UseRealTime();
