@@ -201,6 +201,14 @@ Result explore_function(Options options, const std::function<void()>& body, std:
   install_fatal_signal_reporter();
   Runtime& runtime = runtime_for(options.stack_kib * 1024);
   runtime.set_failure_probe(std::move(failure_probe));
+  // Options::race_detector, when set, applies to this exploration only.
+  struct RestoreDetector {
+    std::optional<bool> previous;
+    ~RestoreDetector() {
+      if (previous) (void)model::set_race_detector(*previous);
+    }
+  } restore_detector;
+  if (options.race_detector) restore_detector.previous = model::set_race_detector(*options.race_detector);
   struct ClearProbe {
     Runtime& r;
     ~ClearProbe() { r.set_failure_probe({}); }

@@ -105,6 +105,16 @@ const std::vector<Variable>& variables() {
        [](Options& o, std::string_view n, std::string_view v) {
          o.stress_timeout_ms = parse_unsigned(n, v, 1, UINT64_MAX, "an integer >= 1 (milliseconds)");
        }},
+      {"INTERLEAVE_RACE_DETECTOR",
+       [](Options& o, std::string_view n, std::string_view v) {
+         if (v == "on") {
+           o.race_detector = true;
+         } else if (v == "off") {
+           o.race_detector = false;
+         } else {
+           bad_value(n, v, "'on' or 'off'");
+         }
+       }},
       {"INTERLEAVE_PERTURB",
        [](Options& o, std::string_view n, std::string_view v) {
          try {
@@ -196,10 +206,11 @@ void Options::apply_environment() {
 std::string Options::describe() const {
   return absl::StrFormat(
       "strategy=%s pct_depth=%d seed=0x%x schedules=%u max_steps=%u spurious_wakeups=%d/1000 report_steps=%d "
-      "stack_kib=%u%s stress_iterations=%u stress_milliseconds=%u stress_timeout_ms=%u perturb=%s",
+      "stack_kib=%u%s stress_iterations=%u stress_milliseconds=%u stress_timeout_ms=%u perturb=%s%s",
       to_string(strategy), pct_depth, seed, schedules, max_steps, spurious_wakeup_permille, report_steps, stack_kib,
       replay.empty() ? "" : absl::StrCat(" replay=", replay), stress_iterations, stress_milliseconds,
-      stress_timeout_ms, perturbation.describe());
+      stress_timeout_ms, perturbation.describe(),
+      race_detector ? (*race_detector ? " race_detector=on" : " race_detector=off") : "");
 }
 
 }  // namespace interleave

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -73,6 +74,10 @@ struct Options {
   // light is the default: per unit of time it found both broken primitives of
   // bench/perturbation_benchmark.cpp more often than heavy (docs/benchmarks.md).
   Perturbation perturbation = Perturbation::light();
+  // INTERLEAVE_RACE_DETECTOR=on|off: whether explore() runs the model's happens-before race
+  // detector (docs/detector.md) for this exploration. Unset: the process-wide setting applies
+  // (interleave::set_race_detector, on unless changed).
+  std::optional<bool> race_detector;
 
   // Overrides fields from INTERLEAVE_* environment variables. Throws std::invalid_argument naming
   // the variable and the accepted form when a value is malformed or out of range, or when a
