@@ -22,6 +22,7 @@
 #include "interleave/perturbed_platform.h"
 #include "interleave/queue.h"
 #include "interleave/thread.h"
+#include "../properties/zoo/stress_broken.h"
 
 namespace {
 
@@ -34,43 +35,9 @@ using interleave::PerturbationScope;
 using interleave::PerturbedPlatform;
 using interleave::Platform;
 
-// --- the broken primitives (as in harness/tests/stress_harness_stress_test.cpp) ---------------
-
-template <Platform P>
-class UnlockedCounter {
- public:
-  void increment() { value_.store(value_.load() + 1); }
-  int value() const { return value_.load(); }
-
- private:
-  typename P::template Atomic<int> value_{0};
-};
-
-template <Platform P>
-class LateTailQueue {
- public:
-  explicit LateTailQueue(std::size_t capacity) : slots_(capacity) {}
-  void put(std::uint32_t value) {
-    lock_.lock();
-    const std::size_t t = tail_;
-    slots_[t] = value;
-    lock_.unlock();
-    tail_ = t + 1;  // the bug: outside the lock
-  }
-  bool try_get(std::uint32_t& out) {
-    lock_.lock();
-    const bool got = head_ < tail_;
-    if (got) out = slots_[head_++];
-    lock_.unlock();
-    return got;
-  }
-
- private:
-  BasicMutex<P> lock_;
-  std::vector<std::uint32_t> slots_;
-  std::size_t head_ = 0;
-  std::size_t tail_ = 0;
-};
+// The broken primitives the stress tests require the harness to catch (properties/zoo).
+using interleave::zoo::LateTailQueue;
+using interleave::zoo::UnlockedCounter;
 
 // Each returns true when the invariant held.
 template <Platform P>

@@ -57,8 +57,6 @@ void Chooser::begin(const ScheduleId& id) {
   if (id.strategy == Strategy::pct) {
     const std::uint64_t k = std::max<std::uint64_t>(id.pct_step_estimate, 1);
     for (int i = 1; i < id.pct_depth; ++i) change_points_.push_back(1 + below(k));
-    // Change point j (in drawing order) lowers the running fiber to priority depth-1-j.
-    next_change_ = 0;
   }
 }
 
@@ -136,8 +134,6 @@ bool Chooser::spurious_wakeup() noexcept {
 Runtime::Runtime(std::size_t stack_bytes) : stack_bytes_(stack_bytes) {}
 
 Runtime::~Runtime() = default;
-
-Runtime* Runtime::current() noexcept { return current_runtime; }
 
 Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body, bool full_trace) {
   if (current_runtime != nullptr) {

@@ -55,7 +55,6 @@ class Chooser {
   std::array<std::uint64_t, 4> rng_{};
   std::vector<std::uint64_t> priorities_;     // pct: per fiber
   std::vector<std::uint64_t> change_points_;  // pct: steps at which the running fiber drops
-  std::size_t next_change_ = 0;
 };
 
 // One executed scheduling point (or event) of a schedule.
@@ -106,8 +105,6 @@ class Runtime {
   ~Runtime();
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;
-
-  static Runtime* current() noexcept;
 
   // Runs `body` once under schedule `id`, on fibers, and returns what happened.
   // With `full_trace`, every step is recorded for reports; otherwise only which fiber ran each
