@@ -8,6 +8,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <mutex>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -18,6 +22,7 @@
 #include "interleave/contract.h"
 #include "interleave/stress.h"
 #include "runtime.h"
+#include "workers.h"
 
 namespace interleave {
 
@@ -53,9 +58,10 @@ using model::TraceEntry;
 
 // --- the reproduce line, printed from a fatal-signal handler --------------------------------
 
-// Written before each schedule runs, read only by the signal handler.
-char g_signal_message[4096];
-std::size_t g_signal_message_length = 0;
+// Written before each schedule runs, read only by the signal handler, which runs on the thread
+// that faulted: each exploring thread has its own.
+thread_local char g_signal_message[4096];
+thread_local std::size_t g_signal_message_length = 0;
 
 void write_all(const char* data, std::size_t length) {
   while (length > 0) {
@@ -192,15 +198,88 @@ Runtime& runtime_for(std::size_t stack_bytes) {
   return *runtime;
 }
 
+// The progress line (Options::progress): printed by whichever exploring thread finishes a
+// schedule when it is due, at most every 250 ms, once the exploration has run for 2 s.
+class ProgressLine {
+ public:
+  ProgressLine(Progress mode, std::uint64_t planned) : planned_(planned) {
+    const bool terminal = ::isatty(STDERR_FILENO) == 1;
+    enabled_ = mode == Progress::on || (mode == Progress::automatic && terminal && std::getenv("CI") == nullptr);
+    terminal_ = terminal;
+    start_ = std::chrono::steady_clock::now();
+    next_ns_.store(2'000'000'000, std::memory_order_relaxed);
+  }
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+  ~ProgressLine() {
+    if (printed_.load(std::memory_order_relaxed) && terminal_) write_all("\r\033[K", 4);
+  }
+
+  void schedule_done(std::uint64_t done, bool failed) {
+    if (!enabled_) return;
+    const std::int64_t now = elapsed_ns();
+    std::int64_t due = next_ns_.load(std::memory_order_relaxed);
+    if (now < due) return;
+    const std::int64_t interval = terminal_ ? 250'000'000 : 5'000'000'000;
+    if (!next_ns_.compare_exchange_strong(due, now + interval, std::memory_order_relaxed)) return;
+    printed_.store(true, std::memory_order_relaxed);
+    const double seconds = static_cast<double>(now) / 1e9;
+    const std::string line =
+        absl::StrFormat("%sinterleave: %d/%d schedules, %.0f/s, %d failing, %.1f s%s", terminal_ ? "\r\033[K" : "",
+                        done, planned_, static_cast<double>(done) / seconds, failed ? 1 : 0, seconds,
+                        terminal_ ? "" : "\n");
+    write_all(line.data(), line.size());
+  }
+
+ private:
+  std::int64_t elapsed_ns() const {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+  std::uint64_t planned_;
+  bool enabled_ = false;
+  bool terminal_ = false;
+  std::chrono::steady_clock::time_point start_;
+  std::atomic<std::int64_t> next_ns_{0};
+  std::atomic<bool> printed_{false};
+};
+
+// PCT draws its change points from an estimate of the schedule length: the longest schedule seen
+// so far. So that every job count explores the same schedules, the estimate changes only between
+// batches of schedule positions (1, 1, 2, 4, ... 64, then 64 at a time): a batch uses the longest
+// schedule of the batches before it. Random walk needs no estimate: one batch.
+std::uint64_t batch_end(Strategy strategy, std::uint64_t start, std::uint64_t count) {
+  if (strategy != Strategy::pct) return count;
+  const std::uint64_t size = start == 0 ? 1 : std::min<std::uint64_t>(start, 64);
+  return std::min(count, start + size);
+}
+
+// The first failure of a parallel exploration: the lowest failing position wins.
+struct FirstFailure {
+  std::uint64_t position = UINT64_MAX;
+  ScheduleId id;
+  Failure failure;
+  std::uint64_t steps = 0;
+  std::uint32_t preemptions = 0;
+  std::vector<std::uint32_t> sequence;
+};
+
 }  // namespace
 
 Result explore_function(Options options, const std::function<void()>& body, std::string reproduce_command,
-                        std::function<std::string()> failure_probe) {
+                        const FailureProbeFactory& make_probe, bool runner_shards_tests) {
   options.apply_environment();
+  if (runner_shards_tests) {
+    options.shard_count = 1;
+    options.shard_index = 0;
+  }
   if (reproduce_command.empty()) reproduce_command = program_command_line();
   install_fatal_signal_reporter();
-  Runtime& runtime = runtime_for(options.stack_kib * 1024);
-  runtime.set_failure_probe(std::move(failure_probe));
+  const std::size_t stack_bytes = options.stack_kib * 1024;
+  Runtime& runtime = runtime_for(stack_bytes);
+  // The calling thread's probe lives for the whole exploration: it also serves the replay.
+  const std::unique_ptr<FailureProbe> probe = make_probe ? make_probe() : nullptr;
+  if (probe) runtime.set_failure_probe([p = probe.get()] { return p->poll(); });
   // Options::race_detector, when set, applies to this exploration only.
   struct RestoreDetector {
     std::optional<bool> previous;
@@ -216,78 +295,144 @@ Result explore_function(Options options, const std::function<void()>& body, std:
 
   Result result;
   result.configuration = options.describe();
-
-  std::vector<ScheduleId> plan;
-  std::uint64_t step_estimate = 50;  // PCT: grows to the longest schedule seen so far
   const bool replaying = !options.replay.empty();
-  const std::uint64_t count = replaying ? 1 : options.schedules;
-  result.schedules_planned = count;
   result.replayed = replaying;
 
-  for (std::uint64_t i = 0; i < count; ++i) {
-    const ScheduleId id = replaying ? ScheduleId::parse(options.replay) : schedule_for(options, i, step_estimate);
-    arm_signal_message(id.token(), reproduce_command, result.configuration);
-    // Exploration records only which fiber ran each step; a failing schedule is then replayed
-    // with a full trace, which also checks that it fails the same way again.
-    Outcome outcome = runtime.run(id, body, replaying);
-    result.schedules_run = i + 1;
-    result.total_steps += outcome.steps;
-    step_estimate = std::max(step_estimate, outcome.steps);
-    result.schedule = id;
-    result.steps = outcome.steps;
-    result.preemptions = outcome.preemptions;
-    if (!outcome.failure) continue;
+  // This shard's schedule positions: position p runs schedule index p * shard_count + shard_index.
+  const std::uint64_t count =
+      replaying ? 1
+      : options.shard_index >= options.schedules
+          ? 0
+          : (options.schedules - options.shard_index - 1) / options.shard_count + 1;
+  result.schedules_planned = replaying ? 1 : options.schedules;
+  const auto id_at = [&](std::uint64_t position, std::uint64_t step_estimate) {
+    return replaying ? ScheduleId::parse(options.replay)
+                     : schedule_for(options, position * options.shard_count + options.shard_index, step_estimate);
+  };
+  const unsigned jobs = static_cast<unsigned>(
+      std::clamp<std::uint64_t>(options.jobs == 0 ? available_cores() : options.jobs, 1, std::max<std::uint64_t>(count, 1)));
 
-    // Replay the failing schedule once: a test that does not fail the same way again depends on
-    // something outside the schedule (time, addresses, global state), and its reproduce line would lie.
-    const std::vector<std::uint32_t> first_sequence = *outcome.sequence;
-    const Failure first_failure = *outcome.failure;
-    const std::uint64_t first_steps = outcome.steps;
-    Outcome again = runtime.run(id, body, true);
-    const std::vector<TraceEntry>& trace = *again.trace;
-    const bool same = again.failure && again.failure->kind == first_failure.kind && again.steps == first_steps &&
-                      *again.sequence == first_sequence;
-    result.failure = same ? *again.failure : first_failure;
-    const std::size_t shown = std::min<std::size_t>(trace.size(), static_cast<std::size_t>(options.report_steps));
-    result.last_steps = describe_steps(trace, trace.size() - shown, trace.size());
-    if (!same) {
-      const std::vector<std::uint32_t>& second_sequence = *again.sequence;
-      std::size_t diverged = 0;
-      while (diverged < first_sequence.size() && diverged < second_sequence.size() &&
-             first_sequence[diverged] == second_sequence[diverged]) {
-        ++diverged;
-      }
-      Failure f;
-      f.kind = FailureKind::nondeterminism;
-      f.fiber = first_failure.fiber;
-      f.step = diverged < trace.size() ? trace[diverged].step : again.steps;
-      f.message = absl::StrCat("the schedule failed with ", std::string(to_string(first_failure.kind)), " (",
-                               first_failure.message, ") but replaying it ",
-                               again.failure ? absl::StrCat("failed differently (",
-                                                            std::string(to_string(again.failure->kind)), ": ",
-                                                            again.failure->message, ")")
-                                             : std::string("passed"),
-                               ". The runs first differ at step ", f.step,
-                               ": the body depends on something the scheduler does not control (real time, "
-                               "randomness, addresses, state kept between runs).");
-      absl::StrAppend(&f.message, "\n    first run:  ",
-                      diverged < first_sequence.size() ? absl::StrCat("fiber ", first_sequence[diverged], " ran")
-                                                       : std::string("(the run had already ended)"),
-                      "\n    replay run: ");
-      if (diverged < trace.size()) {
-        const StepRecord r = describe_steps(trace, diverged, diverged + 1).front();
-        absl::StrAppend(&f.message, "fiber ", r.fiber, " ", r.what, r.operation.empty() ? "" : " in ", r.operation,
-                        r.where.empty() ? "" : " at ", r.where);
-      } else {
-        absl::StrAppend(&f.message, "(the run had already ended)");
-      }
-      result.failure = f;
+  ProgressLine progress(options.progress, count);
+  std::mutex failure_mutex;
+  FirstFailure first;
+  std::atomic<std::uint64_t> failing_position{UINT64_MAX};
+  std::atomic<std::uint64_t> next_position{0};
+  std::atomic<std::uint64_t> longest{0};
+  std::atomic<std::uint64_t> total_steps{0};
+  std::atomic<std::uint64_t> finished{0};
+  std::uint64_t batch_limit = 0;
+  std::uint64_t step_estimate = 50;
+
+  const auto explore_batch = [&](unsigned worker) {
+    Runtime& mine = worker == 0 ? runtime : runtime_for(stack_bytes);
+    std::unique_ptr<FailureProbe> worker_probe;
+    if (worker != 0 && make_probe) {
+      worker_probe = make_probe();
+      mine.set_failure_probe([p = worker_probe.get()] { return p->poll(); });
     }
-    result.reproduce = absl::StrCat("INTERLEAVE_REPLAY=", id.token(), " ", reproduce_command);
-    disarm_signal_message();
+    struct Cleanup {
+      Runtime& r;
+      bool clear;
+      ~Cleanup() {
+        if (clear) r.set_failure_probe({});
+        disarm_signal_message();
+      }
+    } cleanup{mine, worker_probe != nullptr};
+    while (true) {
+      const std::uint64_t position = next_position.fetch_add(1, std::memory_order_relaxed);
+      if (position >= batch_limit || position > failing_position.load(std::memory_order_acquire)) return;
+      const ScheduleId id = id_at(position, step_estimate);
+      arm_signal_message(id.token(), reproduce_command, result.configuration);
+      // Exploration records only which fiber ran each step; a failing schedule is then replayed
+      // with a full trace, which also checks that it fails the same way again.
+      Outcome outcome = mine.run(id, body, replaying);
+      total_steps.fetch_add(outcome.steps, std::memory_order_relaxed);
+      std::uint64_t seen = longest.load(std::memory_order_relaxed);
+      while (seen < outcome.steps && !longest.compare_exchange_weak(seen, outcome.steps, std::memory_order_relaxed)) {
+      }
+      if (outcome.failure) {
+        std::lock_guard lock(failure_mutex);
+        if (position < first.position) {
+          first.position = position;
+          first.id = id;
+          first.failure = *outcome.failure;
+          first.steps = outcome.steps;
+          first.preemptions = outcome.preemptions;
+          first.sequence = *outcome.sequence;
+          failing_position.store(position, std::memory_order_release);
+        }
+      }
+      progress.schedule_done(finished.fetch_add(1, std::memory_order_relaxed) + 1, outcome.failure.has_value());
+    }
+  };
+
+  for (std::uint64_t start = 0; start < count && failing_position.load() == UINT64_MAX; start = batch_limit) {
+    batch_limit = batch_end(replaying ? Strategy::random_walk : options.strategy, start, count);
+    next_position.store(start);
+    step_estimate = std::max<std::uint64_t>(50, longest.load());
+    WorkerPool::instance().run(static_cast<unsigned>(std::min<std::uint64_t>(jobs, batch_limit - start)),
+                               explore_batch);
+  }
+  result.total_steps = total_steps.load();
+
+  if (first.position == UINT64_MAX) {
+    result.schedules_run = count;
+    if (count > 0) result.schedule = id_at(count - 1, step_estimate);
+    result.reproduce.clear();
     return result;
   }
-  result.reproduce.clear();
+
+  // Replay the failing schedule once: a test that does not fail the same way again depends on
+  // something outside the schedule (time, addresses, global state), and its reproduce line would lie.
+  const ScheduleId& id = first.id;
+  result.schedules_run = first.position + 1;
+  result.schedule = id;
+  result.steps = first.steps;
+  result.preemptions = first.preemptions;
+  const std::vector<std::uint32_t>& first_sequence = first.sequence;
+  const Failure& first_failure = first.failure;
+  arm_signal_message(id.token(), reproduce_command, result.configuration);
+  Outcome again = runtime.run(id, body, true);
+  const std::vector<TraceEntry>& trace = *again.trace;
+  const bool same = again.failure && again.failure->kind == first_failure.kind && again.steps == first.steps &&
+                    *again.sequence == first_sequence;
+  result.failure = same ? *again.failure : first_failure;
+  const std::size_t shown = std::min<std::size_t>(trace.size(), static_cast<std::size_t>(options.report_steps));
+  result.last_steps = describe_steps(trace, trace.size() - shown, trace.size());
+  if (!same) {
+    const std::vector<std::uint32_t>& second_sequence = *again.sequence;
+    std::size_t diverged = 0;
+    while (diverged < first_sequence.size() && diverged < second_sequence.size() &&
+           first_sequence[diverged] == second_sequence[diverged]) {
+      ++diverged;
+    }
+    Failure f;
+    f.kind = FailureKind::nondeterminism;
+    f.fiber = first_failure.fiber;
+    f.step = diverged < trace.size() ? trace[diverged].step : again.steps;
+    f.message = absl::StrCat("the schedule failed with ", std::string(to_string(first_failure.kind)), " (",
+                             first_failure.message, ") but replaying it ",
+                             again.failure ? absl::StrCat("failed differently (",
+                                                          std::string(to_string(again.failure->kind)), ": ",
+                                                          again.failure->message, ")")
+                                           : std::string("passed"),
+                             ". The runs first differ at step ", f.step,
+                             ": the body depends on something the scheduler does not control (real time, "
+                             "randomness, addresses, state kept between runs).");
+    absl::StrAppend(&f.message, "\n    first run:  ",
+                    diverged < first_sequence.size() ? absl::StrCat("fiber ", first_sequence[diverged], " ran")
+                                                     : std::string("(the run had already ended)"),
+                    "\n    replay run: ");
+    if (diverged < trace.size()) {
+      const StepRecord r = describe_steps(trace, diverged, diverged + 1).front();
+      absl::StrAppend(&f.message, "fiber ", r.fiber, " ", r.what, r.operation.empty() ? "" : " in ", r.operation,
+                      r.where.empty() ? "" : " at ", r.where);
+    } else {
+      absl::StrAppend(&f.message, "(the run had already ended)");
+    }
+    result.failure = f;
+  }
+  result.reproduce = absl::StrCat("INTERLEAVE_REPLAY=", id.token(), " ", reproduce_command);
   disarm_signal_message();
   return result;
 }

@@ -6,6 +6,7 @@
 #include <absl/strings/str_join.h>
 
 #include <cstdlib>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -115,6 +116,23 @@ const std::vector<Variable>& variables() {
            bad_value(n, v, "'on' or 'off'");
          }
        }},
+      {"INTERLEAVE_JOBS",
+       [](Options& o, std::string_view n, std::string_view v) {
+         o.jobs = v == "auto" ? 0U
+                              : static_cast<unsigned>(parse_unsigned(n, v, 1, 1024, "'auto' or an integer from 1 to 1024"));
+       }},
+      {"INTERLEAVE_PROGRESS",
+       [](Options& o, std::string_view n, std::string_view v) {
+         if (v == "auto") {
+           o.progress = Progress::automatic;
+         } else if (v == "on") {
+           o.progress = Progress::on;
+         } else if (v == "off") {
+           o.progress = Progress::off;
+         } else {
+           bad_value(n, v, "'auto', 'on' or 'off'");
+         }
+       }},
       {"INTERLEAVE_PERTURB",
        [](Options& o, std::string_view n, std::string_view v) {
          try {
@@ -127,7 +145,44 @@ const std::vector<Variable>& variables() {
   return all;
 }
 
+struct Sharding {
+  std::uint64_t count = 1;
+  std::uint64_t index = 0;
+};
+
+// GTEST_TOTAL_SHARDS / GTEST_SHARD_INDEX, validated; nullopt when neither is set.
+std::optional<Sharding> sharding_from_environment() {
+  const char* total = std::getenv("GTEST_TOTAL_SHARDS");
+  const char* index = std::getenv("GTEST_SHARD_INDEX");
+  if (total == nullptr && index == nullptr) return std::nullopt;
+  if (total == nullptr || index == nullptr) {
+    throw std::invalid_argument(absl::StrCat(
+        "interleave: ", total == nullptr ? "GTEST_SHARD_INDEX is set without GTEST_TOTAL_SHARDS"
+                                         : "GTEST_TOTAL_SHARDS is set without GTEST_SHARD_INDEX",
+        "; set both (GTEST_TOTAL_SHARDS=<n >= 1>, GTEST_SHARD_INDEX=<0..n-1>) or neither"));
+  }
+  Sharding s;
+  s.count = parse_unsigned("GTEST_TOTAL_SHARDS", total, 1, UINT64_MAX, "an integer >= 1");
+  s.index = parse_unsigned("GTEST_SHARD_INDEX", index, 0, s.count - 1,
+                           absl::StrCat("an integer from 0 to GTEST_TOTAL_SHARDS - 1 = ", s.count - 1));
+  return s;
+}
+
+// Set by take_over_test_sharding().
+std::optional<Sharding>& taken_sharding() {
+  static std::optional<Sharding> taken;
+  return taken;
+}
+
 }  // namespace
+
+void take_over_test_sharding() {
+  const std::optional<Sharding> s = sharding_from_environment();
+  if (!s) return;
+  taken_sharding() = s;
+  ::unsetenv("GTEST_TOTAL_SHARDS");
+  ::unsetenv("GTEST_SHARD_INDEX");
+}
 
 std::string Perturbation::describe() const {
   if (*this == off()) return "off";
@@ -201,16 +256,23 @@ void Options::apply_environment() {
     }
     known->apply(*this, name, value);
   }
+  const std::optional<Sharding> sharding = taken_sharding() ? taken_sharding() : sharding_from_environment();
+  if (sharding) {
+    shard_count = sharding->count;
+    shard_index = sharding->index;
+  }
 }
 
 std::string Options::describe() const {
   return absl::StrFormat(
       "strategy=%s pct_depth=%d seed=0x%x schedules=%u max_steps=%u spurious_wakeups=%d/1000 report_steps=%d "
-      "stack_kib=%u%s stress_iterations=%u stress_milliseconds=%u stress_timeout_ms=%u perturb=%s%s",
+      "stack_kib=%u%s stress_iterations=%u stress_milliseconds=%u stress_timeout_ms=%u perturb=%s%s jobs=%s%s",
       to_string(strategy), pct_depth, seed, schedules, max_steps, spurious_wakeup_permille, report_steps, stack_kib,
       replay.empty() ? "" : absl::StrCat(" replay=", replay), stress_iterations, stress_milliseconds,
       stress_timeout_ms, perturbation.describe(),
-      race_detector ? (*race_detector ? " race_detector=on" : " race_detector=off") : "");
+      race_detector ? (*race_detector ? " race_detector=on" : " race_detector=off") : "",
+      jobs == 0 ? std::string("auto") : absl::StrCat(jobs),
+      shard_count > 1 ? absl::StrCat(" shard=", shard_index, "/", shard_count) : std::string());
 }
 
 }  // namespace interleave

@@ -5,6 +5,7 @@
 #include <rapidcheck/gtest.h>
 #include <stdlib.h>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -104,6 +105,8 @@ TEST(Options, EveryVariableOverridesItsField) {
   ScopedEnv g("INTERLEAVE_REPORT_STEPS", "3");
   ScopedEnv h("INTERLEAVE_REPLAY", "random.s=1.i=2.w=3.m=4");
   ScopedEnv i("INTERLEAVE_STACK_KIB", "64");
+  ScopedEnv j("INTERLEAVE_JOBS", "3");
+  ScopedEnv k("INTERLEAVE_PROGRESS", "off");
   Options o;
   o.apply_environment();
   EXPECT_EQ(o.strategy, Strategy::pct);
@@ -115,8 +118,53 @@ TEST(Options, EveryVariableOverridesItsField) {
   EXPECT_EQ(o.report_steps, 3);
   EXPECT_EQ(o.replay, "random.s=1.i=2.w=3.m=4");
   EXPECT_EQ(o.stack_kib, 64U);
+  EXPECT_EQ(o.jobs, 3U);
+  EXPECT_EQ(o.progress, Progress::off);
+  EXPECT_NE(o.describe().find("jobs=3"), std::string::npos) << o.describe();
   EXPECT_NE(o.describe().find("strategy=pct pct_depth=5 seed=0xdeadbeef schedules=77"), std::string::npos)
       << o.describe();
+}
+
+TEST(Options, JobsAutoMeansTheAvailableCores) {
+  ScopedEnv a("INTERLEAVE_JOBS", "auto");
+  Options o;
+  o.jobs = 5;
+  o.apply_environment();
+  EXPECT_EQ(o.jobs, 0U);
+  EXPECT_GE(available_cores(), 1U);
+}
+
+TEST(Options, GoogleTestShardVariablesSelectAScheduleSlice) {
+  ScopedEnv a("GTEST_TOTAL_SHARDS", "4");
+  ScopedEnv b("GTEST_SHARD_INDEX", "3");
+  Options o;
+  o.apply_environment();
+  EXPECT_EQ(o.shard_count, 4U);
+  EXPECT_EQ(o.shard_index, 3U);
+  EXPECT_NE(o.describe().find("shard=3/4"), std::string::npos) << o.describe();
+}
+
+TEST(Options, MalformedShardVariablesAreErrors) {
+  const std::vector<std::tuple<const char*, const char*, const char*>> cases = {
+      {"4", nullptr, "GTEST_TOTAL_SHARDS is set without GTEST_SHARD_INDEX"},
+      {nullptr, "0", "GTEST_SHARD_INDEX is set without GTEST_TOTAL_SHARDS"},
+      {"4", "4", "GTEST_SHARD_INDEX='4' is not valid; accepted: an integer from 0 to GTEST_TOTAL_SHARDS - 1 = 3"},
+      {"0", "0", "GTEST_TOTAL_SHARDS='0' is not valid; accepted: an integer >= 1"},
+      {"two", "0", "GTEST_TOTAL_SHARDS='two'"},
+  };
+  for (const auto& [total, index, message] : cases) {
+    std::optional<ScopedEnv> t, i;
+    if (total != nullptr) t.emplace("GTEST_TOTAL_SHARDS", total);
+    if (index != nullptr) i.emplace("GTEST_SHARD_INDEX", index);
+    Options o;
+    try {
+      o.apply_environment();
+      ADD_FAILURE() << "accepted GTEST_TOTAL_SHARDS=" << (total ? total : "(unset)")
+                    << " GTEST_SHARD_INDEX=" << (index ? index : "(unset)");
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(Options, DecimalSeedIsAccepted) {
@@ -155,6 +203,10 @@ TEST(Options, MalformedValuesAreErrorsNamingTheAcceptedForm) {
       {"INTERLEAVE_REPORT_STEPS", "-3", "from 0 to 100000"},
       {"INTERLEAVE_REPLAY", "", "schedule token"},
       {"INTERLEAVE_STACK_KIB", "8", "from 16 to 1048576"},
+      {"INTERLEAVE_JOBS", "0", "'auto' or an integer from 1 to 1024"},
+      {"INTERLEAVE_JOBS", "1025", "'auto' or an integer from 1 to 1024"},
+      {"INTERLEAVE_JOBS", "all", "'auto' or an integer from 1 to 1024"},
+      {"INTERLEAVE_PROGRESS", "yes", "'auto', 'on' or 'off'"},
   };
   for (const auto& [name, value, accepted] : cases) {
     ScopedEnv env(name, value);

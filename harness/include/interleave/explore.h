@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include "interleave/source_location.h"
@@ -77,12 +78,22 @@ class Result {
 };
 
 namespace detail {
+// Finds failures outside the runtime (GoogleTest assertions) on one thread that runs schedules.
+// explore_function makes one per such thread, for the duration of the exploration.
+class FailureProbe {
+ public:
+  virtual ~FailureProbe() = default;
+  // Asked whenever a fiber finishes: a non-empty answer fails the schedule with that message.
+  virtual std::string poll() = 0;
+};
+using FailureProbeFactory = std::function<std::unique_ptr<FailureProbe>()>;
+
 // Runs `body` under the schedules the options call for. `reproduce_command` is what follows the
 // INTERLEAVE_REPLAY=<token> assignment in the reproduce line (empty: this program's command line).
-// `failure_probe`, when set, is asked whenever a fiber finishes; a non-empty answer fails the
-// schedule with that message (used to turn GoogleTest assertions into schedule failures).
+// `make_probe`, when set, makes each exploring thread's FailureProbe. `runner_shards_tests`: the
+// test runner already gives each shard a slice of the tests, so schedules are not split too.
 Result explore_function(Options options, const std::function<void()>& body, std::string reproduce_command,
-                        std::function<std::string()> failure_probe = {});
+                        const FailureProbeFactory& make_probe = {}, bool runner_shards_tests = false);
 
 template <class Body>
 std::function<void()> model_body(Body& body) {

@@ -12,6 +12,8 @@
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <memory>
 #include <string>
 #include <utility>
 
@@ -43,27 +45,39 @@ inline std::string current_test_command() {
 #endif
 }
 
-}  // namespace detail
-
-template <class Body>
-Result explore_test(Options options, Body&& body) {
-  ::testing::TestPartResultArray collected;
-  std::size_t seen = 0;
-  ::testing::ScopedFakeTestPartResultReporter reporter(
-      ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &collected);
-  auto probe = [&]() -> std::string {
+// Collects the GoogleTest assertion failures of the thread that made it.
+class GtestFailureProbe final : public FailureProbe {
+ public:
+  std::string poll() override {
     std::string message;
-    for (; seen < static_cast<std::size_t>(collected.size()); ++seen) {
-      const ::testing::TestPartResult& r = collected.GetTestPartResult(static_cast<int>(seen));
+    for (; seen_ < static_cast<std::size_t>(collected_.size()); ++seen_) {
+      const ::testing::TestPartResult& r = collected_.GetTestPartResult(static_cast<int>(seen_));
       if (!r.failed()) continue;
       if (!message.empty()) message += "\n  ";
       message += std::string(r.file_name() != nullptr ? r.file_name() : "?") + ":" + std::to_string(r.line_number()) +
                  ": " + r.message();
     }
     return message;
-  };
-  return detail::explore_function(std::move(options), detail::model_body(body), detail::current_test_command(),
-                                  probe);
+  }
+
+ private:
+  ::testing::TestPartResultArray collected_;
+  std::size_t seen_ = 0;
+  ::testing::ScopedFakeTestPartResultReporter reporter_{
+      ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &collected_};
+};
+
+}  // namespace detail
+
+// explore() inside a GoogleTest test: GoogleTest assertions in the body fail the schedule, and the
+// reproduce line runs this test. When GoogleTest itself shards the tests (GTEST_TOTAL_SHARDS set
+// and not taken over by interleave::gtest_main), the schedules are not split across shards too.
+template <class Body>
+Result explore_test(Options options, Body&& body) {
+  return detail::explore_function(
+      std::move(options), detail::model_body(body), detail::current_test_command(),
+      [] { return std::unique_ptr<detail::FailureProbe>(new detail::GtestFailureProbe); },
+      std::getenv("GTEST_TOTAL_SHARDS") != nullptr);
 }
 
 }  // namespace interleave

@@ -33,6 +33,13 @@ enum class Strategy {
   pct,          // probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010), depth pct_depth
 };
 
+// Whether explore() prints a progress line (see Options::progress).
+enum class Progress {
+  automatic,  // on a terminal, unless the CI environment variable is set
+  on,         // always (on a terminal one updating line; elsewhere a line every few seconds)
+  off,
+};
+
 struct Options {
   // INTERLEAVE_STRATEGY=random|pct
   Strategy strategy = Strategy::random_walk;
@@ -78,6 +85,22 @@ struct Options {
   // detector (docs/detector.md) for this exploration. Unset: the process-wide setting applies
   // (interleave::set_race_detector, on unless changed).
   std::optional<bool> race_detector;
+  // INTERLEAVE_JOBS=<1..1024>|auto: threads exploring disjoint schedule indices at once, each with
+  // its own scheduler. 0 (auto, the default): the cores this process may run on. Whatever the
+  // count, an exploration reports the same failure: the one of the lowest failing schedule index.
+  // With more than one job the body runs on several threads at once: state it shares outside
+  // itself must be read-only (or set jobs = 1).
+  unsigned jobs = 0;
+  // INTERLEAVE_PROGRESS=auto|on|off: a progress line on stderr (schedules done, rate, failures)
+  // for explorations that run longer than about 2 s. auto: only on a terminal, and never when the
+  // CI environment variable is set.
+  Progress progress = Progress::automatic;
+  // Sharding: this process explores only the schedule indices i with i % shard_count ==
+  // shard_index, so that shard_count processes (or machines) together run each index once. Set
+  // from GoogleTest's GTEST_TOTAL_SHARDS and GTEST_SHARD_INDEX (both or neither; index < total),
+  // which Bazel and other runners set; see take_over_test_sharding() for GoogleTest programs.
+  std::uint64_t shard_count = 1;
+  std::uint64_t shard_index = 0;
 
   // Overrides fields from INTERLEAVE_* environment variables. Throws std::invalid_argument naming
   // the variable and the accepted form when a value is malformed or out of range, or when a
@@ -91,5 +114,16 @@ struct Options {
 
 // "random" / "pct".
 std::string_view to_string(Strategy s) noexcept;
+
+// For a GoogleTest program's main() (interleave::gtest_main calls it before InitGoogleTest): takes
+// GTEST_TOTAL_SHARDS / GTEST_SHARD_INDEX over from GoogleTest, which would otherwise give each
+// shard a slice of the tests. Then every shard runs every test, each on its own slice of every
+// exploration's schedule indices. Removes the two variables from the environment; later
+// Options::apply_environment() calls use the values taken. Throws std::invalid_argument when they
+// are malformed.
+void take_over_test_sharding();
+
+// The cores this process may run on (what jobs = 0 means).
+unsigned available_cores() noexcept;
 
 }  // namespace interleave
