@@ -264,6 +264,102 @@ struct FirstFailure {
   std::vector<std::uint32_t> sequence;
 };
 
+// --- shrinking ------------------------------------------------------------------------------
+
+// Two failures are the same bug when they are of the same kind, detected at the same place.
+bool same_bug(const Failure& a, const Failure& b) { return a.kind == b.kind && a.where == b.where; }
+
+ScheduleId choices_schedule(std::vector<Choice> choices, std::uint64_t max_steps) {
+  ScheduleId id;
+  id.strategy = Strategy::choices;
+  id.max_steps = max_steps;
+  std::sort(choices.begin(), choices.end());
+  id.choices = std::move(choices);
+  return id;
+}
+
+// Shrinks a failing schedule to a simpler one that fails with the same bug: fewer departures from
+// the undisturbed schedule (see schedule.h), that is fewer preemptions, spurious wake-ups and
+// out-of-order wakes. `choices` are the failing run's departures, recorded. Delta debugging: drop a
+// chunk of them, keep the result when the bug persists (taking the departures that run actually
+// made), halve the chunk when nothing more goes; then drop one while moving another a decision or
+// two earlier or later (a preemption one step too late can need a second one to repair it); then
+// single early preemptions of each fiber. At most
+// `budget` runs; deterministic, so every job count shrinks alike.
+struct Shrunk {
+  ScheduleId id;
+  std::uint64_t runs = 0;
+};
+
+Shrunk shrink_schedule(Runtime& runtime, const std::function<void()>& body, const Failure& bug,
+                       std::vector<Choice> choices, std::uint64_t max_steps, std::uint64_t budget) {
+  Shrunk out;
+  std::vector<Choice> recorded;
+  const auto fails = [&](std::vector<Choice> candidate) {
+    if (out.runs >= budget) return false;
+    ++out.runs;
+    const Outcome o = runtime.run(choices_schedule(std::move(candidate), max_steps), body, false, &recorded);
+    if (!o.failure || !same_bug(*o.failure, bug)) return false;
+    choices = recorded;
+    return true;
+  };
+  std::size_t chunk = std::max<std::size_t>(1, choices.size() / 2);
+  while (out.runs < budget && !choices.empty()) {
+    bool removed = false;
+    for (std::size_t start = 0; start < choices.size() && out.runs < budget;) {
+      std::vector<Choice> candidate = choices;
+      candidate.erase(candidate.begin() + static_cast<std::ptrdiff_t>(start),
+                      candidate.begin() + static_cast<std::ptrdiff_t>(std::min(start + chunk, candidate.size())));
+      if (fails(std::move(candidate))) {
+        removed = true;  // the entries after them moved down: try the same place again
+      } else {
+        start += chunk;
+      }
+    }
+    if (chunk == 1 && !removed) break;
+    chunk = std::max<std::size_t>(1, chunk / 2);
+  }
+  for (bool moved = true; moved && choices.size() > 1 && out.runs < budget;) {
+    moved = false;
+    for (std::size_t a = 0; a < choices.size() && !moved && out.runs < budget; ++a) {
+      for (std::size_t b = 0; b < choices.size() && !moved && out.runs < budget; ++b) {
+        if (a == b) continue;
+        for (const std::int64_t shift : {-1, 1, -2, 2}) {
+          if (shift < 0 && choices[a].decision < static_cast<std::uint64_t>(-shift)) continue;
+          std::vector<Choice> candidate;
+          Choice shifted = choices[a];
+          shifted.decision = static_cast<std::uint64_t>(static_cast<std::int64_t>(shifted.decision) + shift);
+          for (std::size_t i = 0; i < choices.size(); ++i) {
+            if (i != a && i != b && !(choices[i].fiber == shifted.fiber && choices[i].decision == shifted.decision)) {
+              candidate.push_back(choices[i]);
+            }
+          }
+          candidate.push_back(shifted);
+          if (fails(std::move(candidate))) {
+            moved = true;
+            break;
+          }
+        }
+      }
+    }
+  }
+  // Many bugs need one preemption early in some fiber, where the schedule found preempted several
+  // fibers: try each fiber alone, preempted at one of its first decisions.
+  if (choices.size() > 1) {
+    std::uint32_t fibers = 0;
+    for (const Choice& c : choices) fibers = std::max(fibers, c.fiber + 1);
+    for (std::uint64_t decision = 0; decision < 16 && choices.size() > 1 && out.runs < budget; ++decision) {
+      for (std::uint32_t fiber = 0; fiber <= fibers && choices.size() > 1 && out.runs < budget; ++fiber) {
+        for (const std::uint32_t value : {1U, 2U}) {
+          if (fails({Choice{fiber, decision, value}})) break;
+        }
+      }
+    }
+  }
+  out.id = choices_schedule(choices, max_steps);
+  return out;
+}
+
 }  // namespace
 
 Result explore_function(Options options, const std::function<void()>& body, std::string reproduce_command,
@@ -272,6 +368,11 @@ Result explore_function(Options options, const std::function<void()>& body, std:
   if (runner_shards_tests) {
     options.shard_count = 1;
     options.shard_index = 0;
+  }
+  if (options.strategy == Strategy::choices && options.replay.empty()) {
+    throw std::invalid_argument(
+        "interleave: Strategy::choices names one schedule decision by decision (a replay token); explore with "
+        "Strategy::random_walk or Strategy::pct");
   }
   if (reproduce_command.empty()) reproduce_command = program_command_line();
   install_fatal_signal_reporter();
@@ -389,14 +490,35 @@ Result explore_function(Options options, const std::function<void()>& body, std:
   result.schedule = id;
   result.steps = first.steps;
   result.preemptions = first.preemptions;
+  result.found_preemptions = first.preemptions;
   const std::vector<std::uint32_t>& first_sequence = first.sequence;
   const Failure& first_failure = first.failure;
   arm_signal_message(id.token(), reproduce_command, result.configuration);
-  Outcome again = runtime.run(id, body, true);
-  const std::vector<TraceEntry>& trace = *again.trace;
+  std::vector<Choice> departures;
+  Outcome again = runtime.run(id, body, true, &departures);
   const bool same = again.failure && again.failure->kind == first_failure.kind && again.steps == first.steps &&
                     *again.sequence == first_sequence;
+  if (same && !replaying && options.shrink_runs > 0) {
+    // Then shrink it, and report the simplest schedule that still fails with the same bug.
+    const Failure bug = *again.failure;
+    Shrunk shrunk = shrink_schedule(runtime, body, bug, std::move(departures), id.max_steps, options.shrink_runs);
+    arm_signal_message(shrunk.id.token(), reproduce_command, result.configuration);
+    Outcome final_run = runtime.run(shrunk.id, body, true);
+    result.shrink_runs = shrunk.runs;
+    if (final_run.failure && same_bug(*final_run.failure, bug)) {
+      result.shrunk = shrunk.id;
+      again = final_run;
+    } else {
+      // The body is not deterministic after all: report the schedule found, as found.
+      again = runtime.run(id, body, true);
+    }
+  }
+  const std::vector<TraceEntry>& trace = *again.trace;
   result.failure = same ? *again.failure : first_failure;
+  if (same) {
+    result.steps = again.steps;
+    result.preemptions = again.preemptions;
+  }
   const std::size_t shown = std::min<std::size_t>(trace.size(), static_cast<std::size_t>(options.report_steps));
   result.last_steps = describe_steps(trace, trace.size() - shown, trace.size());
   if (!same) {
@@ -432,7 +554,8 @@ Result explore_function(Options options, const std::function<void()>& body, std:
     }
     result.failure = f;
   }
-  result.reproduce = absl::StrCat("INTERLEAVE_REPLAY=", id.token(), " ", reproduce_command);
+  result.reproduce =
+      absl::StrCat("INTERLEAVE_REPLAY=", result.shrunk ? result.shrunk->token() : id.token(), " ", reproduce_command);
   disarm_signal_message();
   return result;
 }
@@ -453,12 +576,24 @@ std::string Result::report() const {
     return absl::StrFormat("interleave: passed %d schedules (%s), %d scheduling points in all\n", schedules_run,
                            configuration, total_steps);
   }
-  const std::string which = replayed ? absl::StrCat("replay of schedule ", schedule.index)
-                                     : absl::StrCat("schedule ", schedule.index, " of ", schedules_planned);
-  std::string out = absl::StrFormat(
-      "interleave: %s after %d steps (%s, seed 0x%x, %s, %d preemption%s)\n", std::string(to_string(failure->kind)),
-      steps, schedule.strategy == Strategy::pct ? absl::StrCat("pct:", schedule.pct_depth) : std::string("random"),
-      schedule.seed, which, preemptions, preemptions == 1 ? "" : "s");
+  const auto plural = [](std::uint64_t n, const char* word) {
+    return absl::StrCat(n, " ", word, n == 1 ? "" : "s");
+  };
+  std::string where_found;
+  if (schedule.strategy == Strategy::choices) {
+    where_found = absl::StrCat("replay of a shrunk schedule, ", plural(preemptions, "preemption"));
+  } else {
+    where_found = absl::StrCat(
+        schedule.strategy == Strategy::pct ? absl::StrCat("pct:", schedule.pct_depth) : std::string("random"),
+        absl::StrFormat(", seed 0x%x, ", schedule.seed),
+        replayed ? absl::StrCat("replay of schedule ", schedule.index)
+                 : absl::StrCat("schedule ", schedule.index, " of ", schedules_planned),
+        shrunk ? absl::StrCat(", shrunk to ", plural(preemptions, "preemption"), " from ", found_preemptions, " in ",
+                              plural(shrink_runs, "run"))
+               : absl::StrCat(", ", plural(preemptions, "preemption")));
+  }
+  std::string out = absl::StrFormat("interleave: %s after %d steps (%s)\n", std::string(to_string(failure->kind)),
+                                    steps, where_found);
   absl::StrAppend(&out, "  ", failure->message, "\n");
   absl::StrAppend(&out, "  in fiber ", failure->fiber, " at step ", failure->step,
                   failure->where.empty() ? "" : absl::StrCat(", ", failure->where), "\n");

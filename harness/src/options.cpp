@@ -116,6 +116,10 @@ const std::vector<Variable>& variables() {
            bad_value(n, v, "'on' or 'off'");
          }
        }},
+      {"INTERLEAVE_SHRINK_RUNS",
+       [](Options& o, std::string_view n, std::string_view v) {
+         o.shrink_runs = parse_unsigned(n, v, 0, UINT64_MAX, "an integer >= 0 (0 turns shrinking off)");
+       }},
       {"INTERLEAVE_JOBS",
        [](Options& o, std::string_view n, std::string_view v) {
          o.jobs = v == "auto" ? 0U
@@ -233,6 +237,8 @@ std::string_view to_string(Strategy s) noexcept {
       return "random";
     case Strategy::pct:
       return "pct";
+    case Strategy::choices:
+      return "choices";
   }
   return "?";
 }
@@ -266,11 +272,11 @@ void Options::apply_environment() {
 std::string Options::describe() const {
   return absl::StrFormat(
       "strategy=%s pct_depth=%d seed=0x%x schedules=%u max_steps=%u spurious_wakeups=%d/1000 report_steps=%d "
-      "stack_kib=%u%s stress_iterations=%u stress_milliseconds=%u stress_timeout_ms=%u perturb=%s%s jobs=%s%s",
+      "stack_kib=%u%s stress_iterations=%u stress_milliseconds=%u stress_timeout_ms=%u perturb=%s%s shrink_runs=%u jobs=%s%s",
       to_string(strategy), pct_depth, seed, schedules, max_steps, spurious_wakeup_permille, report_steps, stack_kib,
       replay.empty() ? "" : absl::StrCat(" replay=", replay), stress_iterations, stress_milliseconds,
       stress_timeout_ms, perturbation.describe(),
-      race_detector ? (*race_detector ? " race_detector=on" : " race_detector=off") : "",
+      race_detector ? (*race_detector ? " race_detector=on" : " race_detector=off") : "", shrink_runs,
       jobs == 0 ? std::string("auto") : absl::StrCat(jobs),
       shard_count > 1 ? absl::StrCat(" shard=", shard_index, "/", shard_count) : std::string());
 }

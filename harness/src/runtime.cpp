@@ -48,6 +48,7 @@ std::uint64_t splitmix64(std::uint64_t& state) {
 
 void Chooser::begin(const ScheduleId& id) {
   id_ = id;
+  decisions_.clear();
   std::uint64_t s = id.seed;
   const std::uint64_t mixed = splitmix64(s) ^ id.index;
   std::uint64_t t = mixed;
@@ -79,6 +80,23 @@ std::uint64_t Chooser::below(std::uint64_t n) noexcept {
   return static_cast<std::uint64_t>((static_cast<Wide>(next()) * n) >> 64);
 }
 
+std::uint32_t Chooser::decide(std::uint32_t fiber) {
+  if (decisions_.size() <= fiber) decisions_.resize(fiber + 1, 0);
+  last_.fiber = fiber;
+  last_.decision = decisions_[fiber]++;
+  if (id_.strategy != Strategy::choices) return 0;
+  const auto& list = id_.choices;
+  const auto it = std::lower_bound(list.begin(), list.end(), last_);
+  return it != list.end() && it->fiber == last_.fiber && it->decision == last_.decision ? it->value : 0;
+}
+
+void Chooser::record(std::uint32_t value) {
+  if (record_ == nullptr || value == 0) return;
+  Choice c = last_;
+  c.value = value;
+  record_->push_back(c);
+}
+
 void Chooser::on_spawn(std::uint32_t fiber) {
   if (id_.strategy != Strategy::pct) return;
   if (priorities_.size() <= fiber) priorities_.resize(fiber + 1, 0);
@@ -88,9 +106,34 @@ void Chooser::on_spawn(std::uint32_t fiber) {
 
 std::uint32_t Chooser::pick_fiber(const std::vector<std::uint32_t>& runnable, std::uint32_t current, bool current_runnable,
                                   std::uint64_t step) {
-  if (id_.strategy == Strategy::random_walk) {
-    return runnable[below(runnable.size())];
+  if (!tracking()) return pick_fiber_by_strategy(runnable, current, current_runnable, step);
+  // Positions: the running fiber first when it can go on, then the other runnable fibers in
+  // round-robin order after it. Position 0 is the undisturbed choice; a listed value is a position,
+  // so it keeps its meaning (the next other fiber) when which fibers are runnable changes.
+  order_.clear();
+  if (current_runnable) order_.push_back(current);
+  for (std::uint32_t f : runnable) {
+    if (f != current) order_.push_back(f);
   }
+  const auto rank = [current](std::uint32_t f) { return f > current ? f - current : f + (UINT32_MAX - current); };
+  std::sort(order_.begin() + (current_runnable ? 1 : 0), order_.end(),
+            [&](std::uint32_t a, std::uint32_t b) { return rank(a) < rank(b); });
+  // A fiber that blocked can be runnable again already (its deadline passed while every other
+  // fiber was blocked): it comes last.
+  if (!current_runnable && std::find(runnable.begin(), runnable.end(), current) != runnable.end()) {
+    order_.push_back(current);
+  }
+  const std::uint32_t listed = decide(current);
+  std::uint32_t chosen = order_[listed % order_.size()];
+  if (id_.strategy != Strategy::choices) chosen = pick_fiber_by_strategy(runnable, current, current_runnable, step);
+  record(static_cast<std::uint32_t>(std::find(order_.begin(), order_.end(), chosen) - order_.begin()));
+  return chosen;
+}
+
+std::uint32_t Chooser::pick_fiber_by_strategy(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
+                                              bool current_runnable, std::uint64_t step) {
+  if (runnable.size() == 1) return runnable.front();
+  if (id_.strategy == Strategy::random_walk) return runnable[below(runnable.size())];
   for (std::size_t j = 0; j < change_points_.size(); ++j) {
     if (change_points_[j] == step && current_runnable && current < priorities_.size()) {
       priorities_[current] = static_cast<std::uint64_t>(change_points_.size() - 1 - j);
@@ -123,9 +166,24 @@ void Chooser::deprioritize(std::uint32_t fiber) {
   priorities_[fiber] = lowest - 1;
 }
 
-bool Chooser::spurious_wakeup() noexcept {
-  if (id_.spurious_wakeup_permille <= 0) return false;
-  return below(1000) < static_cast<std::uint64_t>(id_.spurious_wakeup_permille);
+bool Chooser::spurious_wakeup(std::uint32_t current) {
+  const std::uint32_t listed = tracking() ? decide(current) : 0;
+  bool spurious = false;
+  if (id_.strategy == Strategy::choices) {
+    spurious = listed != 0;
+  } else if (id_.spurious_wakeup_permille > 0) {
+    spurious = below(1000) < static_cast<std::uint64_t>(id_.spurious_wakeup_permille);
+  }
+  if (record_ != nullptr) record(spurious ? 1 : 0);
+  return spurious;
+}
+
+std::size_t Chooser::pick_waiter(const std::vector<std::uint32_t>& waiters, std::uint32_t current) {
+  // A position in waiting order: 0, the longest waiter, is the undisturbed choice.
+  const std::uint32_t listed = tracking() ? decide(current) : 0;
+  const std::size_t k = id_.strategy == Strategy::choices ? listed % waiters.size() : below(waiters.size());
+  record(static_cast<std::uint32_t>(k));
+  return k;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -135,12 +193,15 @@ Runtime::Runtime(std::size_t stack_bytes) : stack_bytes_(stack_bytes) {}
 
 Runtime::~Runtime() = default;
 
-Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body, bool full_trace) {
+Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body, bool full_trace,
+                     std::vector<Choice>* record) {
   if (current_runtime != nullptr) {
     throw std::logic_error("interleave: explore() was called from inside an exploration; nesting is not supported");
   }
   IgnoreScope ignore;
   chooser_.begin(id);
+  if (record != nullptr) record->clear();
+  chooser_.record_into(record);
   max_steps_ = id.max_steps;
   fibers_.clear();
   runnable_.clear();
@@ -168,6 +229,7 @@ Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body, bo
   switch_fiber(ThreadContext::current(), *first.fiber, true);
   current_runtime = nullptr;
   current_operations = nullptr;
+  chooser_.record_into(nullptr);
 
   Outcome outcome;
   outcome.failure = std::move(failure_);
@@ -348,7 +410,7 @@ std::optional<std::uint32_t> Runtime::pick_next(bool current_runnable) {
     advance_time();
     if (runnable_.empty()) return std::nullopt;
   }
-  if (runnable_.size() == 1) return runnable_.front();
+  if (runnable_.size() == 1 && !chooser_.tracking()) return runnable_.front();
   return chooser_.pick_fiber(runnable_, current_, current_runnable, steps_);
 }
 
@@ -456,7 +518,7 @@ bool Runtime::futex_wait(const std::uint32_t* word, std::uint32_t expected, std:
   detector_.on_atomic_use(detector_context(), word, "futex wait");
   if (*word != expected) return true;
   if (deadline_ns >= 0 && deadline_ns <= now_ns_) return false;
-  if (chooser_.spurious_wakeup()) {
+  if (chooser_.spurious_wakeup(current_)) {
     record("spurious wake-up", word);
     return true;
   }
@@ -490,7 +552,7 @@ void Runtime::futex_wake(const std::uint32_t* word, std::uint32_t count) {
   }
   // The kernel promises no order among waiters: let the strategy pick which ones wake.
   while (count > 0 && !waiters_.empty()) {
-    const std::size_t k = waiters_.size() == 1 ? 0 : chooser_.below(waiters_.size());
+    const std::size_t k = waiters_.size() == 1 ? 0 : chooser_.pick_waiter(waiters_, current_);
     FiberState& f = fibers_[waiters_[k]];
     f.blocked_on = BlockedOn::nothing;
     f.wait_word = nullptr;

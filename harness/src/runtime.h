@@ -37,24 +37,45 @@ inline void tsan_acquire(void*) noexcept {}
 inline void tsan_release(void*) noexcept {}
 #endif
 
-// Every decision of a schedule, drawn from one deterministic generator seeded by (seed, index).
+// Every decision of a schedule: which runnable fiber runs next, whether a futex wait returns
+// spuriously, which waiter a wake picks. Random walk and PCT draw them from one deterministic
+// generator seeded by (seed, index); a choices schedule (what shrinking produces) takes them from
+// its list, and the undisturbed choice where the list says nothing (see schedule.h).
+//
+// Tracking (a choices schedule, or recording): each fiber counts the decisions taken while it runs
+// — one at each of its scheduling points, even with a single runnable fiber — so a decision is
+// named by (fiber, count), which does not move when other decisions change. Recording stores each
+// decision that departs from the undisturbed one, as a choices schedule would list it.
 class Chooser {
  public:
   void begin(const ScheduleId& id);
   void on_spawn(std::uint32_t fiber);
+  [[nodiscard]] bool tracking() const noexcept { return id_.strategy == Strategy::choices || record_ != nullptr; }
   std::uint32_t pick_fiber(const std::vector<std::uint32_t>& runnable, std::uint32_t current, bool current_runnable,
                            std::uint64_t step);
   void deprioritize(std::uint32_t fiber);
-  bool spurious_wakeup() noexcept;
-  std::uint64_t below(std::uint64_t n) noexcept;
+  bool spurious_wakeup(std::uint32_t current);
+  std::size_t pick_waiter(const std::vector<std::uint32_t>& waiters, std::uint32_t current);
+  // Records the departures from the undisturbed schedule into `out` (nullptr: stop recording).
+  void record_into(std::vector<Choice>* out) noexcept { record_ = out; }
 
  private:
   std::uint64_t next() noexcept;
+  std::uint64_t below(std::uint64_t n) noexcept;
+  std::uint32_t pick_fiber_by_strategy(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
+                                       bool current_runnable, std::uint64_t step);
+  // Tracking: counts the decision of `fiber`; under choices, returns its listed value (0: none).
+  std::uint32_t decide(std::uint32_t fiber);
+  void record(std::uint32_t value);
 
   ScheduleId id_;
   std::array<std::uint64_t, 4> rng_{};
   std::vector<std::uint64_t> priorities_;     // pct: per fiber
   std::vector<std::uint64_t> change_points_;  // pct: steps at which the running fiber drops
+  std::vector<std::uint64_t> decisions_;      // tracking: decisions counted per fiber
+  std::vector<std::uint32_t> order_;          // tracking: the positions of a pick
+  Choice last_{};                             // tracking: the decision being taken
+  std::vector<Choice>* record_ = nullptr;
 };
 
 // One executed scheduling point (or event) of a schedule.
@@ -109,7 +130,10 @@ class Runtime {
   // Runs `body` once under schedule `id`, on fibers, and returns what happened.
   // With `full_trace`, every step is recorded for reports; otherwise only which fiber ran each
   // step (enough to tell whether a replay diverged, and much cheaper).
-  Outcome run(const ScheduleId& id, const std::function<void()>& body, bool full_trace);
+  // With `record`, the run's departures from the undisturbed schedule are stored there, as a
+  // choices schedule lists them (see Chooser).
+  Outcome run(const ScheduleId& id, const std::function<void()>& body, bool full_trace,
+              std::vector<Choice>* record = nullptr);
 
   [[nodiscard]] std::size_t stack_bytes() const noexcept { return stack_bytes_; }
 

@@ -14,8 +14,8 @@ namespace interleave {
 namespace {
 
 constexpr std::string_view kForm =
-    "'random.s=<hex>.i=<n>.w=<0..1000>.m=<n>=1..>' or 'pct.d=<1..64>.k=<n>=1..>.s=<hex>.i=<n>.w=<0..1000>.m=<n>=1..>', "
-    "as printed in a failure report";
+    "'random.s=<hex>.i=<n>.w=<0..1000>.m=<n>=1..>', 'pct.d=<1..64>.k=<n>=1..>.s=<hex>.i=<n>.w=<0..1000>.m=<n>=1..>' "
+    "or 'choices.c=<fiber>_<decision>:<value>,...|-.m=<n>=1..>', as printed in a failure report";
 
 // Input is quoted with C escapes: a byte such as NUL or a newline must not cut or garble the message.
 std::string quoted(std::string_view text) { return absl::CHexEscape(absl::string_view(text.data(), text.size())); }
@@ -45,9 +45,59 @@ std::uint64_t field(std::string_view token, std::string_view part, std::string_v
   return value;
 }
 
+std::uint64_t number(std::string_view token, std::string_view digits, std::string_view what, std::uint64_t min,
+                     std::uint64_t max) {
+  std::uint64_t value = 0;
+  const bool ok = !digits.empty() && digits.size() <= 20 &&
+                  digits.find_first_not_of("0123456789") == std::string_view::npos &&
+                  absl::SimpleAtoi(absl::string_view(digits.data(), digits.size()), &value) &&
+                  !(digits.size() > 1 && digits[0] == '0');
+  if (!ok || value < min || value > max) {
+    reject(token, absl::StrCat(std::string(what), " '", quoted(digits), "' must be a decimal integer from ", min,
+                               " to ", max, " without leading zeros"));
+  }
+  return value;
+}
+
+// "c=<fiber>_<decision>:<value>,..." or "c=-".
+std::vector<Choice> choice_list(std::string_view token, std::string_view part) {
+  if (part.substr(0, 2) != "c=") {
+    reject(token, absl::StrCat("expected field 'c=' but found '", quoted(part), "'"));
+  }
+  const std::string_view list = part.substr(2);
+  std::vector<Choice> out;
+  if (list == "-") return out;
+  if (list.empty()) reject(token, "the choice list is empty (write '-' for no choices)");
+  for (absl::string_view item : absl::StrSplit(absl::string_view(list.data(), list.size()), ',')) {
+    const std::string_view entry(item.data(), item.size());
+    const auto underscore = entry.find('_');
+    const auto colon = entry.find(':');
+    if (underscore == std::string_view::npos || colon == std::string_view::npos || colon < underscore) {
+      reject(token, absl::StrCat("choice '", quoted(entry), "' is not <fiber>_<decision>:<value>"));
+    }
+    Choice c;
+    c.fiber = static_cast<std::uint32_t>(number(token, entry.substr(0, underscore), "fiber", 0, UINT32_MAX - 1));
+    c.decision = number(token, entry.substr(underscore + 1, colon - underscore - 1), "decision", 0, UINT64_MAX);
+    c.value = static_cast<std::uint32_t>(number(token, entry.substr(colon + 1), "value", 1, UINT32_MAX));
+    if (!out.empty() && !(out.back() < c)) {
+      reject(token, absl::StrCat("choice ", c.fiber, "_", c.decision, " does not come after choice ", out.back().fiber,
+                                 "_", out.back().decision, " (sort by fiber, then decision)"));
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string ScheduleId::token() const {
+  if (strategy == Strategy::choices) {
+    std::string list;
+    for (const Choice& c : choices) {
+      absl::StrAppend(&list, list.empty() ? "" : ",", c.fiber, "_", c.decision, ":", c.value);
+    }
+    return absl::StrCat("choices.c=", list.empty() ? std::string("-") : list, ".m=", max_steps);
+  }
   const std::string tail =
       absl::StrFormat("s=%x.i=%d.w=%d.m=%d", seed, index, spurious_wakeup_permille, max_steps);
   if (strategy == Strategy::pct) return absl::StrFormat("pct.d=%d.k=%d.%s", pct_depth, pct_step_estimate, tail);
@@ -63,6 +113,12 @@ ScheduleId ScheduleId::parse(std::string_view token) {
   if (parts[0] == "random") {
     id.strategy = Strategy::random_walk;
     if (parts.size() != 5) reject(token, absl::StrCat("a random token has 5 fields, this one has ", parts.size()));
+  } else if (parts[0] == "choices") {
+    if (parts.size() != 3) reject(token, absl::StrCat("a choices token has 3 fields, this one has ", parts.size()));
+    id.strategy = Strategy::choices;
+    id.choices = choice_list(token, parts[1]);
+    id.max_steps = field(token, parts[2], "m", false, 1, UINT64_MAX);
+    return id;
   } else if (parts[0] == "pct") {
     id.strategy = Strategy::pct;
     if (parts.size() != 7) reject(token, absl::StrCat("a pct token has 7 fields, this one has ", parts.size()));
@@ -70,7 +126,7 @@ ScheduleId ScheduleId::parse(std::string_view token) {
     id.pct_step_estimate = field(token, parts[2], "k", false, 1, UINT64_MAX);
     next = 3;
   } else {
-    reject(token, absl::StrCat("unknown strategy '", quoted(parts[0]), "' (known: random, pct)"));
+    reject(token, absl::StrCat("unknown strategy '", quoted(parts[0]), "' (known: random, pct, choices)"));
   }
   id.seed = field(token, parts[next], "s", true, 0, UINT64_MAX);
   id.index = field(token, parts[next + 1], "i", false, 0, UINT64_MAX);

@@ -19,7 +19,26 @@ namespace {
 
 ScheduleId generate_schedule_id() {
   ScheduleId id;
-  id.strategy = *rc::gen::element(Strategy::random_walk, Strategy::pct);
+  id.strategy = *rc::gen::element(Strategy::random_walk, Strategy::pct, Strategy::choices);
+  if (id.strategy == Strategy::choices) {
+    // Sorted by (fiber, decision), non-zero values; nothing else is part of a choices token.
+    const auto gaps = *rc::gen::container<std::vector<std::uint64_t>>(rc::gen::inRange<std::uint64_t>(1, 1'000'000));
+    Choice c;
+    c.fiber = *rc::gen::inRange<std::uint32_t>(0, 3);
+    c.decision = *rc::gen::inRange<std::uint64_t>(0, 10);
+    for (std::uint64_t gap : gaps) {
+      c.value = *rc::gen::inRange<std::uint32_t>(1, UINT32_MAX);
+      id.choices.push_back(c);
+      if (gap % 7 == 0) {
+        c.fiber += 1 + static_cast<std::uint32_t>(gap % 3);  // the next fiber's decisions
+        c.decision = gap % 5;
+      } else {
+        c.decision += gap;
+      }
+    }
+    id.max_steps = *rc::gen::inRange<std::uint64_t>(1, UINT64_MAX);
+    return id;
+  }
   if (id.strategy == Strategy::pct) {
     id.pct_depth = *rc::gen::inRange(1, 65);
     id.pct_step_estimate = *rc::gen::oneOf(rc::gen::inRange<std::uint64_t>(1, 100000),
@@ -46,7 +65,8 @@ RC_GTEST_PROP(ScheduleToken, ArbitraryStringsParseOrAreRejectedCleanly, ()) {
   const std::string text = *rc::gen::oneOf(
       rc::gen::arbitrary<std::string>(),
       rc::gen::map(rc::gen::arbitrary<std::string>(), [](std::string tail) { return "random.s=1f.i=2.w=3.m=" + tail; }),
-      rc::gen::map(rc::gen::arbitrary<std::string>(), [](std::string tail) { return "pct.d=3.k=" + tail; }));
+      rc::gen::map(rc::gen::arbitrary<std::string>(), [](std::string tail) { return "pct.d=3.k=" + tail; }),
+      rc::gen::map(rc::gen::arbitrary<std::string>(), [](std::string tail) { return "choices.c=1_4:2," + tail; }));
   try {
     const ScheduleId id = ScheduleId::parse(text);
     RC_ASSERT(id.token() == text);  // whatever is accepted is canonical
@@ -70,6 +90,18 @@ TEST(ScheduleToken, MalformedTokensAreRejectedWithTheReason) {
       {"pct.d=0.k=5.s=1.i=0.w=0.m=1", "field 'd' has value '0'"},
       {"pct.d=3.s=1.i=0.w=0.m=1", "a pct token has 7 fields"},
       {"random.s=1.i=99999999999999999999999.w=0.m=1", "field 'i'"},
+      {"choices.c=.m=1", "the choice list is empty (write '-' for no choices)"},
+      {"choices.c=-", "a choices token has 3 fields"},
+      {"choices.c=1_5:1,1_5:2.m=1", "choice 1_5 does not come after choice 1_5"},
+      {"choices.c=1_7:1,1_3:2.m=1", "choice 1_3 does not come after choice 1_7"},
+      {"choices.c=2_1:1,1_3:2.m=1", "choice 1_3 does not come after choice 2_1"},
+      {"choices.c=4.m=1", "choice '4' is not <fiber>_<decision>:<value>"},
+      {"choices.c=4:1_2.m=1", "choice '4:1_2' is not <fiber>_<decision>:<value>"},
+      {"choices.c=1_4:0.m=1", "value '0' must be a decimal integer from 1"},
+      {"choices.c=1_04:1.m=1", "decision '04' must be a decimal integer from 0"},
+      {"choices.c=x_4:1.m=1", "fiber 'x'"},
+      {"choices.c=1_1:4294967296.m=1", "value '4294967296'"},
+      {"choices.m=1.c=-", "expected field 'c='"},
   };
   for (const auto& [token, why] : cases) {
     try {

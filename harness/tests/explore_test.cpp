@@ -94,22 +94,39 @@ TEST(Explore, UnlockedCounterFailsWithinAHandfulOfSchedules) {
   }
 }
 
+// The token in a reproduce line: what follows INTERLEAVE_REPLAY= up to the next space.
+std::string reproduce_token(const Result& r) {
+  const std::string key = "INTERLEAVE_REPLAY=";
+  const std::size_t at = r.reproduce.find(key);
+  if (at == std::string::npos) return {};
+  const std::size_t start = at + key.size();
+  return r.reproduce.substr(start, r.reproduce.find(' ', start) - start);
+}
+
 TEST(Explore, ReproduceTokenReplaysTheSameFailureWithTheSameStepCount) {
   for (Strategy s : {Strategy::random_walk, Strategy::pct}) {
-    const Result first = explore(with_schedules(20, s), UnlockedCounter{});
-    ASSERT_TRUE(first.failed());
-    const std::string token = first.schedule.token();
-    EXPECT_NE(first.reproduce.find("INTERLEAVE_REPLAY=" + token), std::string::npos) << first.reproduce;
-    Options replay;
-    replay.replay = token;
-    const Result again = explore(replay, UnlockedCounter{});
-    ASSERT_TRUE(again.failed()) << again;
-    EXPECT_EQ(again.schedules_run, 1U);
-    EXPECT_EQ(again.failure->kind, first.failure->kind);
-    EXPECT_EQ(again.failure->message, first.failure->message);
-    EXPECT_EQ(again.steps, first.steps);
-    EXPECT_EQ(again.preemptions, first.preemptions);
-    EXPECT_EQ(again.schedule, first.schedule);
+    for (std::uint64_t shrink_runs : {0U, 1000U}) {
+      SCOPED_TRACE(testing::Message() << to_string(s) << ", shrink_runs " << shrink_runs);
+      Options options = with_schedules(20, s);
+      options.shrink_runs = shrink_runs;
+      const Result first = explore(options, UnlockedCounter{});
+      ASSERT_TRUE(first.failed());
+      const std::string token = reproduce_token(first);
+      // Unshrunk, the line names the schedule found; shrunk, the simpler one.
+      EXPECT_EQ(token, first.shrunk ? first.shrunk->token() : first.schedule.token());
+      EXPECT_EQ(first.shrunk.has_value(), shrink_runs > 0);
+      Options replay;
+      replay.replay = token;
+      const Result again = explore(replay, UnlockedCounter{});
+      ASSERT_TRUE(again.failed()) << again;
+      EXPECT_EQ(again.schedules_run, 1U);
+      EXPECT_EQ(again.failure->kind, first.failure->kind);
+      EXPECT_EQ(again.failure->message, first.failure->message);
+      EXPECT_EQ(again.steps, first.steps);
+      EXPECT_EQ(again.preemptions, first.preemptions);
+      EXPECT_EQ(again.schedule.token(), token);
+      EXPECT_FALSE(again.shrunk.has_value());  // a replay reports exactly the schedule it was given
+    }
   }
 }
 
@@ -117,11 +134,16 @@ TEST(Explore, ReportCarriesEveryPart) {
   const Result r = explore(with_schedules(20), UnlockedCounter{});
   ASSERT_TRUE(r.failed());
   const std::string report = r.report();
-  for (const char* part : {"ASSERTION FAILED after", "random, seed 0x1eaf5eed", "schedule ", "preemption", "last ",
-                           "configuration: strategy=random", "reproduce: INTERLEAVE_REPLAY=random.s=1eaf5eed.i="}) {
+  for (const char* part : {"ASSERTION FAILED after", "random, seed 0x1eaf5eed", "schedule ", "shrunk to 1 preemption from",
+                           "last ", "configuration: strategy=random", "reproduce: INTERLEAVE_REPLAY=choices.c="}) {
     EXPECT_NE(report.find(part), std::string::npos) << "missing '" << part << "' in\n" << report;
   }
   EXPECT_EQ(r.last_steps.size(), 20U);
+  Options unshrunk = with_schedules(20);
+  unshrunk.shrink_runs = 0;
+  const std::string plain = explore(unshrunk, UnlockedCounter{}).report();
+  EXPECT_NE(plain.find("reproduce: INTERLEAVE_REPLAY=random.s=1eaf5eed.i="), std::string::npos) << plain;
+  EXPECT_EQ(plain.find("shrunk"), std::string::npos) << plain;
 }
 
 TEST(Explore, AbbaLockOrderDeadlockNamesBothBlockedSites) {

@@ -70,8 +70,13 @@ class Result {
   ScheduleId schedule;                // the failing schedule (or the last one run)
   std::uint64_t schedules_planned = 0;
   bool replayed = false;              // the run replayed one schedule (Options::replay)
-  std::uint64_t steps = 0;            // of the failing schedule
-  std::uint32_t preemptions = 0;      // of the failing schedule
+  std::uint64_t steps = 0;            // of the failing schedule reported (the shrunk one, if shrunk)
+  std::uint32_t preemptions = 0;      // of the failing schedule reported (the shrunk one, if shrunk)
+  // The failing schedule found was shrunk to this simpler one (Options::shrink_runs), which the
+  // report, the steps and the reproduce line describe; `schedule` is still the one found.
+  std::optional<ScheduleId> shrunk;
+  std::uint32_t found_preemptions = 0;  // of the schedule found
+  std::uint64_t shrink_runs = 0;        // runs spent shrinking
   std::vector<StepRecord> last_steps;
   std::string configuration;          // Options::describe()
   std::string reproduce;              // "INTERLEAVE_REPLAY=<token> <command>"

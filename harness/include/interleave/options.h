@@ -31,6 +31,8 @@ struct Perturbation {
 enum class Strategy {
   random_walk,  // every scheduling point picks uniformly among runnable fibers
   pct,          // probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010), depth pct_depth
+  choices,      // a schedule given decision by decision: what shrinking produces (replay tokens
+                // only; not an exploration strategy)
 };
 
 // Whether explore() prints a progress line (see Options::progress).
@@ -85,6 +87,11 @@ struct Options {
   // detector (docs/detector.md) for this exploration. Unset: the process-wide setting applies
   // (interleave::set_race_detector, on unless changed).
   std::optional<bool> race_detector;
+  // INTERLEAVE_SHRINK_RUNS=<n>: a failing schedule is shrunk before it is reported: a simpler
+  // schedule with the same bug (same failure kind and place) and as few preemptions, spurious
+  // wake-ups and out-of-order wakes as this many runs of the body can find; the report and its
+  // reproduce line then name the shrunk schedule. 0 reports the schedule as found.
+  std::uint64_t shrink_runs = 1000;
   // INTERLEAVE_JOBS=<1..1024>|auto: threads exploring disjoint schedule indices at once, each with
   // its own scheduler. 0 (auto, the default): the cores this process may run on. Whatever the
   // count, an exploration reports the same failure: the one of the lowest failing schedule index.
@@ -112,7 +119,7 @@ struct Options {
   [[nodiscard]] std::string describe() const;
 };
 
-// "random" / "pct".
+// "random" / "pct" / "choices".
 std::string_view to_string(Strategy s) noexcept;
 
 // For a GoogleTest program's main() (interleave::gtest_main calls it before InitGoogleTest): takes

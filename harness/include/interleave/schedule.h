@@ -7,15 +7,39 @@
 // Token form (one word, shell-safe, fields in this order):
 //   random.s=<seed hex>.i=<index>.w=<spurious per-mille>.m=<max steps>
 //   pct.d=<depth>.k=<step estimate>.s=<seed hex>.i=<index>.w=<spurious per-mille>.m=<max steps>
+//   choices.c=<list>.m=<max steps>
+// A choices schedule (what shrinking produces) lists the decisions where it departs from the
+// undisturbed schedule — each fiber runs on until it blocks or ends, then the next runnable fiber
+// after it (round-robin by number) runs; no spurious wake-ups; a wake takes the longest waiter —
+// as <fiber>_<decision>:<value> entries joined by commas, sorted by fiber then decision ('-' for
+// none). <decision> counts the decisions taken while that fiber was running (one at each of its
+// scheduling points, one per futex wait for a spurious wake-up, one per wake of several waiters),
+// so an entry keeps its place when others are removed. <value> is a position: for a pick, among
+// [the running fiber if it can go on, then the other runnable fibers round-robin after it]; for a
+// spurious wake-up, 1; for a wake, in waiting order. Positions wrap around.
 #pragma once
 
+#include <compare>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "interleave/options.h"
 
 namespace interleave {
+
+// One listed decision of a choices schedule.
+struct Choice {
+  std::uint32_t fiber = 0;
+  std::uint64_t decision = 0;
+  std::uint32_t value = 1;  // >= 1
+  friend bool operator==(const Choice&, const Choice&) = default;
+  friend auto operator<=>(const Choice& a, const Choice& b) noexcept {
+    return a.fiber != b.fiber ? a.fiber <=> b.fiber : a.decision <=> b.decision;
+  }
+};
 
 struct ScheduleId {
   Strategy strategy = Strategy::random_walk;
@@ -25,6 +49,8 @@ struct ScheduleId {
   std::uint64_t index = 0;
   int spurious_wakeup_permille = 0;  // 0..1000
   std::uint64_t max_steps = 1;       // >= 1
+  // choices only: sorted by (fiber, decision), no two with the same (fiber, decision).
+  std::vector<Choice> choices;
 
   [[nodiscard]] std::string token() const;
   // Parses a token. Throws std::invalid_argument naming what is wrong and the accepted form.
