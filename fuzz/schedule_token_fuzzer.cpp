@@ -52,16 +52,34 @@ void check_parse(std::string_view token) {
 void check_print(const std::uint8_t* data, std::size_t size) {
   interleave::ScheduleId id;
   const std::uint64_t bits = take_u64(data, size);
-  id.strategy = (bits & 1U) != 0 ? interleave::Strategy::pct : interleave::Strategy::random_walk;
-  if (id.strategy == interleave::Strategy::pct) {
-    id.pct_depth = static_cast<int>(1 + (bits >> 1) % 64);
-    id.pct_step_estimate = take_u64(data, size) | 1U;  // >= 1
+  if ((bits & 6U) == 6U) {
+    // A choices schedule: entries sorted by (fiber, decision), values >= 1.
+    id.strategy = interleave::Strategy::choices;
+    id.max_steps = take_u64(data, size) | 1U;
+    interleave::Choice c;
+    while (size >= 4) {
+      const std::uint64_t word = take_u64(data, size);
+      if ((word & 3U) == 0) {
+        c.fiber += 1 + static_cast<std::uint32_t>((word >> 2) & 7U);
+        c.decision = 0;
+      }
+      c.decision += (word >> 5) & 0xffffU;
+      c.value = static_cast<std::uint32_t>(word >> 32) | 1U;
+      if (!id.choices.empty() && !(id.choices.back() < c)) continue;
+      id.choices.push_back(c);
+    }
+  } else {
+    id.strategy = (bits & 1U) != 0 ? interleave::Strategy::pct : interleave::Strategy::random_walk;
+    if (id.strategy == interleave::Strategy::pct) {
+      id.pct_depth = static_cast<int>(1 + (bits >> 1) % 64);
+      id.pct_step_estimate = take_u64(data, size) | 1U;  // >= 1
+    }
+    id.seed = take_u64(data, size);
+    id.index = take_u64(data, size);
+    id.spurious_wakeup_permille = static_cast<int>((bits >> 8) % 1001);
+    id.max_steps = take_u64(data, size);
+    if (id.max_steps == 0) id.max_steps = 1;
   }
-  id.seed = take_u64(data, size);
-  id.index = take_u64(data, size);
-  id.spurious_wakeup_permille = static_cast<int>((bits >> 8) % 1001);
-  id.max_steps = take_u64(data, size);
-  if (id.max_steps == 0) id.max_steps = 1;
   const std::string token = id.token();
   try {
     if (!(interleave::ScheduleId::parse(token) == id)) finding("a printed token parses to another ScheduleId", token, "");
