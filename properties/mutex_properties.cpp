@@ -124,3 +124,22 @@ TEST(MutexZoo, RacyTryLockGrantsAHeldLock) {
 
 }  // namespace
 }  // namespace interleave
+
+namespace interleave {
+namespace {
+
+// What a user sees last when a property fails: RapidCheck's smallest scenario, and interleave's
+// schedule shrunk to the preemptions the bug needs. A missing wake on unlock needs one: a thread
+// holds the lock, a second one goes to sleep on it, the first unlocks without waking it.
+TEST(MutexZoo, MissingWakeCounterexampleIsTwoThreadsOneIncrementOnePreemption) {
+  testing::internal::CaptureStderr();
+  const bool passed = rc::check("missing wake on unlock", [] { mutual_exclusion<zoo::MissingWakeMutex>(); });
+  const std::string out = testing::internal::GetCapturedStderr();
+  ASSERT_FALSE(passed);
+  EXPECT_NE(out.find("2 threads x 1 increments"), std::string::npos) << out;
+  EXPECT_NE(out.find("DEADLOCK"), std::string::npos) << out;
+  EXPECT_NE(out.find("shrunk to 1 preemption from"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace interleave
