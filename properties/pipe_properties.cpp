@@ -19,26 +19,6 @@
 namespace interleave {
 namespace {
 
-// A one-way interleave Pipe carrying ints, seen through the interface the zoo shares.
-template <Platform P>
-class RealPipe {
- public:
-  explicit RealPipe(int capacity_in_messages)
-      : ends_(make_pipe<P>(PipeOptions{.capacity = capacity_in_messages * 8, .duplex = false})) {}
-  void send(int value) { ends_.second.send_value(value); }
-  std::optional<int> recv() {
-    try {
-      return ends_.first.template recv_value<int>();
-    } catch (const EndOfStream&) {
-      return std::nullopt;
-    }
-  }
-  void close() { ends_.second.close(); }
-
- private:
-  std::pair<BasicPipeEnd<P>, BasicPipeEnd<P>> ends_;
-};
-
 // The property bodies are in scenarios/pipe_scenarios.h; here each runs over generated scenarios.
 template <template <class> class PipeT>
 void order_then_end_of_stream() {
@@ -53,8 +33,8 @@ void close_keeps_data_until_drained() {
   check_schedules(scenarios::close_keeps_data_until_drained<PipeT>(*rc::gen::inRange(1, 4)));
 }
 
-RC_GTEST_PROP(PipeProperties, OrderThenEndOfStream, ()) { order_then_end_of_stream<RealPipe>(); }
-RC_GTEST_PROP(PipeProperties, CloseKeepsDataUntilDrained, ()) { close_keeps_data_until_drained<RealPipe>(); }
+RC_GTEST_PROP(PipeProperties, OrderThenEndOfStream, ()) { order_then_end_of_stream<scenarios::RealPipe>(); }
+RC_GTEST_PROP(PipeProperties, CloseKeepsDataUntilDrained, ()) { close_keeps_data_until_drained<scenarios::RealPipe>(); }
 
 // The two directions of a duplex pipe are independent: traffic one way never shows up, blocks or
 // reorders the other.

@@ -21,20 +21,6 @@
 namespace interleave {
 namespace {
 
-// The real queue, seen through the interface the properties (and the zoo) use.
-template <Platform P>
-class RealQueue {
- public:
-  explicit RealQueue(int capacity) : queue_(capacity) {}
-  void put(int value) { queue_.put(value); }
-  std::optional<int> get() { return queue_.get(); }
-  void close() { queue_.close(); }
-  std::size_t size() { return queue_.size(); }
-
- private:
-  BasicQueue<int, P> queue_;
-};
-
 using scenarios::QueueScenario;
 
 rc::Gen<QueueScenario> queue_scenarios() {
@@ -61,10 +47,10 @@ void close_drains_then_refuses() {
 }
 
 RC_GTEST_PROP(QueueProperties, PerProducerFifoNothingLostOrDuplicated, ()) {
-  fifo_nothing_lost_or_duplicated<RealQueue>();
+  fifo_nothing_lost_or_duplicated<scenarios::RealQueue>();
 }
-RC_GTEST_PROP(QueueProperties, CapacityNeverExceeded, ()) { capacity_never_exceeded<RealQueue>(); }
-RC_GTEST_PROP(QueueProperties, CloseDrainsThenRefuses, ()) { close_drains_then_refuses<RealQueue>(); }
+RC_GTEST_PROP(QueueProperties, CapacityNeverExceeded, ()) { capacity_never_exceeded<scenarios::RealQueue>(); }
+RC_GTEST_PROP(QueueProperties, CloseDrainsThenRefuses, ()) { close_drains_then_refuses<scenarios::RealQueue>(); }
 
 // The zoo: each broken queue must fail at least one property with default settings.
 TEST(QueueZoo, UnlockedTailLosesItems) {

@@ -11,10 +11,31 @@
 #include <vector>
 
 #include "interleave/explore.h"
+#include "interleave/pipe.h"
 #include "interleave/platform.h"
 #include "interleave/thread.h"
 
 namespace interleave::scenarios {
+
+// A one-way interleave Pipe carrying ints, seen through the interface the zoo shares.
+template <Platform P>
+class RealPipe {
+ public:
+  explicit RealPipe(int capacity_in_messages)
+      : ends_(make_pipe<P>(PipeOptions{.capacity = capacity_in_messages * 8, .duplex = false})) {}
+  void send(int value) { ends_.second.send_value(value); }
+  std::optional<int> recv() {
+    try {
+      return ends_.first.template recv_value<int>();
+    } catch (const EndOfStream&) {
+      return std::nullopt;
+    }
+  }
+  void close() { ends_.second.close(); }
+
+ private:
+  std::pair<BasicPipeEnd<P>, BasicPipeEnd<P>> ends_;
+};
 
 // Messages arrive whole, in order, none lost or duplicated, then end-of-stream after the sender's
 // close.

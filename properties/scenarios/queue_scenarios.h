@@ -14,6 +14,7 @@
 
 #include "interleave/explore.h"
 #include "interleave/platform.h"
+#include "interleave/queue.h"
 #include "interleave/thread.h"
 
 namespace interleave::scenarios {
@@ -23,6 +24,20 @@ struct QueueScenario {
   int producers;
   int consumers;
   int items_per_producer;
+};
+
+// The real queue, seen through the interface these bodies (and the zoo) use.
+template <Platform P>
+class RealQueue {
+ public:
+  explicit RealQueue(int capacity) : queue_(capacity) {}
+  void put(int value) { queue_.put(value); }
+  std::optional<int> get() { return queue_.get(); }
+  void close() { queue_.close(); }
+  std::size_t size() { return queue_.size(); }
+
+ private:
+  BasicQueue<int, P> queue_;
 };
 
 inline void showValue(const QueueScenario& s, std::ostream& out) {
