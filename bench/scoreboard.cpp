@@ -15,7 +15,6 @@
 //
 // The result is a markdown table (docs/scoreboard.md, written by ci/scoreboard.sh). Run with
 // --help for the flags.
-#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -46,7 +45,6 @@
 #include <iostream>
 #include <map>
 #include <memory>
-#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
