@@ -13,6 +13,10 @@
 // bug (hung); an INTERLEAVE_ASSERT on plain threads aborts, which the child turns into an exit
 // code. The child also stops starting iterations after `--real-ms`.
 //
+// Controls run the library's correct primitives on the same scenarios (`--control-seeds`): a
+// scenario that fails its control on some strategy proves nothing about the bug there, and the
+// bug rows sharing that scenario and strategy are marked and not counted in the summary.
+//
 // The result is a markdown table (docs/scoreboard.md, written by ci/scoreboard.sh). Run with
 // --help for the flags.
 #include <signal.h>
@@ -667,7 +671,7 @@ std::string markdown(const std::vector<Row>& rows, const Settings& settings, con
       "fibers under interleave's scheduler; *std::thread loop* runs it on plain `std::thread`s "
       "(`NativePlatform`) with nothing added; *Perturbed (light)* runs it under `interleave::stress` with the "
       "default perturbation. The model replays any failure exactly from its token; a real-thread failure "
-      "cannot be replayed. *how* names what caught it: an assertion, a deadlock (the model sees every thread "
+      "cannot be replayed exactly (rerunning its seed only makes it likelier). *how* names what caught it: an assertion, a deadlock (the model sees every thread "
       "blocked at once), or a hang (real threads, declared after the wait above). Every row of one bug runs "
       "the same body on the same scenario (listed at the end), one fixed shape of the property that catches "
       "it in `properties/`. The controls at the end run the library's correct primitives on the same "
