@@ -5,14 +5,12 @@
 #include <rapidcheck.h>
 #include <rapidcheck/gtest.h>
 
-#include <memory>
-#include <ostream>
 #include <mutex>
-#include <vector>
 
 #include "interleave/mutex.h"
 #include "interleave/rapidcheck.h"
 #include "interleave/thread.h"
+#include "scenarios/mutex_scenarios.h"
 #include "zoo/broken_mutexes.h"
 
 namespace interleave {
@@ -21,72 +19,22 @@ namespace {
 template <Platform P>
 using RealMutex = BasicMutex<P>;
 
-struct CounterScenario {
-  int threads;
-  int increments;
-};
-
-void showValue(const CounterScenario& s, std::ostream& out) {
-  out << s.threads << " threads x " << s.increments << " increments";
-}
+using scenarios::CounterScenario;
 
 rc::Gen<CounterScenario> counter_scenarios() {
   return rc::gen::build<CounterScenario>(rc::gen::set(&CounterScenario::threads, rc::gen::inRange(2, 4)),
                                          rc::gen::set(&CounterScenario::increments, rc::gen::inRange(1, 4)));
 }
 
-// Mutual exclusion: N threads x M locked increments give N*M. Each increment is a read and then
-// a write of a shared cell (two scheduling points), so any overlap of critical sections can
-// lose an update.
+// The property bodies are in scenarios/mutex_scenarios.h; here each runs over generated scenarios.
 template <template <class> class MutexT>
 void mutual_exclusion() {
-  const CounterScenario s = *counter_scenarios();
-  check_schedules([&]<Platform P>() {
-    MutexT<P> lock;
-    typename P::template Atomic<int> counter{0};
-    std::vector<std::unique_ptr<BasicThread<P>>> threads;
-    for (int t = 0; t < s.threads; ++t) {
-      threads.push_back(std::make_unique<BasicThread<P>>([&] {
-        for (int i = 0; i < s.increments; ++i) {
-          std::lock_guard guard(lock);
-          counter.store(counter.load() + 1);
-        }
-      }));
-    }
-    for (auto& t : threads) t->start();
-    for (auto& t : threads) t->join();
-    INTERLEAVE_ASSERT(counter.load() == s.threads * s.increments);
-  });
+  check_schedules(scenarios::mutual_exclusion<MutexT>(*counter_scenarios()));
 }
 
-// try_lock never grants a held lock: a holder count never exceeds one, whether the lock was taken
-// by lock() or try_lock().
 template <template <class> class MutexT>
 void try_lock_never_grants_a_held_lock() {
-  const int threads_count = *rc::gen::inRange(2, 4);
-  check_schedules([&]<Platform P>() {
-    MutexT<P> lock;
-    typename P::template Atomic<int> holders{0};
-    auto hold = [&] {
-      const int now = holders.fetch_add(1) + 1;
-      INTERLEAVE_ASSERT(now == 1);
-      holders.fetch_sub(1);
-      lock.unlock();
-    };
-    std::vector<std::unique_ptr<BasicThread<P>>> threads;
-    for (int t = 0; t < threads_count; ++t) {
-      threads.push_back(std::make_unique<BasicThread<P>>([&, t] {
-        if (t % 2 == 0) {
-          lock.lock();
-          hold();
-        } else if (lock.try_lock()) {
-          hold();
-        }
-      }));
-    }
-    for (auto& t : threads) t->start();
-    for (auto& t : threads) t->join();
-  });
+  check_schedules(scenarios::try_lock_never_grants_a_held_lock<MutexT>(*rc::gen::inRange(2, 4)));
 }
 
 RC_GTEST_PROP(MutexProperties, MutualExclusion, ()) { mutual_exclusion<RealMutex>(); }

@@ -7,75 +7,34 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "interleave/pipe.h"
 #include "interleave/rapidcheck.h"
 #include "interleave/thread.h"
+#include "scenarios/pipe_scenarios.h"
 #include "zoo/broken_pipes.h"
 
 namespace interleave {
 namespace {
 
-// A one-way interleave Pipe carrying ints, seen through the interface the zoo shares.
-template <Platform P>
-class RealPipe {
- public:
-  explicit RealPipe(int capacity_in_messages)
-      : ends_(make_pipe<P>(PipeOptions{.capacity = capacity_in_messages * 8, .duplex = false})) {}
-  void send(int value) { ends_.second.send_value(value); }
-  std::optional<int> recv() {
-    try {
-      return ends_.first.template recv_value<int>();
-    } catch (const EndOfStream&) {
-      return std::nullopt;
-    }
-  }
-  void close() { ends_.second.close(); }
-
- private:
-  std::pair<BasicPipeEnd<P>, BasicPipeEnd<P>> ends_;
-};
-
-// Messages arrive whole, in order, none lost or duplicated, then end-of-stream after the sender's
-// close.
+// The property bodies are in scenarios/pipe_scenarios.h; here each runs over generated scenarios.
 template <template <class> class PipeT>
 void order_then_end_of_stream() {
   const int capacity = *rc::gen::inRange(1, 4);
   const auto count = static_cast<std::size_t>(*rc::gen::inRange(0, 7));
-  const std::vector<int> messages = *rc::gen::container<std::vector<int>>(count, rc::gen::inRange(0, 1000));
-  check_schedules([&]<Platform P>() {
-    PipeT<P> pipe(capacity);
-    BasicThread<P> sender([&] {
-      for (int m : messages) pipe.send(m);
-      pipe.close();
-    });
-    sender.start();
-    std::vector<int> received;
-    while (const std::optional<int> m = pipe.recv()) received.push_back(*m);
-    sender.join();
-    INTERLEAVE_ASSERT(received == messages);
-  });
+  std::vector<int> messages = *rc::gen::container<std::vector<int>>(count, rc::gen::inRange(0, 1000));
+  check_schedules(scenarios::order_then_end_of_stream<PipeT>(capacity, std::move(messages)));
 }
 
-// Data sent before close is still delivered after it: a receiver that starts late drains first.
 template <template <class> class PipeT>
 void close_keeps_data_until_drained() {
-  const int count = *rc::gen::inRange(1, 4);
-  check_schedules([&]<Platform P>() {
-    PipeT<P> pipe(4);
-    for (int i = 0; i < count; ++i) pipe.send(i);
-    BasicThread<P> closer([&] { pipe.close(); });
-    closer.start();
-    int received = 0;
-    while (pipe.recv()) ++received;
-    closer.join();
-    INTERLEAVE_ASSERT(received == count);
-  });
+  check_schedules(scenarios::close_keeps_data_until_drained<PipeT>(*rc::gen::inRange(1, 4)));
 }
 
-RC_GTEST_PROP(PipeProperties, OrderThenEndOfStream, ()) { order_then_end_of_stream<RealPipe>(); }
-RC_GTEST_PROP(PipeProperties, CloseKeepsDataUntilDrained, ()) { close_keeps_data_until_drained<RealPipe>(); }
+RC_GTEST_PROP(PipeProperties, OrderThenEndOfStream, ()) { order_then_end_of_stream<scenarios::RealPipe>(); }
+RC_GTEST_PROP(PipeProperties, CloseKeepsDataUntilDrained, ()) { close_keeps_data_until_drained<scenarios::RealPipe>(); }
 
 // The two directions of a duplex pipe are independent: traffic one way never shows up, blocks or
 // reorders the other.

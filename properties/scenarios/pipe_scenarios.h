@@ -1,0 +1,73 @@
+// The bodies of the one-way Pipe properties (properties/pipe_properties.cpp), each a function of
+// one scenario: the property suite runs them over RapidCheck-generated scenarios, and
+// bench/scoreboard.cpp runs them on one fixed scenario per broken pipe under every strategy.
+// Each returns a platform-generic body, []<Platform P>() {...}, for explore() or stress(). A pipe
+// type here is built from a capacity in messages and has send(int) / recv() -> std::optional<int>
+// (std::nullopt at end-of-stream) / close() by the sender.
+#pragma once
+
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "interleave/explore.h"
+#include "interleave/pipe.h"
+#include "interleave/platform.h"
+#include "interleave/thread.h"
+
+namespace interleave::scenarios {
+
+// A one-way interleave Pipe carrying ints, seen through the interface the zoo shares.
+template <Platform P>
+class RealPipe {
+ public:
+  explicit RealPipe(int capacity_in_messages)
+      : ends_(make_pipe<P>(PipeOptions{.capacity = capacity_in_messages * 8, .duplex = false})) {}
+  void send(int value) { ends_.second.send_value(value); }
+  std::optional<int> recv() {
+    try {
+      return ends_.first.template recv_value<int>();
+    } catch (const EndOfStream&) {
+      return std::nullopt;
+    }
+  }
+  void close() { ends_.second.close(); }
+
+ private:
+  std::pair<BasicPipeEnd<P>, BasicPipeEnd<P>> ends_;
+};
+
+// Messages arrive whole, in order, none lost or duplicated, then end-of-stream after the sender's
+// close.
+template <template <class> class PipeT>
+auto order_then_end_of_stream(int capacity, std::vector<int> messages) {
+  return [capacity, messages = std::move(messages)]<Platform P>() {
+    PipeT<P> pipe(capacity);
+    BasicThread<P> sender([&] {
+      for (int m : messages) pipe.send(m);
+      pipe.close();
+    });
+    sender.start();
+    std::vector<int> received;
+    while (const std::optional<int> m = pipe.recv()) received.push_back(*m);
+    sender.join();
+    INTERLEAVE_ASSERT(received == messages);
+  };
+}
+
+// Data sent before close is still delivered after it: a receiver that starts late drains first.
+template <template <class> class PipeT>
+auto close_keeps_data_until_drained(int count) {
+  return [count]<Platform P>() {
+    PipeT<P> pipe(4);
+    for (int i = 0; i < count; ++i) pipe.send(i);
+    BasicThread<P> closer([&] { pipe.close(); });
+    closer.start();
+    int received = 0;
+    while (pipe.recv()) ++received;
+    closer.join();
+    INTERLEAVE_ASSERT(received == count);
+  };
+}
+
+}  // namespace interleave::scenarios
