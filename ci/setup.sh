@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  cmake make g++ clang
+  cmake make g++ clang clang-format clang-tidy
   libgtest-dev libgmock-dev librapidcheck-dev libabsl-dev libbenchmark-dev
   relacy-dev
 )

@@ -111,7 +111,7 @@ void arm_signal_message(const std::string& token, const std::string& command, co
   const std::string text = absl::StrCat(" while running schedule ", token, "\n  configuration: ", configuration,
                                         "\nreproduce: INTERLEAVE_REPLAY=", token, " ", command, "\n");
   const std::size_t n = std::min(text.size(), sizeof g_signal_message);
-  std::memcpy(g_signal_message, text.data(), n);
+  text.copy(g_signal_message, n);
   g_signal_message_length = n;
 }
 

@@ -120,8 +120,8 @@ std::string program_command_line(bool drop_gtest_filter = false);
 // Throws std::invalid_argument when an INTERLEAVE_* variable is unknown or malformed, or the
 // replay token is malformed.
 template <class Body>
-Result explore(Options options, Body&& body) {
-  return detail::explore_function(std::move(options), detail::model_body(body), {});
+Result explore(const Options& options, Body&& body) {
+  return detail::explore_function(options, detail::model_body(body), {});
 }
 
 }  // namespace interleave

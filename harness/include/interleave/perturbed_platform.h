@@ -169,8 +169,10 @@ class PerturbedProcess {
  public:
   static constexpr int kFailedExitCode = 86;
 
+  // Never hides the move constructor: a PerturbedProcess is not invocable.
   template <class F>
     requires std::is_invocable_v<F&>
+  // NOLINTNEXTLINE(bugprone-forwarding-reference-overload)
   explicit PerturbedProcess(F&& target, std::string role = "process") : role_(std::move(role)), mailbox_(4096) {
     if constexpr (std::is_convertible_v<std::invoke_result_t<F&>, int>) {
       target_ = std::forward<F>(target);

@@ -118,8 +118,8 @@ bool stress_active() noexcept;
 
 // Throws std::invalid_argument when an INTERLEAVE_* variable is unknown or malformed.
 template <class Body>
-StressResult stress(Options options, Body&& body, std::string reproduce_command = {}) {
-  return detail::stress_function(std::move(options), detail::stress_body(body), std::move(reproduce_command));
+StressResult stress(const Options& options, Body&& body, const std::string& reproduce_command = {}) {
+  return detail::stress_function(options, detail::stress_body(body), reproduce_command);
 }
 
 }  // namespace interleave

@@ -123,12 +123,12 @@ class Fiber final : public ExecutionContext {
   using Entry = void (*)(void* argument);
 
   // Accepted stack sizes (before rounding up to whole pages).
-  static constexpr std::size_t kMinStackBytes = 16 * 1024;
+  static constexpr std::size_t kMinStackBytes = std::size_t{16} * 1024;
   static constexpr std::size_t kMaxStackBytes = std::size_t{1} << 30;
   // Size of the inaccessible guard region below each stack (rounded up to whole pages). More
   // than one page, so that a frame of up to this size that overshoots the stack still lands in
   // it (unless the compiler probes the stack, a frame can skip a single page).
-  static constexpr std::size_t kGuardBytes = 16 * 1024;
+  static constexpr std::size_t kGuardBytes = std::size_t{16} * 1024;
 
   // A fiber with its own mmap'd stack of at least `stack_bytes` (rounded up to pages) and a
   // PROT_NONE guard region below it. Not runnable until reset().
