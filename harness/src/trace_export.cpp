@@ -370,9 +370,8 @@ std::string chrome_trace_json(const TraceView& view) {
 
 namespace {
 
-constexpr int kLabelWidth = 120;
 constexpr int kAxisHeight = 28;
-constexpr int kLaneHeight = 44;
+constexpr int kLaneHeight = 56;
 constexpr int kPitch = 16;   // horizontal distance between consecutive entries
 constexpr int kMargin = 24;  // left and right of the first and last entry
 
@@ -397,7 +396,7 @@ pre.message { border-left: 4px solid #b3261e; }
 .legend i { display: inline-block; width: 10px; height: 10px; border-radius: 5px; margin-right: 4px; vertical-align: -1px; }
 .row { display: flex; border: 1px solid #d5d8e0; margin-top: 8px; }
 .labels { flex: none; width: 120px; background: #fafbfc; border-right: 1px solid #d5d8e0; }
-.labels div { height: 44px; line-height: 44px; padding-left: 8px; font-weight: 600; }
+.labels div { height: 56px; line-height: 56px; padding-left: 8px; font-weight: 600; }
 #lanes { overflow-x: auto; flex: 1; }
 #info { min-height: 3.6em; margin-top: 6px; white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: 13px; }
 svg text { font: 11px ui-monospace, monospace; fill: #555; }
@@ -469,7 +468,8 @@ std::string swimlane_html(const TraceView& view, std::string_view json_name) {
     absl::StrAppend(&out, "Showing the last ", shown, " of ", p.marks.size(), " entries (from step ",
                     p.marks[first].step, "); ");
   } else {
-    absl::StrAppend(&out, "All ", p.marks.size(), " entries; ");
+    absl::StrAppend(&out, "All ", p.marks.size(), " entries of the ", result.steps,
+                    " steps (a wait's return or a fiber's finish shares its step); ");
   }
   absl::StrAppend(&out, "the full trace is in ", html_text(json_name),
                   " (Chrome Trace Event format: open it in Perfetto UI or chrome://tracing).</p>\n</header>\n");
@@ -480,7 +480,7 @@ std::string swimlane_html(const TraceView& view, std::string_view json_name) {
                   width, " ", height, "\" role=\"img\" aria-label=\"schedule swimlanes\">\n<defs>");
   for (const ArrowKind kind : {ArrowKind::wake, ArrowKind::release_acquire, ArrowKind::spawn}) {
     absl::StrAppend(&out, "<marker id=\"head-", arrow_name(kind),
-                    "\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" "
+                    "\" viewBox=\"0 0 10 10\" refX=\"16\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" "
                     "orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"", arrow_color(kind),
                     "\"/></marker>");
   }
