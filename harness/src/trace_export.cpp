@@ -358,7 +358,7 @@ std::string chrome_trace_json(const TraceView& view) {
   absl::StrAppend(&args, ",\"reproduce\":", json_string(result.reproduce), "}");
   event("i", failure.fiber, time_text(p.failure_ts), absl::StrCat("FAILURE: ", std::string(to_string(failure.kind))), args);
 
-  absl::StrAppend(&out, "\n],\n\"displayTimeUnit\":\"ns\",\n\"otherData\":{\"report\":", json_string(headline(result)),
+  absl::StrAppend(&out, "\n],\n\"otherData\":{\"report\":", json_string(headline(result)),
                   ",\"message\":", json_string(failure.message), ",\"reproduce\":", json_string(result.reproduce),
                   ",\"configuration\":", json_string(result.configuration),
                   ",\"time_axis\":", json_string("ts is the step number (1 step = 1 us); entries sharing a step split it"),
