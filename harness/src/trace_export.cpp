@@ -235,7 +235,7 @@ Prepared prepare(const TraceView& view) {
     if (i + 1 == entries.size() || entries[i + 1].step != e.step) {
       const auto shared = static_cast<double>(i + 1 - run_start);
       for (std::size_t k = run_start; k <= i; ++k) {
-        p.marks[k].dur = 1 / shared;
+        p.marks[k].dur = 0.9 / shared;  // a gap between slices, so rounding never makes them overlap
         p.marks[k].ts = static_cast<double>(e.step) + static_cast<double>(k - run_start) / shared;
       }
       run_start = i + 1;
