@@ -7,6 +7,7 @@ packages=(
   cmake make g++ clang clang-format clang-tidy
   libgtest-dev libgmock-dev librapidcheck-dev libabsl-dev libbenchmark-dev
   relacy-dev
+  nlohmann-json3-dev
 )
 
 missing=()

@@ -4,6 +4,7 @@
 
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_format.h>
+#include <absl/strings/str_join.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "interleave/contract.h"
 #include "interleave/stress.h"
 #include "runtime.h"
+#include "trace_export.h"
 #include "workers.h"
 
 namespace interleave {
@@ -374,6 +376,7 @@ Result explore_function(Options options, const std::function<void()>& body, std:
         "interleave: Strategy::choices names one schedule decision by decision (a replay token); explore with "
         "Strategy::random_walk or Strategy::pct");
   }
+  check_trace_path(options.trace_path);
   if (reproduce_command.empty()) reproduce_command = program_command_line();
   install_fatal_signal_reporter();
   const std::size_t stack_bytes = options.stack_kib * 1024;
@@ -556,6 +559,7 @@ Result explore_function(Options options, const std::function<void()>& body, std:
   }
   result.reproduce =
       absl::StrCat("INTERLEAVE_REPLAY=", result.shrunk ? result.shrunk->token() : id.token(), " ", reproduce_command);
+  if (!options.trace_path.empty()) write_trace_files(options.trace_path, trace, *again.edges, result);
   disarm_signal_message();
   return result;
 }
@@ -607,6 +611,11 @@ std::string Result::report() const {
       absl::StrAppend(&out, "\n");
     }
   }
+  if (!trace_files.empty()) {
+    absl::StrAppend(&out, "  trace: ", absl::StrJoin(trace_files, ", "),
+                    " (the .json opens in Perfetto UI or chrome://tracing, the .html in any browser)\n");
+  }
+  if (!trace_error.empty()) absl::StrAppend(&out, "  trace not written: ", trace_error, "\n");
   absl::StrAppend(&out, "  configuration: ", configuration, "\n");
   absl::StrAppend(&out, "reproduce: ", reproduce, "\n");
   return out;

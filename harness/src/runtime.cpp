@@ -208,6 +208,8 @@ Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body, bo
   runnable_.push_back(0);
   trace_.clear();
   sequence_.clear();
+  edges_.clear();
+  release_heads_.clear();
   full_trace_ = full_trace;
   steps_ = 0;
   preemptions_ = 0;
@@ -237,6 +239,7 @@ Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body, bo
   outcome.preemptions = preemptions_;
   outcome.trace = &trace_;
   outcome.sequence = &sequence_;
+  outcome.edges = &edges_;
   return outcome;
 }
 
@@ -454,6 +457,7 @@ void Runtime::record(const char* what, const void* object) {
   e.fiber = current_;
   e.what = what;
   e.object = object;
+  e.now_ns = now_ns_;
   if (const OperationFrame* outer = f.operations.outermost()) {
     e.operation = outer->name;
     e.operation_object = outer->object;
@@ -528,6 +532,7 @@ bool Runtime::futex_wait(const std::uint32_t* word, std::uint32_t expected, std:
   me.wait_word = word;
   me.deadline_ns = deadline_ns;
   me.timed_out = false;
+  me.woken_by = SIZE_MAX;
   remove_runnable(current_);
   block_current();
   if (aborting_) {
@@ -538,6 +543,9 @@ bool Runtime::futex_wait(const std::uint32_t* word, std::uint32_t expected, std:
   fibers_[current_].timed_out = false;
   if (!timed_out) detector_.on_woken(current_);  // the wake happens-before the wait's return
   record(timed_out ? "wait timed out" : "woken", word);
+  if (full_trace_ && !timed_out && fibers_[current_].woken_by != SIZE_MAX) {
+    edges_.push_back(TraceEdge{fibers_[current_].woken_by, trace_.size() - 1, EdgeKind::wake});
+  }
   return !timed_out;
 }
 
@@ -557,6 +565,7 @@ void Runtime::futex_wake(const std::uint32_t* word, std::uint32_t count) {
     f.blocked_on = BlockedOn::nothing;
     f.wait_word = nullptr;
     f.deadline_ns = -1;
+    if (full_trace_) f.woken_by = trace_.size() - 1;  // this wake's own entry
     detector_.on_wake(current_, waiters_[k]);
     make_runnable(waiters_[k]);
     waiters_.erase(waiters_.begin() + static_cast<std::ptrdiff_t>(k));
@@ -717,11 +726,14 @@ void Runtime::report_race(std::string message, interleave::source_location where
 }
 
 void Runtime::atomic_effects(const void* object, const char* what, AtomicOp op, std::memory_order order) {
-  if (aborting_ || !detector_.enabled()) return;
+  if (aborting_) return;
+  if (full_trace_) record_release_acquire(object, op, order);
+  if (!detector_.enabled()) return;
   detector_.on_atomic(detector_context(), object, what, op, order);
 }
 
 void Runtime::atomic_destroyed(const void* object) noexcept {
+  if (full_trace_) release_heads_.erase(object);  // a new object at this address starts clean
   try {
     if (aborting_) {
       (void)detector_.on_atomic_destroyed(detector_context(), object);  // drops its state
@@ -733,6 +745,39 @@ void Runtime::atomic_destroyed(const void* object) noexcept {
     }
   } catch (...) {
     fail_later(FailureKind::exception, "out of memory in the race detector", {});
+  }
+}
+
+void Runtime::record_release_acquire(const void* object, AtomicOp op, std::memory_order order) {
+  // Called right after the operation's own scheduling point, so trace_.back() is its entry. The
+  // model runs operations sequentially consistently: a load reads the last write, and whether it
+  // synchronizes depends on the release sequence that write belongs to (C++20: a release
+  // store/RMW and the RMWs after it; a plain store ends it). Fences are not drawn.
+  if (trace_.empty() || trace_.back().fiber != current_) return;
+  const std::size_t entry = trace_.size() - 1;
+  const bool acquires = op != AtomicOp::store && (order == std::memory_order_acquire ||
+                                                  order == std::memory_order_consume ||
+                                                  order == std::memory_order_acq_rel ||
+                                                  order == std::memory_order_seq_cst);
+  const bool releases = op != AtomicOp::load && (order == std::memory_order_release ||
+                                                 order == std::memory_order_acq_rel ||
+                                                 order == std::memory_order_seq_cst);
+  if (acquires) {
+    const auto it = release_heads_.find(object);
+    if (it != release_heads_.end() && it->second.fiber != current_ &&
+        std::find(it->second.acquired_by.begin(), it->second.acquired_by.end(), current_) ==
+            it->second.acquired_by.end()) {
+      edges_.push_back(TraceEdge{it->second.entry, entry, EdgeKind::release_acquire});
+      it->second.acquired_by.push_back(current_);
+    }
+  }
+  if (releases) {
+    ReleaseHead& head = release_heads_[object];
+    head.entry = entry;
+    head.fiber = current_;
+    head.acquired_by.clear();
+  } else if (op == AtomicOp::store) {
+    release_heads_.erase(object);
   }
 }
 

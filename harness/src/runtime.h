@@ -1,12 +1,14 @@
 // Internal to the harness library: the runtime behind ModelPlatform.
 #pragma once
 
+#include <absl/container/flat_hash_map.h>
+#include <absl/container/inlined_vector.h>
+
 #include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
-#include "interleave/source_location.h"
 #include <string>
 #include <vector>
 
@@ -14,6 +16,7 @@
 #include "interleave/detail/model_runtime.h"
 #include "interleave/explore.h"
 #include "interleave/schedule.h"
+#include "interleave/source_location.h"
 #include "race_detector.h"
 
 namespace interleave::detail::model {
@@ -88,6 +91,19 @@ struct TraceEntry {
   const void* operation_object = nullptr;
   interleave::source_location where{};
   std::uint32_t spawned = UINT32_MAX;  // spawn/join: the other fiber
+  std::int64_t now_ns = 0;             // the virtual clock when it ran
+};
+
+// A happens-before edge between two entries of a full trace (indices into it), recorded for the
+// trace export (trace_export.h): what a reader needs to see why one step could follow another.
+enum class EdgeKind : std::uint8_t {
+  wake,             // a futex wake picked this waiter: from the wake to the wait's return
+  release_acquire,  // an acquire load/RMW read what a release store/RMW of another fiber wrote
+};
+struct TraceEdge {
+  std::size_t from = 0;
+  std::size_t to = 0;
+  EdgeKind kind = EdgeKind::wake;
 };
 
 struct Outcome {
@@ -96,6 +112,7 @@ struct Outcome {
   std::uint32_t preemptions = 0;
   const std::vector<TraceEntry>* trace = nullptr;  // full-trace runs only; owned by the Runtime until its next run
   const std::vector<std::uint32_t>* sequence = nullptr;  // the fiber that ran each recorded step
+  const std::vector<TraceEdge>* edges = nullptr;         // full-trace runs only, like `trace`
 };
 
 struct PooledFiber {
@@ -116,6 +133,7 @@ struct FiberState {
   std::uint32_t join_target = 0;
   const std::uint32_t* wait_word = nullptr;
   std::int64_t deadline_ns = -1;
+  std::size_t woken_by = SIZE_MAX;  // full traces: the trace entry of the wake that picked this waiter
   std::function<void()> task;
   OperationStack operations;
 };
@@ -183,6 +201,7 @@ class Runtime {
   void remove_runnable(std::uint32_t fiber);
   void join_during_teardown(std::uint32_t fiber);
   void record(const char* what, const void* object);
+  void record_release_acquire(const void* object, AtomicOp op, std::memory_order order);
   void check_abort(bool blocking);
   void record_failure(FailureKind kind, std::string message, interleave::source_location where);
   void report_deadlock();
@@ -202,6 +221,16 @@ class Runtime {
   std::vector<TraceEntry> trace_;
   std::vector<std::uint32_t> sequence_;
   bool full_trace_ = false;
+  // Full traces only: the edges, and per atomic object the head of its current release sequence
+  // (the last release store/RMW not since overwritten by a plain store) with the fibers that
+  // already acquired from it (one arrow per fiber, not one per spin of a polling loop).
+  struct ReleaseHead {
+    std::size_t entry = 0;
+    std::uint32_t fiber = 0;
+    absl::InlinedVector<std::uint32_t, 4> acquired_by;
+  };
+  std::vector<TraceEdge> edges_;
+  absl::flat_hash_map<const void*, ReleaseHead> release_heads_;
   Chooser chooser_;
   std::uint32_t current_ = 0;
   std::uint64_t steps_ = 0;

@@ -80,6 +80,10 @@ class Result {
   std::vector<StepRecord> last_steps;
   std::string configuration;          // Options::describe()
   std::string reproduce;              // "INTERLEAVE_REPLAY=<token> <command>"
+  // Options::trace_path set and a failure found: the trace files written (<name>.json, then
+  // <name>.html), or why they could not be (the report then says so; nothing else is lost).
+  std::vector<std::string> trace_files;
+  std::string trace_error;
 };
 
 namespace detail {

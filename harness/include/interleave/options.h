@@ -108,6 +108,16 @@ struct Options {
   // which Bazel and other runners set; see take_over_test_sharding() for GoogleTest programs.
   std::uint64_t shard_count = 1;
   std::uint64_t shard_index = 0;
+  // INTERLEAVE_TRACE=<name>.json or <name>.html: when explore() finds a failure, it writes the
+  // failing schedule's full trace to both <name>.json (Chrome Trace Event format: open it in
+  // Perfetto UI or chrome://tracing) and <name>.html (a self-contained swimlane page), and the
+  // report names them. One lane per fiber, each step a mark with its operation, object and call
+  // site; arrows for futex wake -> wait return, release -> acquire on one atomic object and spawn
+  // -> first step; the failure marked at its step. The time axis is the report's step number
+  // (1 step = 1 us in the JSON). Empty: no trace. A relative path is relative to the working
+  // directory (ctest runs a test in its build directory). A path that cannot be written is
+  // reported in the report, which is otherwise complete.
+  std::string trace_path;
 
   // Overrides fields from INTERLEAVE_* environment variables. Throws std::invalid_argument naming
   // the variable and the accepted form when a value is malformed or out of range, or when a
