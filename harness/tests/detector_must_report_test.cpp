@@ -173,7 +173,7 @@ struct EventDestroyedAfterRelaxedFlag {
   static constexpr const char* kName = "EventDestroyedAfterRelaxedFlag";
   template <Platform P>
   void operator()() const {
-    auto* event = new BasicEvent<P>;
+    auto event = std::make_unique<BasicEvent<P>>();  // freed on unwinding too, when a schedule fails before the reset
     typename P::template Atomic<std::uint32_t> done{0};
     BasicThread<P> t([&] {
       event->set();
@@ -181,7 +181,7 @@ struct EventDestroyedAfterRelaxedFlag {
     });
     t.start();
     await_relaxed<P>(done);
-    delete event;
+    event.reset();
     t.join();
   }
 };
@@ -190,7 +190,7 @@ struct MutexDestroyedAfterRelaxedFlag {
   static constexpr const char* kName = "MutexDestroyedAfterRelaxedFlag";
   template <Platform P>
   void operator()() const {
-    auto* lock = new BasicMutex<P>;
+    auto lock = std::make_unique<BasicMutex<P>>();  // freed on unwinding too, when a schedule fails before the reset
     typename P::template Atomic<std::uint32_t> done{0};
     BasicThread<P> t([&] {
       lock->lock();
@@ -199,7 +199,7 @@ struct MutexDestroyedAfterRelaxedFlag {
     });
     t.start();
     await_relaxed<P>(done);
-    delete lock;
+    lock.reset();
     t.join();
   }
 };
@@ -209,7 +209,7 @@ struct SharedDestroyedAfterRelaxedFlag {
   static constexpr const char* kName = "SharedDestroyedAfterRelaxedFlag";
   template <Platform P>
   void operator()() const {
-    auto* cell = new Shared<int, P>(0);
+    auto cell = std::make_unique<Shared<int, P>>(0);  // freed on unwinding too, when a schedule fails before the reset
     typename P::template Atomic<std::uint32_t> done{0};
     BasicThread<P> t([&] {
       cell->write(5);
@@ -217,7 +217,7 @@ struct SharedDestroyedAfterRelaxedFlag {
     });
     t.start();
     await_relaxed<P>(done);
-    delete cell;
+    cell.reset();
     t.join();
   }
 };
