@@ -270,7 +270,7 @@ struct CounterSpec {
   };
   Model initial_model() const { return {}; }
   std::unique_ptr<Sut> make_object() const { return std::make_unique<Sut>(); }
-  void unblock(Sut&) const {}
+  std::vector<std::shared_ptr<const Command<Model, Sut, Result>>> unblock(Sut&) const { return {}; }
 };
 
 ParallelScenario<Command<CounterModel, Counter<false>, int>> two_increments_racing() {
@@ -330,7 +330,20 @@ struct SemaphoreSpec {
   };
   Model initial_model() const { return {}; }
   std::unique_ptr<Sut> make_object() const { return std::make_unique<Sut>(1); }
-  void unblock(Sut& sut) const { sut.release(8); }
+  struct Release : Command<Model, Sut, Result> {
+    int apply(Model& m) const override {
+      m.permits += 8;
+      return 0;
+    }
+    int run(Sut& sut) const override {
+      sut.release(8);
+      return 0;
+    }
+    void show(std::ostream& out) const override { out << "release(8)"; }
+  };
+  std::vector<std::shared_ptr<const Command<Model, Sut, Result>>> unblock(Sut&) const {
+    return {std::make_shared<Release>()};
+  }
 };
 
 TEST(ParallelStateMachine, CallsAsleepAtAQuiescentEndAreCheckedAsBlocked) {

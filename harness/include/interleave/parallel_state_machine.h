@@ -11,15 +11,18 @@
 // deadline on the virtual clock, which only advances when every fiber is blocked. If the deadline
 // passes, the run is quiescent: every unfinished call is asleep with nothing left to wake it. Those
 // calls are checked as Completion::blocked (not taken effect, and the specification must agree
-// that they wait in the state reached). The rest of the scenario is dropped, Spec::unblock wakes
-// the sleepers (close a queue, set an event, release permits) and the threads are joined.
+// that they wait in the state reached). The rest of the scenario is dropped; the calls
+// Spec::unblock returns (close a queue, set an event, release permits) run on one more thread,
+// recorded like the others, and must wake every sleeper: if the run goes quiescent again, the
+// history is checked again (a put still asleep after close() is not linearizable), and calls the
+// specification agrees must still wait fail the run as an unblock() that does not unblock.
 //
 // A specification for check_linearizable is a type with
 //   using Model = ...; using Sut = ...; using Result = ...;       // Command<Model, Sut, Result>
 //   Model initial_model() const;                                   // the model of a new object
 //   std::unique_ptr<Sut> make_object() const;                      // a new object, per schedule
 //   rc::Gen<std::shared_ptr<const Command<Model, Sut, Result>>> command() const;
-//   void unblock(Sut&) const;                                      // wake every blocked call
+//   std::vector<CommandPtr> unblock(Sut&) const;  // calls that wake every blocked call (close, set)
 // and optionally
 //   std::vector<CommandPtr> epilogue() const;    // appended to every thread's list (release a lock)
 //   bool admits(const ParallelScenario<...>&) const;  // scenarios the object supports (one close)
@@ -116,6 +119,7 @@ struct ThreadRecord {
   std::vector<Response> responses;
   std::atomic<std::size_t> invoked{0};
   std::atomic<std::size_t> returned{0};
+  bool stoppable = true;  // stops before its next call once the run went quiescent
 };
 
 template <class Spec>
@@ -129,13 +133,15 @@ class Run {
       : spec_(spec), options_(options) {
     std::vector<CommandPtr> epilogue;
     if constexpr (HasEpilogue<Spec>) epilogue = spec.epilogue();
+    // Room for every part and the unblocking thread: threads hold references into these.
+    const std::size_t parts = scenario.threads.size() + 3;
+    names_.reserve(parts);
+    lists_.reserve(parts);
+    records_.reserve(parts);
     auto add = [&](std::string name, const std::vector<CommandPtr>& calls) {
       std::vector<CommandPtr> all = calls;
       all.insert(all.end(), epilogue.begin(), epilogue.end());
-      names_.push_back(std::move(name));
-      lists_.push_back(std::move(all));
-      records_.push_back(std::make_unique<ThreadRecord<Spec>>(lists_.back().size()));
-      return lists_.size() - 1;
+      return add_thread(std::move(name), std::move(all));
     };
     if (!scenario.prefix.empty()) phases_.push_back({add("prefix", scenario.prefix)});
     std::vector<std::size_t> parallel;
@@ -151,32 +157,25 @@ class Run {
     for (const auto& phase : phases_) {
       typename P::template Atomic<std::uint32_t> done{0};
       std::vector<std::unique_ptr<BasicThread<P>>> threads;
-      for (std::size_t index : phase) {
-        threads.push_back(std::make_unique<BasicThread<P>>([this, index, &sut, &done] {
-          perform(index, *sut);
-          done.fetch_add(1);
-          P::wake_all(done);
-        }));
-      }
-      for (auto& t : threads) t->start();
-      const auto expected = static_cast<std::uint32_t>(phase.size());
-      // Far beyond any timeout a command uses: the deadline passes only when nothing else can run.
-      const auto deadline = P::now() + std::chrono::hours(24 * 365);
-      bool quiescent = false;
-      for (;;) {
-        const std::uint32_t seen = done.load();
-        if (seen == expected) break;
-        if (!P::wait_until(done, seen, deadline) && done.load() != expected) {
-          quiescent = true;
-          break;
-        }
-      }
-      if (quiescent) {
+      for (std::size_t index : phase) threads.push_back(start(index, *sut, done));
+      if (!all_finished(done, phase.size())) {
+        // Quiescent: check who is asleep, then stop the scenario and let the specification's
+        // unblocking calls (recorded like any other) wake the sleepers. Anyone still asleep
+        // after them fails the run: either the history says the call must proceed (checked
+        // here), or the specification's unblock() does not wake it.
         stop_.store(true, std::memory_order_release);
         verify(/*quiescent=*/true);
-        spec_.unblock(*sut);
+        const std::size_t waker = add_thread("unblock", spec_.unblock(*sut), /*stoppable=*/false);
+        threads.push_back(start(waker, *sut, done));
+        if (!all_finished(done, phase.size() + 1)) {
+          verify(/*quiescent=*/true);
+          detail::model::fail(FailureKind::assertion,
+                              "the specification's unblock() left calls asleep that it says must wait:\n" +
+                                  format_timeline(history(true), 0),
+                              interleave::source_location::current());
+        }
         for (auto& t : threads) t->join();
-        return;
+        break;
       }
       for (auto& t : threads) t->join();
     }
@@ -184,11 +183,49 @@ class Run {
   }
 
  private:
-  void perform(std::size_t index, typename Spec::Sut& sut) {
-    ThreadRecord<Spec>& record = *records_[index];
-    for (const CommandPtr& command : lists_[index]) {
-      if (stop_.load(std::memory_order_acquire)) return;
+  std::size_t add_thread(std::string name, std::vector<CommandPtr> calls, bool stoppable = true) {
+    names_.push_back(std::move(name));
+    records_.push_back(std::make_unique<ThreadRecord<Spec>>(calls.size()));
+    records_.back()->stoppable = stoppable;
+    lists_.push_back(std::move(calls));
+    return lists_.size() - 1;
+  }
+
+  std::unique_ptr<BasicThread<P>> start(std::size_t index, typename Spec::Sut& sut,
+                                        typename P::template Atomic<std::uint32_t>& done) {
+    // The thread keeps its own list and record: the containers may grow (the unblocking thread)
+    // while it runs.
+    ThreadRecord<Spec>* record = records_[index].get();
+    const std::vector<CommandPtr>* calls = &lists_[index];
+    auto thread = std::make_unique<BasicThread<P>>([this, record, calls, &sut, &done] {
+      perform(*calls, *record, sut);
+      done.fetch_add(1);
+      P::wake_all(done);
+    });
+    thread->start();
+    return thread;
+  }
+
+  // Waits until `expected` threads finished, or until nothing can run any more (false).
+  static bool all_finished(typename P::template Atomic<std::uint32_t>& done, std::size_t expected) {
+    // Far beyond any timeout a command uses: the deadline passes only when nothing else can run.
+    const auto deadline = P::now() + std::chrono::hours(24 * 365);
+    for (;;) {
+      const std::uint32_t seen = done.load();
+      if (seen == expected) return true;
+      if (!P::wait_until(done, seen, deadline) && done.load() != expected) return false;
+    }
+  }
+
+  void perform(const std::vector<CommandPtr>& calls, ThreadRecord<Spec>& record, typename Spec::Sut& sut) {
+    bool first = true;
+    for (const CommandPtr& command : calls) {
+      if (record.stoppable && stop_.load(std::memory_order_acquire)) return;
       if (!command->applicable(sut)) continue;
+      // Real code runs between two calls: let other threads act between this thread's response
+      // and its next invocation (an empty critical section would otherwise hide a double lock).
+      if (!first) P::yield();
+      first = false;
       const std::size_t k = record.invoked.load(std::memory_order_relaxed);
       record.invocations[k] = {command, clock_.fetch_add(1, std::memory_order_relaxed) + 1};
       record.invoked.store(k + 1, std::memory_order_release);
@@ -288,7 +325,7 @@ Result explore_parallel(const Spec& spec, const ParallelScenario<detail::paralle
 // timeline and interleave's reproduce line; RapidCheck shrinks the scenario first.
 template <class Spec>
 void check_linearizable(const Spec& spec, ParallelCheckOptions check_options = {}) {
-  const auto scenario = *parallel_scenarios(spec, check_options.shape);
+  const auto scenario = *parallel_scenarios(spec, check_options.shape).as("scenario");
   check_schedules([&] { detail::parallel::Run<Spec>(spec, scenario, check_options)(); });
 }
 
