@@ -30,13 +30,14 @@ using P = ModelPlatform;
 
 // What a call returned, for every primitive here.
 struct Reply {
-  enum class Kind : std::uint8_t { ok, value, closed, yes, no };
+  enum class Kind : std::uint8_t { ok, value, closed, empty, yes, no };
   Kind kind = Kind::ok;
   int value = 0;
 
   static Reply ok() { return {}; }
   static Reply of(int v) { return {Kind::value, v}; }
   static Reply closed() { return {Kind::closed, 0}; }
+  static Reply empty() { return {Kind::empty, 0}; }
   static Reply boolean(bool b) { return {b ? Kind::yes : Kind::no, 0}; }
   friend bool operator==(const Reply&, const Reply&) = default;
   friend std::ostream& operator<<(std::ostream& out, const Reply& r) {
@@ -44,6 +45,7 @@ struct Reply {
       case Kind::ok: return out << "ok";
       case Kind::value: return out << r.value;
       case Kind::closed: return out << "closed";
+      case Kind::empty: return out << "empty";
       case Kind::yes: return out << "true";
       case Kind::no: return out << "false";
     }

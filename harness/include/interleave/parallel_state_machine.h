@@ -106,8 +106,11 @@ concept HasAdmits = requires(const Spec& spec, const ParallelScenario<CommandOf<
 // `invoked` / `returned` entries after an acquire, so a call still running is never read half-made.
 template <class Spec>
 struct ThreadRecord {
+  // The command by its place in the thread's list: copying a shared_ptr on the thread would
+  // touch a reference count other fibers touch too (not atomic in a program libstdc++ considers
+  // single-threaded, and a race to ThreadSanitizer either way).
   struct Invocation {
-    std::shared_ptr<const CommandOf<Spec>> command;
+    std::size_t command = 0;
     std::uint64_t at = 0;
   };
   struct Response {
@@ -219,7 +222,8 @@ class Run {
 
   void perform(const std::vector<CommandPtr>& calls, ThreadRecord<Spec>& record, typename Spec::Sut& sut) {
     bool first = true;
-    for (const CommandPtr& command : calls) {
+    for (std::size_t i = 0; i < calls.size(); ++i) {
+      const CommandOf<Spec>* command = calls[i].get();
       if (record.stoppable && stop_.load(std::memory_order_acquire)) return;
       if (!command->applicable(sut)) continue;
       // Real code runs between two calls: let other threads act between this thread's response
@@ -227,7 +231,7 @@ class Run {
       if (!first) P::yield();
       first = false;
       const std::size_t k = record.invoked.load(std::memory_order_relaxed);
-      record.invocations[k] = {command, clock_.fetch_add(1, std::memory_order_relaxed) + 1};
+      record.invocations[k] = {i, clock_.fetch_add(1, std::memory_order_relaxed) + 1};
       record.invoked.store(k + 1, std::memory_order_release);
       typename Spec::Result result = command->run(sut);
       record.responses[k] = {clock_.fetch_add(1, std::memory_order_relaxed) + 1, std::move(result)};
@@ -245,7 +249,7 @@ class Run {
       const std::size_t returned = record.returned.load(std::memory_order_acquire);
       for (std::size_t k = 0; k < invoked; ++k) {
         Call<typename Spec::Model, typename Spec::Result> c;
-        c.operation = record.invocations[k].command;
+        c.operation = lists_[t][record.invocations[k].command];
         c.thread = static_cast<std::uint32_t>(t);
         c.invoked = record.invocations[k].at;
         if (k < returned) {
