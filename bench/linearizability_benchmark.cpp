@@ -6,7 +6,8 @@
 //                                             search must exhaust its states before it concludes
 //   Schedules/QueueScenario/checker_{on,off}  explore a fixed Queue scenario (prefix of 2 calls,
 //                                             3 threads x 3 calls) under the model scheduler with
-//                                             and without checking each schedule's history
+//                                             and without checking each schedule's history (one
+//                                             exploring thread)
 //
 // Histories: T threads, each making C calls (put(v) with distinct v, or try_get() that returns
 // the front item or -1), interleaved at random: every call is invoked, takes effect at a random
@@ -158,13 +159,13 @@ BENCHMARK(BM_CheckNotLinearizable)->Name("Check/not_linearizable")->Args({3, 5})
 using QueueSpec = specs::QueueSpec<specs::RealQueue<ModelPlatform>>;
 
 ParallelScenario<Command<QueueSpec::Model, QueueSpec::Sut, QueueSpec::Result>> queue_scenario() {
-  using Put = QueueSpec::Put;
-  using Get = QueueSpec::Get;
+  using QueuePut = QueueSpec::Put;
+  using QueueGet = QueueSpec::Get;
   ParallelScenario<Command<QueueSpec::Model, QueueSpec::Sut, QueueSpec::Result>> s;
-  s.prefix = {std::make_shared<Put>(1), std::make_shared<Put>(2)};
-  s.threads = {{std::make_shared<Put>(3), std::make_shared<Get>(), std::make_shared<Put>(4)},
-               {std::make_shared<Get>(), std::make_shared<Get>(), std::make_shared<Put>(5)},
-               {std::make_shared<Put>(6), std::make_shared<Get>(), std::make_shared<Get>()}};
+  s.prefix = {std::make_shared<QueuePut>(1), std::make_shared<QueuePut>(2)};
+  s.threads = {{std::make_shared<QueuePut>(3), std::make_shared<QueueGet>(), std::make_shared<QueuePut>(4)},
+               {std::make_shared<QueueGet>(), std::make_shared<QueueGet>(), std::make_shared<QueuePut>(5)},
+               {std::make_shared<QueuePut>(6), std::make_shared<QueueGet>(), std::make_shared<QueueGet>()}};
   return s;
 }
 
@@ -173,6 +174,7 @@ void run_queue_scenario(benchmark::State& state, bool checker) {
   const auto scenario = queue_scenario();
   Options options;
   options.schedules = kSchedules;
+  options.jobs = 1;  // one exploring thread: the checker's share, not the machine's parallelism
   ParallelCheckOptions check_options;
   check_options.check = checker;
   for (auto _ : state) {
