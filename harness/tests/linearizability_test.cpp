@@ -216,10 +216,11 @@ TEST(Linearizability, MoreCallsOnOneObjectThanTheSearchAcceptsIsTooLarge) {
 
 TEST(Linearizability, AMalformedHistoryIsRefusedWithWhatIsWrong) {
   const CheckResult r = check(one_queue({call(put(1), 0, 1, 2, 0, /*object=*/3)}));
-  EXPECT_EQ(r.verdict, Verdict::too_large);
+  EXPECT_EQ(r.verdict, Verdict::malformed);
   EXPECT_NE(r.explanation.find("names object 3, but the history has 1 initial states"), std::string::npos)
       << r.explanation;
   const CheckResult backwards = check(one_queue({call(put(1), 0, 5, 2, 0)}));
+  EXPECT_EQ(backwards.verdict, Verdict::malformed);
   EXPECT_NE(backwards.explanation.find("returned before it was invoked"), std::string::npos);
 }
 

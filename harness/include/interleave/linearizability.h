@@ -108,13 +108,19 @@ struct CheckLimits {
   std::uint64_t max_states = 200'000;
 };
 
-enum class Verdict { linearizable, not_linearizable, too_large };
+enum class Verdict {
+  linearizable,
+  not_linearizable,
+  too_large,  // a bound was hit: kMaxCallsPerObject or CheckLimits::max_states
+  malformed,  // the history itself is wrong (a call on an unknown object, a response before its call)
+};
 
 inline const char* to_string(Verdict v) noexcept {
   switch (v) {
     case Verdict::linearizable: return "linearizable";
     case Verdict::not_linearizable: return "not linearizable";
     case Verdict::too_large: return "too large to check";
+    case Verdict::malformed: return "malformed";
   }
   return "?";
 }
@@ -434,8 +440,8 @@ std::string format_timeline(const History<Model, Result>& history, std::uint32_t
 }
 
 // Checks every object of the history; stops at the first object that is not linearizable or too
-// large. Calls naming an object outside history.initial make the check report too_large with an
-// explanation (a malformed history cannot be judged).
+// large. A call without an operation, naming an object outside history.initial, or returning
+// before its invocation makes the verdict `malformed`, with the call named.
 template <class Model, class Result>
 CheckResult check(const History<Model, Result>& history, CheckLimits limits = {}) {
   CheckResult result;
@@ -444,9 +450,9 @@ CheckResult check(const History<Model, Result>& history, CheckLimits limits = {}
     const auto& c = history.calls[i];
     if (c.object >= history.initial.size() || c.operation == nullptr ||
         (c.completion == Completion::returned && c.returned <= c.invoked)) {
-      result.verdict = Verdict::too_large;
+      result.verdict = Verdict::malformed;
       result.object = c.object;
-      result.explanation = "malformed history: call " + std::to_string(i) +
+      result.explanation = "call " + std::to_string(i) +
                            (c.operation == nullptr ? " has no operation"
                             : c.object >= history.initial.size()
                                 ? " names object " + std::to_string(c.object) + ", but the history has " +
