@@ -4,6 +4,7 @@
 //                                             linearizable (the common case: a passing test)
 //   Check/<threads>x<calls>/not_linearizable  the same histories with one result changed, so the
 //                                             search must exhaust its states before it concludes
+//                                             (or stop at the bound, 20 000 states: too_large)
 //   Schedules/QueueScenario/checker_{on,off}  explore a fixed Queue scenario (prefix of 2 calls,
 //                                             3 threads x 3 calls) under the model scheduler with
 //                                             and without checking each schedule's history (one
@@ -118,6 +119,8 @@ QueueHistory broken(QueueHistory h) {
   return h;
 }
 
+constexpr std::uint64_t kMaxStates = 20'000;
+
 void check_histories(benchmark::State& state, bool linearizable) {
   const int threads = static_cast<int>(state.range(0));
   const int calls = static_cast<int>(state.range(1));
@@ -130,11 +133,16 @@ void check_histories(benchmark::State& state, bool linearizable) {
   std::vector<double> times;
   std::size_t next = 0;
   std::uint64_t states = 0;
+  std::uint64_t too_large = 0;
+  // A bound, as a test would set one: an impossible result makes the search exhaust every state.
+  CheckLimits limits;
+  limits.max_states = kMaxStates;
   for (auto _ : state) {
     const auto start = std::chrono::steady_clock::now();
-    const CheckResult r = check(histories[next]);
+    const CheckResult r = check(histories[next], limits);
     const auto stop = std::chrono::steady_clock::now();
     benchmark::DoNotOptimize(r.verdict);
+    too_large += r.verdict == Verdict::too_large ? 1 : 0;
     if (r.linearizable() != linearizable) {
       state.SkipWithError("the checker's verdict is not the expected one");
       return;
@@ -148,6 +156,7 @@ void check_histories(benchmark::State& state, bool linearizable) {
   state.counters["median_ns"] = at(0.5);
   state.counters["p99_ns"] = at(0.99);
   state.counters["states_per_check"] = static_cast<double>(states) / static_cast<double>(times.size());
+  state.counters["too_large_fraction"] = static_cast<double>(too_large) / static_cast<double>(times.size());
 }
 
 void BM_CheckLinearizable(benchmark::State& state) { check_histories(state, true); }
