@@ -1,10 +1,12 @@
 #include "interleave/options.h"
 
+#include <absl/strings/escaping.h>
 #include <absl/strings/numbers.h>
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_format.h>
 #include <absl/strings/str_join.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <optional>
 #include <stdexcept>
@@ -204,7 +206,9 @@ std::string Perturbation::describe() const {
 
 Perturbation Perturbation::parse(std::string_view text) {
   const auto refuse = [text]() -> Perturbation {
-    throw std::invalid_argument(absl::StrCat("interleave: perturbation '", std::string(text),
+    // C escapes: what() is a C string, so a NUL byte quoted raw would cut off the accepted form.
+    throw std::invalid_argument(absl::StrCat("interleave: perturbation '",
+                                             absl::CHexEscape(absl::string_view(text.data(), text.size())),
                                              "' is not valid; accepted: ", std::string(kPerturbationForm)));
     return {};
   };
@@ -225,9 +229,13 @@ Perturbation Perturbation::parse(std::string_view text) {
     int which = key == "yield" ? 0 : key == "spin" ? 1 : key == "sleep" ? 2 : -1;
     if (which < 0 || seen[which]) return refuse();
     seen[which] = true;
+    // Decimal digits; leading zeros are allowed, as in every other INTERLEAVE_* number.
+    if (number.empty() || number.find_first_not_of("0123456789") != std::string_view::npos) return refuse();
+    const std::string_view significant = number.substr(std::min(number.find_first_not_of('0'), number.size()));
     std::uint32_t value = 0;
-    if (number.empty() || number.size() > 4 || number.find_first_not_of("0123456789") != std::string_view::npos ||
-        !absl::SimpleAtoi(absl::string_view(number.data(), number.size()), &value) || value > 1000) {
+    if (significant.size() > 4 ||
+        (!significant.empty() && !absl::SimpleAtoi(absl::string_view(significant.data(), significant.size()), &value)) ||
+        value > 1000) {
       return refuse();
     }
     (which == 0 ? p.yield_permille : which == 1 ? p.spin_permille : p.sleep_permille) = static_cast<int>(value);
