@@ -146,6 +146,11 @@ const std::vector<Variable>& variables() {
          if (!detail::is_trace_path(v)) bad_value(n, v, detail::kTracePathForm);
          o.trace_path = std::string(v);
        }},
+      {"INTERLEAVE_REGRESSIONS",
+       [](Options& o, std::string_view n, std::string_view v) {
+         if (v.empty()) bad_value(n, v, "'off' or the directory of the regression files (<directory>/<Suite>.txt)");
+         o.regressions = std::string(v);
+       }},
       {"INTERLEAVE_PERTURB",
        [](Options& o, std::string_view n, std::string_view v) {
          try {
@@ -287,9 +292,10 @@ void Options::apply_environment() {
 std::string Options::describe() const {
   return absl::StrFormat(
       "strategy=%s pct_depth=%d seed=0x%x schedules=%u max_steps=%u spurious_wakeups=%d/1000 report_steps=%d "
-      "stack_kib=%u%s stress_iterations=%u stress_milliseconds=%u stress_timeout_ms=%u perturb=%s%s shrink_runs=%u jobs=%s%s%s",
+      "stack_kib=%u%s%s stress_iterations=%u stress_milliseconds=%u stress_timeout_ms=%u perturb=%s%s shrink_runs=%u jobs=%s%s%s",
       to_string(strategy), pct_depth, seed, schedules, max_steps, spurious_wakeup_permille, report_steps, stack_kib,
-      replay.empty() ? "" : absl::StrCat(" replay=", replay), stress_iterations, stress_milliseconds,
+      replay.empty() ? "" : absl::StrCat(" replay=", replay),
+      regressions.empty() ? "" : absl::StrCat(" regressions=", regressions), stress_iterations, stress_milliseconds,
       stress_timeout_ms, perturbation.describe(),
       race_detector ? (*race_detector ? " race_detector=on" : " race_detector=off") : "", shrink_runs,
       jobs == 0 ? std::string("auto") : absl::StrCat(jobs),
