@@ -200,6 +200,18 @@ TEST(RegressionFiles, OffDisablesReplayAndRecording) {
   EXPECT_EQ(read_text(path), "not a case\n");
 }
 
+TEST(RegressionFiles, AReplayTokenInForceNeitherReplaysNorRecords) {
+  const TemporaryDirectory dir;
+  const std::string path = regression_file_path(dir.path(), "RegressionFiles");
+  ASSERT_FALSE(check_with_regressions<zoo::CheckThenSetMutex>(dir.path()).empty());
+  const std::string before = read_text(path);
+  const ScopedVariable replay("INTERLEAVE_REPLAY", "random.s=0.i=13.w=50.m=100000");
+  const std::string failure = check_with_regressions<zoo::CheckThenSetMutex>(dir.path());
+  EXPECT_EQ(failure.find("recorded regression"), std::string::npos) << failure;
+  EXPECT_EQ(failure.find("as a regression"), std::string::npos) << failure;
+  EXPECT_EQ(read_text(path), before);
+}
+
 TEST(RegressionFiles, ProjectSuitesKeepTheirFilesInPropertiesRegressions) {
   const std::string directory = INTERLEAVE_DETAIL_REGRESSIONS_DIRECTORY();
   EXPECT_EQ(directory, INTERLEAVE_REGRESSIONS_DIR);
