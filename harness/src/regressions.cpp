@@ -359,7 +359,8 @@ Result explore_recorded(const RegressionTarget& target, Options options, const s
   RegressionCase c;
   c.test = target.test;
   c.kind = RegressionKind::replay;
-  c.value = result.schedule.token();
+  // The schedule the report names: the shrunk one when the failure was shrunk.
+  c.value = result.shrunk ? result.shrunk->token() : result.schedule.token();
   const std::string report = result.report();
   try {
     const AppendedRegression appended = append_regression(
