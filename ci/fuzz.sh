@@ -11,10 +11,13 @@ if ! [[ "${seconds}" =~ ^[1-9][0-9]*$ ]]; then
   echo "ci/fuzz.sh: the argument is the run time per target in seconds (a positive integer), not '${seconds}'" >&2
   exit 2
 fi
-targets=(schedule_token_fuzzer environment_fuzzer)
+targets=(schedule_token_fuzzer environment_fuzzer perturbation_fuzzer regression_file_fuzzer)
 # Longest input each target tries: a valid token is at most 110 bytes; 16 NAME=VALUE lines of
-# ordinary length fit in 1 KiB. Longer inputs only slow the search down.
-declare -A max_len=([schedule_token_fuzzer]=256 [environment_fuzzer]=1024)
+# ordinary length fit in 1 KiB; a perturbation is at most 31 bytes without leading zeros; a
+# regression file of a dozen cases with their comments fits in 4 KiB. Longer inputs only slow the
+# search down.
+declare -A max_len=([schedule_token_fuzzer]=256 [environment_fuzzer]=1024 [perturbation_fuzzer]=64
+                    [regression_file_fuzzer]=4096)
 
 cmake -S . -B build/fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DINTERLEAVE_BUILD_FUZZERS=ON -DINTERLEAVE_BUILD_TESTS=OFF -DINTERLEAVE_BUILD_BENCHMARKS=OFF -DINTERLEAVE_WERROR=ON

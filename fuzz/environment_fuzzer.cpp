@@ -39,6 +39,7 @@ constexpr std::string_view kSpecified[] = {
     "INTERLEAVE_STRATEGY",         "INTERLEAVE_PCT_DEPTH",     "INTERLEAVE_SEED",
     "INTERLEAVE_SCHEDULES",        "INTERLEAVE_MAX_STEPS",     "INTERLEAVE_SPURIOUS_WAKEUPS",
     "INTERLEAVE_REPORT_STEPS",     "INTERLEAVE_REPLAY",        "INTERLEAVE_STACK_KIB",
+    "INTERLEAVE_REGRESSIONS",
 };
 constexpr std::size_t kMaxLines = 16;
 
@@ -139,6 +140,9 @@ std::optional<interleave::Options> expected(const std::map<std::string, std::str
     } else if (name == "INTERLEAVE_REPLAY") {
       if (value.empty()) return std::nullopt;  // the token itself is checked by explore()
       o.replay = value;
+    } else if (name == "INTERLEAVE_REGRESSIONS") {
+      if (value.empty()) return std::nullopt;  // 'off' or a directory, used as written
+      o.regressions = value;
     } else if (name == "INTERLEAVE_STACK_KIB") {
       if (!(n = number(value, 16, 1U << 20))) return std::nullopt;
       o.stack_kib = *n;
@@ -152,7 +156,8 @@ std::optional<interleave::Options> expected(const std::map<std::string, std::str
 bool same(const interleave::Options& a, const interleave::Options& b) {
   return a.strategy == b.strategy && a.pct_depth == b.pct_depth && a.seed == b.seed && a.schedules == b.schedules &&
          a.max_steps == b.max_steps && a.spurious_wakeup_permille == b.spurious_wakeup_permille &&
-         a.report_steps == b.report_steps && a.replay == b.replay && a.stack_kib == b.stack_kib;
+         a.report_steps == b.report_steps && a.replay == b.replay && a.stack_kib == b.stack_kib &&
+         a.regressions == b.regressions;
 }
 
 std::string mapped_name(std::string_view raw) {

@@ -3,7 +3,6 @@
 // same properties.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
-#include <rapidcheck/gtest.h>
 
 #include "interleave/event.h"
 #include "interleave/rapidcheck.h"
@@ -33,11 +32,11 @@ void wait_for_false_only_when_not_set() {
   check_schedules(scenarios::wait_for_false_only_when_not_set<EventT>(*rc::gen::arbitrary<bool>()));
 }
 
-RC_GTEST_PROP(EventProperties, SetReleasesEveryWaiter, ()) { set_releases_every_waiter<RealEvent>(); }
-RC_GTEST_PROP(EventProperties, SetThenClearReleasesThoseWaiting, ()) {
+INTERLEAVE_PROPERTY(EventProperties, SetReleasesEveryWaiter, ()) { set_releases_every_waiter<RealEvent>(); }
+INTERLEAVE_PROPERTY(EventProperties, SetThenClearReleasesThoseWaiting, ()) {
   set_then_clear_releases_those_waiting<RealEvent>();
 }
-RC_GTEST_PROP(EventProperties, WaitForFalseOnlyWhenNotSet, ()) { wait_for_false_only_when_not_set<RealEvent>(); }
+INTERLEAVE_PROPERTY(EventProperties, WaitForFalseOnlyWhenNotSet, ()) { wait_for_false_only_when_not_set<RealEvent>(); }
 
 TEST(EventZoo, LostWakeupIsCaught) {
   EXPECT_FALSE(rc::check("lost wake-up", [] { set_releases_every_waiter<zoo::LostWakeupEvent>(); }));

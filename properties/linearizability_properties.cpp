@@ -6,12 +6,12 @@
 // wherever their bug shows in what the calls return or in who is left asleep.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
-#include <rapidcheck/gtest.h>
 
 #include <iostream>
 #include <string>
 
 #include "interleave/parallel_state_machine.h"
+#include "interleave/rapidcheck.h"
 #include "linearizability_specs.h"
 #include "zoo/broken_events.h"
 #include "zoo/broken_mutexes.h"
@@ -45,11 +45,11 @@ void pipe_is_linearizable() {
   check_linearizable(specs::PipeSpec<Pipe<P>>{});
 }
 
-RC_GTEST_PROP(LinearizabilityProperties, QueueIsLinearizable, ()) { queue_is_linearizable<specs::RealQueue>(); }
-RC_GTEST_PROP(LinearizabilityProperties, SemaphoreIsLinearizable, ()) { semaphore_is_linearizable<BasicSemaphore>(); }
-RC_GTEST_PROP(LinearizabilityProperties, EventIsLinearizable, ()) { event_is_linearizable<BasicEvent>(); }
-RC_GTEST_PROP(LinearizabilityProperties, MutexIsLinearizable, ()) { mutex_is_linearizable<BasicMutex>(); }
-RC_GTEST_PROP(LinearizabilityProperties, PipeIsLinearizable, ()) { pipe_is_linearizable<specs::RealPipe>(); }
+INTERLEAVE_PROPERTY(LinearizabilityProperties, QueueIsLinearizable, ()) { queue_is_linearizable<specs::RealQueue>(); }
+INTERLEAVE_PROPERTY(LinearizabilityProperties, SemaphoreIsLinearizable, ()) { semaphore_is_linearizable<BasicSemaphore>(); }
+INTERLEAVE_PROPERTY(LinearizabilityProperties, EventIsLinearizable, ()) { event_is_linearizable<BasicEvent>(); }
+INTERLEAVE_PROPERTY(LinearizabilityProperties, MutexIsLinearizable, ()) { mutex_is_linearizable<BasicMutex>(); }
+INTERLEAVE_PROPERTY(LinearizabilityProperties, PipeIsLinearizable, ()) { pipe_is_linearizable<specs::RealPipe>(); }
 
 // Runs the property on a broken primitive: it must fail, and fail as a linearizability violation
 // (not, say, a deadlock in the test's own teardown), printing the shrunk history.

@@ -3,7 +3,6 @@
 // fail the same properties.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
-#include <rapidcheck/gtest.h>
 
 #include <mutex>
 
@@ -37,11 +36,11 @@ void try_lock_never_grants_a_held_lock() {
   check_schedules(scenarios::try_lock_never_grants_a_held_lock<MutexT>(*rc::gen::inRange(2, 4)));
 }
 
-RC_GTEST_PROP(MutexProperties, MutualExclusion, ()) { mutual_exclusion<RealMutex>(); }
-RC_GTEST_PROP(MutexProperties, TryLockNeverGrantsAHeldLock, ()) { try_lock_never_grants_a_held_lock<RealMutex>(); }
+INTERLEAVE_PROPERTY(MutexProperties, MutualExclusion, ()) { mutual_exclusion<RealMutex>(); }
+INTERLEAVE_PROPERTY(MutexProperties, TryLockNeverGrantsAHeldLock, ()) { try_lock_never_grants_a_held_lock<RealMutex>(); }
 
-TEST(MutexProperties, TheTutorialCounterIsTwoThousand) {
-  const Result r = explore(Options{}, []<Platform P>() {
+INTERLEAVE_TEST(MutexProperties, TheTutorialCounterIsTwoThousand) {
+  INTERLEAVE_EXPECT_PASS(explore_test(Options{}, []<Platform P>() {
     BasicMutex<P> lock;
     typename P::template Atomic<int> counter{0};
     auto increment = [&] {
@@ -55,8 +54,7 @@ TEST(MutexProperties, TheTutorialCounterIsTwoThousand) {
     thread1.join();
     thread2.join();
     INTERLEAVE_ASSERT(counter.load() == 2000);
-  });
-  EXPECT_TRUE(r.passed()) << r;
+  }));
 }
 
 // The zoo: each broken mutex must fail at least one property with default settings.

@@ -3,7 +3,6 @@
 // properties.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
-#include <rapidcheck/gtest.h>
 
 #include <optional>
 #include <string>
@@ -33,12 +32,12 @@ void close_keeps_data_until_drained() {
   check_schedules(scenarios::close_keeps_data_until_drained<PipeT>(*rc::gen::inRange(1, 4)));
 }
 
-RC_GTEST_PROP(PipeProperties, OrderThenEndOfStream, ()) { order_then_end_of_stream<scenarios::RealPipe>(); }
-RC_GTEST_PROP(PipeProperties, CloseKeepsDataUntilDrained, ()) { close_keeps_data_until_drained<scenarios::RealPipe>(); }
+INTERLEAVE_PROPERTY(PipeProperties, OrderThenEndOfStream, ()) { order_then_end_of_stream<scenarios::RealPipe>(); }
+INTERLEAVE_PROPERTY(PipeProperties, CloseKeepsDataUntilDrained, ()) { close_keeps_data_until_drained<scenarios::RealPipe>(); }
 
 // The two directions of a duplex pipe are independent: traffic one way never shows up, blocks or
 // reorders the other.
-RC_GTEST_PROP(PipeProperties, DirectionsAreIndependent, ()) {
+INTERLEAVE_PROPERTY(PipeProperties, DirectionsAreIndependent, ()) {
   const int rounds = *rc::gen::inRange(1, 4);
   check_schedules([&]<Platform P>() {
     // Room for every message of a round (4 bytes each plus a 4-byte header), so both sides can
@@ -66,8 +65,8 @@ TEST(PipeZoo, WakeBeforePublishLosesAWakeup) {
 }
 
 // The tutorial's Pipe program as a property of the real pipe: 0..4 arrive in order, then EOF.
-TEST(TutorialPipe, ZeroToFourInOrderThenEndOfStream) {
-  const Result r = explore(Options{}, []<Platform P>() {
+INTERLEAVE_TEST(TutorialPipe, ZeroToFourInOrderThenEndOfStream) {
+  INTERLEAVE_EXPECT_PASS(explore_test(Options{}, []<Platform P>() {
     auto [receiver, sender] = make_pipe<P>(PipeOptions{.duplex = false});
     BasicThread<P> producer([&, &sender = sender] {
       for (int i = 0; i < 5; ++i) sender.send_value(i);
@@ -81,8 +80,7 @@ TEST(TutorialPipe, ZeroToFourInOrderThenEndOfStream) {
     }
     producer.join();
     INTERLEAVE_ASSERT((got == std::vector<int>{0, 1, 2, 3, 4}));
-  });
-  EXPECT_TRUE(r.passed()) << r;
+  }));
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 // consumer, run beside its producer: the harness shows why it is racy.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
-#include <rapidcheck/gtest.h>
 
 #include <algorithm>
 #include <memory>
@@ -46,11 +45,11 @@ void close_drains_then_refuses() {
   check_schedules(scenarios::close_drains_then_refuses<QueueT>(*queue_scenarios()));
 }
 
-RC_GTEST_PROP(QueueProperties, PerProducerFifoNothingLostOrDuplicated, ()) {
+INTERLEAVE_PROPERTY(QueueProperties, PerProducerFifoNothingLostOrDuplicated, ()) {
   fifo_nothing_lost_or_duplicated<scenarios::RealQueue>();
 }
-RC_GTEST_PROP(QueueProperties, CapacityNeverExceeded, ()) { capacity_never_exceeded<scenarios::RealQueue>(); }
-RC_GTEST_PROP(QueueProperties, CloseDrainsThenRefuses, ()) { close_drains_then_refuses<scenarios::RealQueue>(); }
+INTERLEAVE_PROPERTY(QueueProperties, CapacityNeverExceeded, ()) { capacity_never_exceeded<scenarios::RealQueue>(); }
+INTERLEAVE_PROPERTY(QueueProperties, CloseDrainsThenRefuses, ()) { close_drains_then_refuses<scenarios::RealQueue>(); }
 
 // The zoo: each broken queue must fail at least one property with default settings.
 TEST(QueueZoo, UnlockedTailLosesItems) {

@@ -3,7 +3,6 @@
 // fail the same properties.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
-#include <rapidcheck/gtest.h>
 
 #include "interleave/rapidcheck.h"
 #include "interleave/semaphore.h"
@@ -42,11 +41,11 @@ void timed_acquire_fails_only_without_a_free_permit() {
   check_schedules(scenarios::timed_acquire_fails_only_without_a_free_permit<SemaphoreT>(*rc::gen::inRange(0, 2)));
 }
 
-RC_GTEST_PROP(SemaphoreProperties, HoldersNeverExceedPermitsAndPermitsAreConserved, ()) {
+INTERLEAVE_PROPERTY(SemaphoreProperties, HoldersNeverExceedPermitsAndPermitsAreConserved, ()) {
   holders_never_exceed_permits_and_permits_are_conserved<RealSemaphore>();
 }
-RC_GTEST_PROP(SemaphoreProperties, ReleaseNAdmitsNWaiters, ()) { release_n_admits_n_waiters<RealSemaphore>(); }
-RC_GTEST_PROP(SemaphoreProperties, TimedAcquireFailsOnlyWithoutAFreePermit, ()) {
+INTERLEAVE_PROPERTY(SemaphoreProperties, ReleaseNAdmitsNWaiters, ()) { release_n_admits_n_waiters<RealSemaphore>(); }
+INTERLEAVE_PROPERTY(SemaphoreProperties, TimedAcquireFailsOnlyWithoutAFreePermit, ()) {
   timed_acquire_fails_only_without_a_free_permit<RealSemaphore>();
 }
 

@@ -1,10 +1,12 @@
 #include "interleave/options.h"
 
+#include <absl/strings/escaping.h>
 #include <absl/strings/numbers.h>
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_format.h>
 #include <absl/strings/str_join.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <optional>
 #include <stdexcept>
@@ -144,6 +146,11 @@ const std::vector<Variable>& variables() {
          if (!detail::is_trace_path(v)) bad_value(n, v, detail::kTracePathForm);
          o.trace_path = std::string(v);
        }},
+      {"INTERLEAVE_REGRESSIONS",
+       [](Options& o, std::string_view n, std::string_view v) {
+         if (v.empty()) bad_value(n, v, "'off' or the directory of the regression files (<directory>/<Suite>.txt)");
+         o.regressions = std::string(v);
+       }},
       {"INTERLEAVE_PERTURB",
        [](Options& o, std::string_view n, std::string_view v) {
          try {
@@ -204,7 +211,9 @@ std::string Perturbation::describe() const {
 
 Perturbation Perturbation::parse(std::string_view text) {
   const auto refuse = [text]() -> Perturbation {
-    throw std::invalid_argument(absl::StrCat("interleave: perturbation '", std::string(text),
+    // C escapes: what() is a C string, so a NUL byte quoted raw would cut off the accepted form.
+    throw std::invalid_argument(absl::StrCat("interleave: perturbation '",
+                                             absl::CHexEscape(absl::string_view(text.data(), text.size())),
                                              "' is not valid; accepted: ", std::string(kPerturbationForm)));
     return {};
   };
@@ -225,9 +234,13 @@ Perturbation Perturbation::parse(std::string_view text) {
     int which = key == "yield" ? 0 : key == "spin" ? 1 : key == "sleep" ? 2 : -1;
     if (which < 0 || seen[which]) return refuse();
     seen[which] = true;
+    // Decimal digits; leading zeros are allowed, as in every other INTERLEAVE_* number.
+    if (number.empty() || number.find_first_not_of("0123456789") != std::string_view::npos) return refuse();
+    const std::string_view significant = number.substr(std::min(number.find_first_not_of('0'), number.size()));
     std::uint32_t value = 0;
-    if (number.empty() || number.size() > 4 || number.find_first_not_of("0123456789") != std::string_view::npos ||
-        !absl::SimpleAtoi(absl::string_view(number.data(), number.size()), &value) || value > 1000) {
+    if (significant.size() > 4 ||
+        (!significant.empty() && !absl::SimpleAtoi(absl::string_view(significant.data(), significant.size()), &value)) ||
+        value > 1000) {
       return refuse();
     }
     (which == 0 ? p.yield_permille : which == 1 ? p.spin_permille : p.sleep_permille) = static_cast<int>(value);
@@ -279,9 +292,10 @@ void Options::apply_environment() {
 std::string Options::describe() const {
   return absl::StrFormat(
       "strategy=%s pct_depth=%d seed=0x%x schedules=%u max_steps=%u spurious_wakeups=%d/1000 report_steps=%d "
-      "stack_kib=%u%s stress_iterations=%u stress_milliseconds=%u stress_timeout_ms=%u perturb=%s%s shrink_runs=%u jobs=%s%s%s",
+      "stack_kib=%u%s%s stress_iterations=%u stress_milliseconds=%u stress_timeout_ms=%u perturb=%s%s shrink_runs=%u jobs=%s%s%s",
       to_string(strategy), pct_depth, seed, schedules, max_steps, spurious_wakeup_permille, report_steps, stack_kib,
-      replay.empty() ? "" : absl::StrCat(" replay=", replay), stress_iterations, stress_milliseconds,
+      replay.empty() ? "" : absl::StrCat(" replay=", replay),
+      regressions.empty() ? "" : absl::StrCat(" regressions=", regressions), stress_iterations, stress_milliseconds,
       stress_timeout_ms, perturbation.describe(),
       race_detector ? (*race_detector ? " race_detector=on" : " race_detector=off") : "", shrink_runs,
       jobs == 0 ? std::string("auto") : absl::StrCat(jobs),

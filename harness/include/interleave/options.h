@@ -102,6 +102,12 @@ struct Options {
   // for explorations that run longer than about 2 s. auto: only on a terminal, and never when the
   // CI environment variable is set.
   Progress progress = Progress::automatic;
+  // INTERLEAVE_REGRESSIONS=<directory>|off: where the regression files of INTERLEAVE_PROPERTY and
+  // INTERLEAVE_TEST tests are read and written (<directory>/<Suite>.txt; regressions.h), or off to
+  // neither replay nor record cases. Empty (the default): the test program's own directory
+  // (INTERLEAVE_REGRESSIONS_DIR when it was compiled with that definition, else regressions/ beside
+  // the test's source file). explore() and explore_test() outside those macros never use it.
+  std::string regressions;
   // Sharding: this process explores only the schedule indices i with i % shard_count ==
   // shard_index, so that shard_count processes (or machines) together run each index once. Set
   // from GoogleTest's GTEST_TOTAL_SHARDS and GTEST_SHARD_INDEX (both or neither; index < total),

@@ -9,14 +9,45 @@
 // (RC_PARAMS="reproduce=...") replays the scenario and its schedules together, and RapidCheck
 // shrinks the scenario (fewer threads, fewer operations) while the failure persists. A failing
 // exploration fails the property with interleave's full report.
+//
+// INTERLEAVE_PROPERTY(Suite, Name, (args)) { ... } defines the property as a GoogleTest test, as
+// RC_GTEST_PROP does, and keeps its failing cases in the suite's regression file (regressions.h):
+//   1. it reads <directory>/<Suite>.txt and replays every case recorded for this test first; one
+//      that fails again fails the test, naming the file:line of the recorded regression;
+//   2. then it runs RapidCheck's usual check (RC_PARAMS applies);
+//   3. a new failure's reproduce string (scenario and exploration seed together) is appended to the
+//      file with a comment (date, test, interleave's failure summary and schedule token), and the
+//      failure output says where.
+// The directory: INTERLEAVE_REGRESSIONS=<directory>|off when set, else INTERLEAVE_REGRESSIONS_DIR
+// when the test program is compiled with that definition, else regressions/ beside the source
+// file. A check that is expected to fail (the zoo's) calls rc::check directly and records nothing.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <rapidcheck.h>
+#include <rapidcheck/shrinkable/Operations.h>
 
 #include <cstdint>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "interleave/explore.h"
+#include "interleave/gtest.h"
+#include "interleave/regressions.h"
+
+namespace rc::detail {
+// Defined in librapidcheck (its src/detail/StringSerialization.cpp) but not declared by the
+// installed headers of Debian's librapidcheck-dev 0~1033: the functions behind RC_PARAMS="reproduce=...".
+// Using them, a regression file holds exactly the string RapidCheck prints for a failure and accepts
+// in RC_PARAMS, so a recorded case can also be pasted there. Both throw (a std::exception) on a
+// string that is not one.
+std::string reproduceMapToString(const std::unordered_map<std::string, Reproduce>& reproduceMap);
+std::unordered_map<std::string, Reproduce> stringToReproduceMap(const std::string& str);
+}  // namespace rc::detail
 
 namespace interleave {
 
@@ -34,4 +65,154 @@ void check_schedules(Body&& body, Options options = [] {
   if (result.failed()) RC_FAIL(result.report());
 }
 
+namespace detail {
+
+// The line of a RapidCheck failure description that starts with `prefix` (from the prefix on), or
+// the description's first non-empty line when none does.
+inline std::string description_line(const std::string& description, std::string_view prefix) {
+  std::istringstream lines(description);
+  std::string line;
+  std::string first;
+  while (std::getline(lines, line)) {
+    const auto at = line.find(prefix);
+    if (!prefix.empty() && at != std::string::npos) return line.substr(at);
+    if (first.empty() && line.find_first_not_of(" \t") != std::string::npos) first = line;
+  }
+  return first;
+}
+
+inline std::string example_text(const rc::detail::Example& example) {
+  std::string out;
+  for (const auto& [type, value] : example) {
+    if (!out.empty()) out += "; ";
+    out += type + ": " + value;
+  }
+  return out;
+}
+
+// Replays the recorded case `c` of the property; returns a failure message, or empty when it passes.
+template <class Testable>
+std::string replay_recorded_case(const Testable& testable, const std::string& test_id, const std::string& where,
+                                 const RegressionCase& c) {
+  std::unordered_map<std::string, rc::detail::Reproduce> recorded;
+  try {
+    recorded = rc::detail::stringToReproduceMap(c.value);
+  } catch (const std::exception& e) {
+    return where + ": '" + c.value + "' is not a RapidCheck reproduce string (" + e.what() +
+           "); accepted: the string RapidCheck prints after RC_PARAMS=\"reproduce=";
+  }
+  // The case of this test; a string holding one case (a renamed test's) is taken as it is.
+  auto it = recorded.find(test_id);
+  if (it == recorded.end() && recorded.size() == 1) it = recorded.begin();
+  if (it == recorded.end()) return where + ": the reproduce string holds no case of " + test_id;
+  const rc::detail::Reproduce& reproduce = it->second;
+  // What RapidCheck does for RC_PARAMS="reproduce=...": generate with the recorded random state and
+  // size, then follow the recorded shrink path to the minimal failing case.
+  const rc::detail::Property property = rc::detail::toProperty(testable);
+  const auto generated = property(reproduce.random, reproduce.size);
+  const auto shrunk = rc::shrinkable::walkPath(generated, reproduce.shrinkPath);
+  if (!shrunk) {
+    return where + ": the recorded case no longer fits the property's generators (its shrink path leads nowhere); "
+                   "delete the line, or restore the generators it was recorded with";
+  }
+  const rc::detail::CaseDescription outcome = shrunk->value();
+  if (outcome.result.type != rc::detail::CaseResult::Type::Failure) return {};
+  std::string message = "recorded regression " + where + " fails again";
+  if (outcome.example) message += "\n" + example_text(outcome.example());
+  message += "\n" + outcome.result.description + "\nreproduce: RC_PARAMS=\"reproduce=" + c.value + "\" " +
+             current_test_command();
+  return message;
+}
+
+// INTERLEAVE_PROPERTY's test body: replay the recorded cases, check, record a new failure.
+template <class Testable>
+void check_property(const Testable& testable, const std::string& default_directory) {
+  const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  const std::string suite = info->test_suite_name();
+  const std::string name = info->name();
+  rc::detail::TestMetadata metadata;
+  metadata.id = suite + "/" + name;  // as RC_GTEST_PROP names it, so RC_PARAMS="reproduce=..." applies
+  metadata.description = name;
+
+  Options settings;
+  std::optional<std::string> directory;
+  try {
+    settings.apply_environment();
+    directory = regression_directory(settings, default_directory);
+  } catch (const std::exception& e) {
+    FAIL() << e.what();
+  }
+  // Reproducing one failure (RC_PARAMS="reproduce=..." or INTERLEAVE_REPLAY): the recorded cases
+  // would run first and could fail first, so they wait; a failure under a forced schedule token is
+  // not RapidCheck's case alone, so it is not recorded.
+  const bool reproducing = !rc::detail::configuration().reproduce.empty() || !settings.replay.empty();
+  if (!settings.replay.empty()) directory.reset();
+  std::string path;
+  if (directory) path = regression_file_path(*directory, suite);
+  if (directory && !reproducing) {
+    RegressionFile file;
+    try {
+      file = RegressionFile::load(path);
+    } catch (const std::exception& e) {
+      FAIL() << e.what();
+    }
+    for (const RegressionCase& c : file.cases_of(name)) {
+      const std::string where = regression_location(path, c.line);
+      if (c.kind != RegressionKind::rapidcheck) {
+        FAIL() << "interleave: " << where << ": " << name << " is an INTERLEAVE_PROPERTY; its cases are '" << name
+               << " rc <RapidCheck reproduce string>' lines, not '" << to_string(c.kind) << "'";
+      }
+      const std::string failure = replay_recorded_case(testable, metadata.id, where, c);
+      if (!failure.empty()) FAIL() << failure;
+    }
+  }
+
+  const rc::detail::TestResult result = rc::detail::checkTestable(testable, metadata);
+  if (result.template is<rc::detail::SuccessResult>()) {
+    if (!result.template get<rc::detail::SuccessResult>().distribution.empty()) {
+      rc::detail::printResultMessage(result, std::cout);
+      std::cout << std::endl;
+    }
+    return;
+  }
+  std::ostringstream out;
+  rc::detail::printResultMessage(result, out);
+  if (result.template is<rc::detail::FailureResult>()) {
+    const auto& failure = result.template get<rc::detail::FailureResult>();
+    RegressionCase c;
+    c.test = name;
+    c.kind = RegressionKind::rapidcheck;
+    c.value = rc::detail::reproduceMapToString({{metadata.id, failure.reproduce}});
+    out << "\nreproduce: RC_PARAMS=\"reproduce=" << c.value << "\" " << current_test_command();
+    if (!directory) {
+      FAIL() << out.str();
+    }
+    std::vector<std::string> comments = {utc_timestamp() + " " + suite + "." + name,
+                                         description_line(failure.description, "interleave: ")};
+    if (!failure.counterExample.empty()) comments.push_back(example_text(failure.counterExample));
+    const std::string replay = description_line(failure.description, "INTERLEAVE_REPLAY=");
+    if (replay.rfind("INTERLEAVE_REPLAY=", 0) == 0) comments.push_back("schedule: " + replay.substr(0, replay.find(' ')));
+    try {
+      const AppendedRegression appended = append_regression(path, c, comments);
+      out << "\n" << (appended.added ? "new failure recorded as a regression at " : "already recorded as a regression at ")
+          << regression_location(path, appended.line)
+          << (appended.added ? " (check the file in: it is replayed first on every run)" : "");
+    } catch (const std::exception& e) {
+      out << "\ncould not record it as a regression: " << e.what();
+    }
+  }
+  FAIL() << out.str();
+}
+
+}  // namespace detail
 }  // namespace interleave
+
+// A RapidCheck property as a GoogleTest test (like RC_GTEST_PROP) whose failing cases are kept in
+// the suite's regression file and replayed first on every run (see the top of this file).
+#define INTERLEAVE_PROPERTY(Suite, Name, ArgList)                                                       \
+  static void interleave_property_##Suite##_##Name ArgList;                                             \
+  TEST(Suite, Name) {                                                                                   \
+    ::interleave::detail::check_property(&interleave_property_##Suite##_##Name,                          \
+                                         INTERLEAVE_DETAIL_REGRESSIONS_DIRECTORY());                    \
+  }                                                                                                     \
+  static void interleave_property_##Suite##_##Name ArgList
