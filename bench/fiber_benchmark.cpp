@@ -17,8 +17,8 @@
 
 namespace {
 
-using interleave::detail::exit_fiber;
 using interleave::detail::ExecutionContext;
+using interleave::detail::exit_fiber;
 using interleave::detail::Fiber;
 using interleave::detail::switch_fiber;
 using interleave::detail::ThreadContext;

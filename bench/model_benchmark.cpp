@@ -79,7 +79,9 @@ void BM_Scheduler_Queue(benchmark::State& state) { run_interleave(state, TwoByTw
 void BM_Scheduler_CounterLockPerIncrement(benchmark::State& state) { run_interleave(state, Counter<true>{}, false); }
 void BM_Scheduler_CounterLockAroundLoop(benchmark::State& state) { run_interleave(state, Counter<false>{}, false); }
 BENCHMARK(BM_Scheduler_Queue)->Name("Queue/TwoByTwo/interleave-detector-off")->UseRealTime();
-BENCHMARK(BM_Scheduler_CounterLockPerIncrement)->Name("Counter/LockPerIncrement/interleave-detector-off")->UseRealTime();
+BENCHMARK(BM_Scheduler_CounterLockPerIncrement)
+    ->Name("Counter/LockPerIncrement/interleave-detector-off")
+    ->UseRealTime();
 BENCHMARK(BM_Scheduler_CounterLockAroundLoop)->Name("Counter/LockAroundLoop/interleave-detector-off")->UseRealTime();
 
 #ifdef INTERLEAVE_HAVE_RELACY
@@ -99,7 +101,9 @@ void BM_Relacy_CounterLockAroundLoop(benchmark::State& state) {
 }
 BENCHMARK(BM_Relacy_CounterLockPerIncrement)->Name("Counter/LockPerIncrement/relacy")->UseRealTime();
 BENCHMARK(BM_Relacy_CounterLockAroundLoop)->Name("Counter/LockAroundLoop/relacy")->UseRealTime();
-void BM_Relacy_Queue(benchmark::State& state) { run_relacy(state, [](int n) { return relacy_queue(n); }); }
+void BM_Relacy_Queue(benchmark::State& state) {
+  run_relacy(state, [](int n) { return relacy_queue(n); });
+}
 BENCHMARK(BM_Relacy_Queue)->Name("Queue/TwoByTwo/relacy")->UseRealTime();
 #endif
 

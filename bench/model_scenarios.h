@@ -32,8 +32,8 @@ void run_schedules(benchmark::State& state, Body body, bool detector) {
   (void)set_race_detector(was);
   const double schedules = static_cast<double>(state.iterations()) * kSchedulesPerIteration;
   state.counters["schedules_per_s"] = benchmark::Counter(schedules, benchmark::Counter::kIsRate);
-  state.counters["ns_per_point"] = benchmark::Counter(static_cast<double>(points) * 1e-9,
-                                                      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["ns_per_point"] =
+      benchmark::Counter(static_cast<double>(points) * 1e-9, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 // 2 producers / 2 consumers move 100 items through a bounded queue of capacity 4.

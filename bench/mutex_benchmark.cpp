@@ -5,7 +5,6 @@
 // (__libc_single_threaded). That case is measured first, as "SingleThreadedProcess"; every later
 // benchmark runs after a parked helper thread exists, which is the case that matters for a lock.
 #include <benchmark/benchmark.h>
-
 #include <unistd.h>
 
 #include <mutex>

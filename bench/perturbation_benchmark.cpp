@@ -17,12 +17,12 @@
 #include <thread>
 #include <vector>
 
+#include "../properties/zoo/stress_broken.h"
 #include "interleave/mutex.h"
 #include "interleave/native_platform.h"
 #include "interleave/perturbed_platform.h"
 #include "interleave/queue.h"
 #include "interleave/thread.h"
-#include "../properties/zoo/stress_broken.h"
 
 namespace {
 

@@ -3,7 +3,6 @@
 #include "relacy_scenarios.h"
 
 #include <relacy/relacy.hpp>
-
 #include <sstream>
 
 namespace {

@@ -19,6 +19,11 @@
 //
 // The result is a markdown table (docs/scoreboard.md, written by ci/scoreboard.sh). Run with
 // --help for the flags.
+#include <absl/strings/str_cat.h>
+#include <absl/strings/str_format.h>
+#include <absl/strings/str_join.h>
+#include <absl/strings/str_split.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -26,12 +31,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <fcntl.h>
-
-#include <absl/strings/str_cat.h>
-#include <absl/strings/str_format.h>
-#include <absl/strings/str_join.h>
-#include <absl/strings/str_split.h>
 
 #include <algorithm>
 #include <atomic>
@@ -56,13 +55,6 @@
 #include <utility>
 #include <vector>
 
-#include "interleave/event.h"
-#include "interleave/explore.h"
-#include "interleave/mutex.h"
-#include "interleave/native_platform.h"
-#include "interleave/options.h"
-#include "interleave/semaphore.h"
-#include "interleave/stress.h"
 #include "../properties/scenarios/event_scenarios.h"
 #include "../properties/scenarios/mutex_scenarios.h"
 #include "../properties/scenarios/pipe_scenarios.h"
@@ -73,14 +65,21 @@
 #include "../properties/zoo/broken_pipes.h"
 #include "../properties/zoo/broken_queues.h"
 #include "../properties/zoo/broken_semaphores.h"
+#include "interleave/event.h"
+#include "interleave/explore.h"
+#include "interleave/mutex.h"
+#include "interleave/native_platform.h"
+#include "interleave/options.h"
+#include "interleave/semaphore.h"
+#include "interleave/stress.h"
 
 namespace {
 
 using interleave::NativePlatform;
 using interleave::Options;
 using interleave::Platform;
-using interleave::StressResult;
 using interleave::Strategy;
+using interleave::StressResult;
 namespace scenarios = interleave::scenarios;
 namespace zoo = interleave::zoo;
 
@@ -164,10 +163,9 @@ std::vector<Bug> all_bugs() {
                           mutual_exclusion<zoo::MissingWakeMutex>(counter)));
   bugs.push_back(make_bug("RacyTryLockMutex", "TryLockNeverGrantsAHeldLock", "3 threads (2 lock, 1 try_lock)",
                           try_lock_never_grants_a_held_lock<zoo::RacyTryLockMutex>(3)));
-  bugs.push_back(make_bug("CheckThenDecrementSemaphore", "HoldersNeverExceedPermitsAndPermitsAreConserved",
-                          shown(semaphore),
-                          holders_never_exceed_permits_and_permits_are_conserved<zoo::CheckThenDecrementSemaphore>(
-                              semaphore)));
+  bugs.push_back(
+      make_bug("CheckThenDecrementSemaphore", "HoldersNeverExceedPermitsAndPermitsAreConserved", shown(semaphore),
+               holders_never_exceed_permits_and_permits_are_conserved<zoo::CheckThenDecrementSemaphore>(semaphore)));
   bugs.push_back(make_bug("WakeBeforeAddSemaphore", "ReleaseNAdmitsNWaiters", "2 waiters, release(2)",
                           release_n_admits_n_waiters<zoo::WakeBeforeAddSemaphore>(2)));
   bugs.push_back(make_bug("ReleaseNWakesOneSemaphore", "ReleaseNAdmitsNWaiters", "2 waiters, release(2)",
@@ -202,7 +200,8 @@ std::vector<Bug> all_bugs() {
                           holders_never_exceed_permits_and_permits_are_conserved<RealSemaphore>(semaphore), true));
   bugs.push_back(make_bug("Semaphore", "ReleaseNAdmitsNWaiters", "2 waiters, release(2)",
                           release_n_admits_n_waiters<RealSemaphore>(2), true));
-  bugs.push_back(make_bug("Event", "SetReleasesEveryWaiter", "2 waiters", set_releases_every_waiter<RealEvent>(2), true));
+  bugs.push_back(
+      make_bug("Event", "SetReleasesEveryWaiter", "2 waiters", set_releases_every_waiter<RealEvent>(2), true));
   bugs.push_back(make_bug("Event", "SetThenClearReleasesThoseWaiting", "2 waiters, 1 ms pause",
                           set_then_clear_releases_those_waiting<RealEvent>(2), true));
   bugs.push_back(make_bug("Queue", "PerProducerFifoNothingLostOrDuplicated", shown(queue),
@@ -253,7 +252,8 @@ struct Settings {
 };
 
 constexpr std::string_view kUsage =
-    "usage: scoreboard [--seeds=N] [--control-seeds=N] [--budget=N] [--real-ms=N] [--hang-ms=N] [--seed=N] [--output=PATH]\n"
+    "usage: scoreboard [--seeds=N] [--control-seeds=N] [--budget=N] [--real-ms=N] [--hang-ms=N] [--seed=N] "
+    "[--output=PATH]\n"
     "                  [--filter=SUBSTRING] [--strategies=LIST] [--list] [--help]\n"
     "  --seeds=N          seeds per bug and strategy, 1..1000 (default 20)\n"
     "  --control-seeds=N  seeds per control (a correct primitive on a bug's scenario) and strategy,\n"
@@ -304,7 +304,8 @@ Settings parse_flags(int argc, char** argv) {
     }
     const std::size_t equals = arg.find('=');
     if (!arg.starts_with("--") || equals == std::string_view::npos) {
-      bad_flag(absl::StrCat("unknown argument '", std::string(arg), "': every flag has the form --name=value (or --list, --help)"));
+      bad_flag(absl::StrCat("unknown argument '", std::string(arg),
+                            "': every flag has the form --name=value (or --list, --help)"));
     }
     const std::string name(arg.substr(2, equals - 2));
     const std::string value(arg.substr(equals + 1));
@@ -328,9 +329,10 @@ Settings parse_flags(int argc, char** argv) {
     } else if (name == "strategies") {
       strategies = std::string(value);
     } else {
-      bad_flag(absl::StrCat("unknown flag '--", name,
-                            "': accepted are --seeds, --control-seeds, --budget, --real-ms, --hang-ms, --seed, --output, --filter, "
-                            "--strategies, --list, --help"));
+      bad_flag(absl::StrCat(
+          "unknown flag '--", name,
+          "': accepted are --seeds, --control-seeds, --budget, --real-ms, --hang-ms, --seed, --output, --filter, "
+          "--strategies, --list, --help"));
     }
   }
   for (absl::string_view piece : absl::StrSplit(strategies, ',')) {
@@ -362,7 +364,8 @@ struct Outcome {
 std::string model_kind(interleave::FailureKind kind) {
   if (kind == interleave::FailureKind::assertion) return "assertion";
   std::string text(interleave::to_string(kind));
-  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return text;
 }
 
@@ -392,7 +395,7 @@ Outcome run_model(const Bug& bug, const StrategyInfo& strategy, const Settings& 
 
 // Exit codes of a real-thread child.
 constexpr int kChildPassed = 0;
-constexpr int kChildFound = 10;        // an assertion failed or an exception escaped
+constexpr int kChildFound = 10;  // an assertion failed or an exception escaped
 constexpr int kChildInternalError = 11;
 
 ChildRecord* g_child_record = nullptr;
@@ -546,7 +549,7 @@ std::string format_ms(double ms) {
 
 std::string format_count(double n) {
   return n == static_cast<double>(static_cast<std::uint64_t>(n)) ? absl::StrCat(static_cast<std::uint64_t>(n))
-                                                                  : absl::StrFormat("%.1f", n);
+                                                                 : absl::StrFormat("%.1f", n);
 }
 
 std::string read_first(const char* path, std::string_view key) {
@@ -674,7 +677,8 @@ std::string markdown(const std::vector<Row>& rows, const Settings& settings, con
       "fibers under interleave's scheduler; *std::thread loop* runs it on plain `std::thread`s "
       "(`NativePlatform`) with nothing added; *Perturbed (light)* runs it under `interleave::stress` with the "
       "default perturbation. The model replays any failure exactly from its token; a real-thread failure "
-      "cannot be replayed exactly (rerunning its seed only makes it likelier). *how* names what caught it: an assertion, a deadlock (the model sees every thread "
+      "cannot be replayed exactly (rerunning its seed only makes it likelier). *how* names what caught it: an "
+      "assertion, a deadlock (the model sees every thread "
       "blocked at once), or a hang (real threads, declared after the wait above). Every row of one bug runs "
       "the same body on the same scenario (listed at the end), one fixed shape of the property that catches "
       "it in `properties/`. The controls at the end run the library's correct primitives on the same "
@@ -685,8 +689,9 @@ std::string markdown(const std::vector<Row>& rows, const Settings& settings, con
   absl::StrAppend(&out, "## Summary\n\n",
                   "Over the bugs of the table below; a row whose control failed on the same strategy (see "
                   "Controls) counts as not found.\n\n");
-  absl::StrAppend(&out, "| strategy | bugs found by at least one seed | by every seed | seed runs that found the bug | "
-                        "median of the per-bug median ms |\n|---|---|---|---|---|\n");
+  absl::StrAppend(&out,
+                  "| strategy | bugs found by at least one seed | by every seed | seed runs that found the bug | "
+                  "median of the per-bug median ms |\n|---|---|---|---|---|\n");
   for (const StrategyInfo* strategy : settings.strategies) {
     int any = 0, every = 0, finds = 0, runs = 0;
     std::vector<double> medians;
@@ -702,17 +707,19 @@ std::string markdown(const std::vector<Row>& rows, const Settings& settings, con
       if (n == 0) ms.clear();
       if (!ms.empty()) medians.push_back(median(ms));
     }
-    absl::StrAppend(&out, "| ", strategy->label, " | ", any, " / ", bug_count, " | ", every, " / ", bug_count,
-                    " | ", finds, " / ", runs, " | ", medians.empty() ? "—" : format_ms(median(medians)), " |\n");
+    absl::StrAppend(&out, "| ", strategy->label, " | ", any, " / ", bug_count, " | ", every, " / ", bug_count, " | ",
+                    finds, " / ", runs, " | ", medians.empty() ? "—" : format_ms(median(medians)), " |\n");
   }
 
   absl::StrAppend(&out, "\n## Per bug\n\n");
   append_rows(out, rows, false);
   if (std::any_of(rows.begin(), rows.end(), [](const Row& row) { return row.bug->control; })) {
-    absl::StrAppend(&out, "\n## Controls: the correct primitives on the same scenarios\n\n",
-                    "The library's own Mutex, Semaphore, Event, Queue and Pipe, run on each bug's scenario with ",
-                    settings.control_seeds, " seeds per strategy and the same budget. Any failure here is a false "
-                    "positive of that scenario on that strategy, which would discount the bug rows above that use it.\n\n");
+    absl::StrAppend(
+        &out, "\n## Controls: the correct primitives on the same scenarios\n\n",
+        "The library's own Mutex, Semaphore, Event, Queue and Pipe, run on each bug's scenario with ",
+        settings.control_seeds,
+        " seeds per strategy and the same budget. Any failure here is a false "
+        "positive of that scenario on that strategy, which would discount the bug rows above that use it.\n\n");
     append_rows(out, rows, true);
   }
   absl::StrAppend(&out, "\n## Scenarios\n\n| bug | property (properties/) | scenario |\n|---|---|---|\n");
@@ -748,7 +755,8 @@ int main(int argc, char** argv) {
   std::ofstream file;
   if (settings.output != "-") {
     file.open(settings.output, std::ios::trunc);
-    if (!file) bad_flag(absl::StrCat("--output=", settings.output, ": cannot open for writing: ", std::strerror(errno)));
+    if (!file)
+      bad_flag(absl::StrCat("--output=", settings.output, ": cannot open for writing: ", std::strerror(errno)));
   }
   std::vector<std::string> words;
   words.push_back("scoreboard");
@@ -771,7 +779,7 @@ int main(int argc, char** argv) {
         for (int k = 0; k < seeds; ++k) {
           const std::uint64_t seed = settings.first_seed + static_cast<std::uint64_t>(k);
           const Outcome outcome = strategy->kind == Kind::model ? run_model(*bug, *strategy, settings, seed)
-                                                                 : run_real(*bug, *strategy, settings, seed);
+                                                                : run_real(*bug, *strategy, settings, seed);
           ++row.runs;
           if (outcome.found) {
             ++row.kinds[outcome.how];

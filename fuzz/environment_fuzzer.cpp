@@ -36,10 +36,9 @@ extern char** environ;
 namespace {
 
 constexpr std::string_view kSpecified[] = {
-    "INTERLEAVE_STRATEGY",         "INTERLEAVE_PCT_DEPTH",     "INTERLEAVE_SEED",
-    "INTERLEAVE_SCHEDULES",        "INTERLEAVE_MAX_STEPS",     "INTERLEAVE_SPURIOUS_WAKEUPS",
-    "INTERLEAVE_REPORT_STEPS",     "INTERLEAVE_REPLAY",        "INTERLEAVE_STACK_KIB",
-    "INTERLEAVE_REGRESSIONS",
+    "INTERLEAVE_STRATEGY",  "INTERLEAVE_PCT_DEPTH",        "INTERLEAVE_SEED",         "INTERLEAVE_SCHEDULES",
+    "INTERLEAVE_MAX_STEPS", "INTERLEAVE_SPURIOUS_WAKEUPS", "INTERLEAVE_REPORT_STEPS", "INTERLEAVE_REPLAY",
+    "INTERLEAVE_STACK_KIB", "INTERLEAVE_REGRESSIONS",
 };
 constexpr std::size_t kMaxLines = 16;
 
@@ -212,7 +211,8 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     }
   }
   for (const auto& name : known_names()) {
-    if (!specified(name)) std::fprintf(stderr, "environment_fuzzer: no stated form for %s: only crashes are checked\n", name.c_str());
+    if (!specified(name))
+      std::fprintf(stderr, "environment_fuzzer: no stated form for %s: only crashes are checked\n", name.c_str());
   }
   return 0;
 }

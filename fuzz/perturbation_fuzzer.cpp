@@ -100,8 +100,10 @@ void check_round_trip(const Perturbation& p, std::string_view input) {
   } catch (const std::exception& e) {
     finding("describe() prints what parse() rejects", input, show(p) + " printed '" + described + "': " + e.what());
   }
-  if (!(again == p)) finding("parse(describe()) differs", input, show(p) + " printed '" + described + "' parsed as " + show(again));
-  if (again.describe() != described) finding("describe() is not canonical", input, described + " then " + again.describe());
+  if (!(again == p))
+    finding("parse(describe()) differs", input, show(p) + " printed '" + described + "' parsed as " + show(again));
+  if (again.describe() != described)
+    finding("describe() is not canonical", input, described + " then " + again.describe());
 }
 
 void check_parse(std::string_view text) {

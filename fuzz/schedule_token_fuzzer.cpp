@@ -82,7 +82,8 @@ void check_print(const std::uint8_t* data, std::size_t size) {
   }
   const std::string token = id.token();
   try {
-    if (!(interleave::ScheduleId::parse(token) == id)) finding("a printed token parses to another ScheduleId", token, "");
+    if (!(interleave::ScheduleId::parse(token) == id))
+      finding("a printed token parses to another ScheduleId", token, "");
   } catch (const std::invalid_argument& e) {
     finding("a printed token is rejected", token, e.what());
   }

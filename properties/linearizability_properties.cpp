@@ -46,7 +46,9 @@ void pipe_is_linearizable() {
 }
 
 INTERLEAVE_PROPERTY(LinearizabilityProperties, QueueIsLinearizable, ()) { queue_is_linearizable<specs::RealQueue>(); }
-INTERLEAVE_PROPERTY(LinearizabilityProperties, SemaphoreIsLinearizable, ()) { semaphore_is_linearizable<BasicSemaphore>(); }
+INTERLEAVE_PROPERTY(LinearizabilityProperties, SemaphoreIsLinearizable, ()) {
+  semaphore_is_linearizable<BasicSemaphore>();
+}
 INTERLEAVE_PROPERTY(LinearizabilityProperties, EventIsLinearizable, ()) { event_is_linearizable<BasicEvent>(); }
 INTERLEAVE_PROPERTY(LinearizabilityProperties, MutexIsLinearizable, ()) { mutex_is_linearizable<BasicMutex>(); }
 INTERLEAVE_PROPERTY(LinearizabilityProperties, PipeIsLinearizable, ()) { pipe_is_linearizable<specs::RealPipe>(); }
@@ -73,7 +75,8 @@ TEST(LinearizabilityZoo, QueueClosingWithoutWake) {
   expect_not_linearizable("close without wake", [] { queue_is_linearizable<zoo::CloseWithoutWakeQueue>(); });
 }
 TEST(LinearizabilityZoo, SemaphoreCheckingThenDecrementing) {
-  expect_not_linearizable("check then decrement", [] { semaphore_is_linearizable<zoo::CheckThenDecrementSemaphore>(); });
+  expect_not_linearizable("check then decrement",
+                          [] { semaphore_is_linearizable<zoo::CheckThenDecrementSemaphore>(); });
 }
 TEST(LinearizabilityZoo, SemaphoreWakingBeforeAdding) {
   expect_not_linearizable("wake before add", [] { semaphore_is_linearizable<zoo::WakeBeforeAddSemaphore>(); });

@@ -42,12 +42,18 @@ struct Reply {
   friend bool operator==(const Reply&, const Reply&) = default;
   friend std::ostream& operator<<(std::ostream& out, const Reply& r) {
     switch (r.kind) {
-      case Kind::ok: return out << "ok";
-      case Kind::value: return out << r.value;
-      case Kind::closed: return out << "closed";
-      case Kind::empty: return out << "empty";
-      case Kind::yes: return out << "true";
-      case Kind::no: return out << "false";
+      case Kind::ok:
+        return out << "ok";
+      case Kind::value:
+        return out << r.value;
+      case Kind::closed:
+        return out << "closed";
+      case Kind::empty:
+        return out << "empty";
+      case Kind::yes:
+        return out << "true";
+      case Kind::no:
+        return out << "false";
     }
     return out;
   }
@@ -61,7 +67,8 @@ using CommandPtr = std::shared_ptr<const Command<Model, Sut, Reply>>;
 
 template <class C, class... Args>
 auto just(Args&&... args) {
-  return rc::gen::just(CommandPtr<typename C::ModelType, typename C::SutType>(std::make_shared<C>(std::forward<Args>(args)...)));
+  return rc::gen::just(
+      CommandPtr<typename C::ModelType, typename C::SutType>(std::make_shared<C>(std::forward<Args>(args)...)));
 }
 template <class C>
 auto with_value() {
@@ -244,10 +251,10 @@ struct SemaphoreSpec {
   std::unique_ptr<Sut> make_object() const { return std::make_unique<Sut>(initial); }
   rc::Gen<CommandPtr<Model, Sut>> command() const {
     return rc::gen::weightedOneOf<CommandPtr<Model, Sut>>(
-        {{3, just<Acquire>()},
-         {2, just<TryAcquireFor>()},
-         {3, rc::gen::map(rc::gen::inRange(1, 3),
-                          [](int n) { return CommandPtr<Model, Sut>(std::make_shared<Release>(n)); })}});
+        {{3, just<Acquire>()}, {2, just<TryAcquireFor>()}, {3, rc::gen::map(rc::gen::inRange(1, 3), [](int n) {
+                                                              return CommandPtr<Model, Sut>(
+                                                                  std::make_shared<Release>(n));
+                                                            })}});
   }
   // Enough permits for every call a scenario can leave asleep.
   std::vector<CommandPtr<Model, Sut>> unblock(Sut&) const { return {std::make_shared<Release>(64)}; }
@@ -394,7 +401,8 @@ struct MutexSpec {
   Model initial_model() const { return {}; }
   std::unique_ptr<Sut> make_object() const { return std::make_unique<Sut>(); }
   rc::Gen<CommandPtr<Model, Sut>> command() const {
-    return rc::gen::weightedOneOf<CommandPtr<Model, Sut>>({{3, just<Lock>()}, {2, just<TryLock>()}, {3, just<Unlock>()}});
+    return rc::gen::weightedOneOf<CommandPtr<Model, Sut>>(
+        {{3, just<Lock>()}, {2, just<TryLock>()}, {3, just<Unlock>()}});
   }
   std::vector<CommandPtr<Model, Sut>> epilogue() const { return {std::make_shared<Unlock>()}; }
   // Every holder releases at the end of its list, so nothing is left to wake.
@@ -493,7 +501,8 @@ struct PipeSpec {
   Model initial_model() const { return {}; }
   std::unique_ptr<Sut> make_object() const { return std::make_unique<Sut>(); }
   rc::Gen<CommandPtr<Model, Sut>> command() const {
-    return rc::gen::weightedOneOf<CommandPtr<Model, Sut>>({{4, with_value<Send>()}, {4, just<Recv>()}, {1, just<Close>()}});
+    return rc::gen::weightedOneOf<CommandPtr<Model, Sut>>(
+        {{4, with_value<Send>()}, {4, just<Recv>()}, {1, just<Close>()}});
   }
   // One sending side, as a one-way pipe has: every send and the close (at most one, after the
   // last send) come from one part of the scenario.

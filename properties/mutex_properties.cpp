@@ -37,7 +37,9 @@ void try_lock_never_grants_a_held_lock() {
 }
 
 INTERLEAVE_PROPERTY(MutexProperties, MutualExclusion, ()) { mutual_exclusion<RealMutex>(); }
-INTERLEAVE_PROPERTY(MutexProperties, TryLockNeverGrantsAHeldLock, ()) { try_lock_never_grants_a_held_lock<RealMutex>(); }
+INTERLEAVE_PROPERTY(MutexProperties, TryLockNeverGrantsAHeldLock, ()) {
+  try_lock_never_grants_a_held_lock<RealMutex>();
+}
 
 INTERLEAVE_TEST(MutexProperties, TheTutorialCounterIsTwoThousand) {
   INTERLEAVE_EXPECT_PASS(explore_test(Options{}, []<Platform P>() {

@@ -33,7 +33,9 @@ void close_keeps_data_until_drained() {
 }
 
 INTERLEAVE_PROPERTY(PipeProperties, OrderThenEndOfStream, ()) { order_then_end_of_stream<scenarios::RealPipe>(); }
-INTERLEAVE_PROPERTY(PipeProperties, CloseKeepsDataUntilDrained, ()) { close_keeps_data_until_drained<scenarios::RealPipe>(); }
+INTERLEAVE_PROPERTY(PipeProperties, CloseKeepsDataUntilDrained, ()) {
+  close_keeps_data_until_drained<scenarios::RealPipe>();
+}
 
 // The two directions of a duplex pipe are independent: traffic one way never shows up, blocks or
 // reorders the other.
@@ -58,7 +60,8 @@ TEST(PipeZoo, CloseWithoutWakeLeavesTheReceiverAsleep) {
   EXPECT_FALSE(rc::check("close without wake", [] { order_then_end_of_stream<zoo::CloseWithoutWakePipe>(); }));
 }
 TEST(PipeZoo, EndOfStreamBeforeDrainLosesData) {
-  EXPECT_FALSE(rc::check("end of stream before drain", [] { close_keeps_data_until_drained<zoo::EofBeforeDrainPipe>(); }));
+  EXPECT_FALSE(
+      rc::check("end of stream before drain", [] { close_keeps_data_until_drained<zoo::EofBeforeDrainPipe>(); }));
 }
 TEST(PipeZoo, WakeBeforePublishLosesAWakeup) {
   EXPECT_FALSE(rc::check("wake before publish", [] { order_then_end_of_stream<zoo::WakeBeforePublishPipe>(); }));

@@ -28,7 +28,8 @@ rc::Gen<SemaphoreScenario> semaphore_scenarios() {
 // scenarios.
 template <template <class> class SemaphoreT>
 void holders_never_exceed_permits_and_permits_are_conserved() {
-  check_schedules(scenarios::holders_never_exceed_permits_and_permits_are_conserved<SemaphoreT>(*semaphore_scenarios()));
+  check_schedules(
+      scenarios::holders_never_exceed_permits_and_permits_are_conserved<SemaphoreT>(*semaphore_scenarios()));
 }
 
 template <template <class> class SemaphoreT>

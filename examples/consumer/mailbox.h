@@ -8,10 +8,10 @@
 // fibers on interleave::ModelPlatform, where every atomic operation and wait is a scheduling point.
 #pragma once
 
-#include <cstdint>
-
 #include <interleave/native_platform.h>
 #include <interleave/platform.h>
+
+#include <cstdint>
 
 namespace consumer {
 

@@ -4,16 +4,15 @@
 #include "mailbox.h"
 
 #include <gtest/gtest.h>
+#include <interleave/explore.h>
+#include <interleave/gtest.h>
+#include <interleave/thread.h>
 #include <rapidcheck/gtest.h>
 
 #include <algorithm>
 #include <deque>
 #include <string>
 #include <vector>
-
-#include <interleave/explore.h>
-#include <interleave/gtest.h>
-#include <interleave/thread.h>
 
 namespace {
 
@@ -77,8 +76,7 @@ TEST(Mailbox, PassesTheDefaultExploration) {
 // The broken variant must be caught: the explorer finds a schedule that loses a value (the
 // consumer then waits forever: a deadlock) or delivers one twice (the EXPECT_EQ fails).
 TEST(RacyMailbox, ExplorationFindsTheLostValueAndItsTokenReplaysIt) {
-  const interleave::Result found =
-      interleave::explore_test(schedules(1000), Exchange<consumer::RacyMailbox>{2, 1});
+  const interleave::Result found = interleave::explore_test(schedules(1000), Exchange<consumer::RacyMailbox>{2, 1});
   ASSERT_TRUE(found.failed()) << "the check-then-act race in RacyMailbox::put was not found";
   EXPECT_TRUE(found.failure->kind == interleave::FailureKind::deadlock ||
               found.failure->kind == interleave::FailureKind::assertion)

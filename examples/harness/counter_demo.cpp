@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
   try {
     Options options;
     options.schedules = locked ? 10'000 : 1'000;
-    const Result result = locked ? explore(options, TutorialCounter<true>{}) : explore(options, TutorialCounter<false>{});
+    const Result result =
+        locked ? explore(options, TutorialCounter<true>{}) : explore(options, TutorialCounter<false>{});
     std::fputs(result.report().c_str(), stdout);
     return result.failed() == !locked ? 0 : 1;
   } catch (const std::exception& e) {

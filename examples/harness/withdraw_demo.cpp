@@ -48,8 +48,9 @@ struct TwoWithdrawals {
 
 int main(int argc, char** argv) {
   if (argc > 1) {
-    std::fprintf(stderr, "usage: withdraw_demo (no arguments; configure with INTERLEAVE_* variables)\n  unknown argument '%s'\n",
-                 argv[1]);
+    std::fprintf(
+        stderr, "usage: withdraw_demo (no arguments; configure with INTERLEAVE_* variables)\n  unknown argument '%s'\n",
+        argv[1]);
     return 2;
   }
   try {

@@ -11,13 +11,13 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <cstdlib>
-#include <mutex>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 
 #include "interleave/contract.h"
@@ -122,8 +122,9 @@ void disarm_signal_message() { g_signal_message_length = 0; }
 // --- helpers ------------------------------------------------------------------------------------
 
 std::string shell_quote(std::string_view word) {
-  if (!word.empty() && word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+@%") ==
-                           std::string_view::npos) {
+  if (!word.empty() &&
+      word.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+@%") ==
+          std::string_view::npos) {
     return std::string(word);
   }
   std::string quoted = "'";
@@ -226,10 +227,9 @@ class ProgressLine {
     if (!next_ns_.compare_exchange_strong(due, now + interval, std::memory_order_relaxed)) return;
     printed_.store(true, std::memory_order_relaxed);
     const double seconds = static_cast<double>(now) / 1e9;
-    const std::string line =
-        absl::StrFormat("%sinterleave: %d/%d schedules, %.0f/s, %d failing, %.1f s%s", terminal_ ? "\r\033[K" : "",
-                        done, planned_, static_cast<double>(done) / seconds, failed ? 1 : 0, seconds,
-                        terminal_ ? "" : "\n");
+    const std::string line = absl::StrFormat(
+        "%sinterleave: %d/%d schedules, %.0f/s, %d failing, %.1f s%s", terminal_ ? "\r\033[K" : "", done, planned_,
+        static_cast<double>(done) / seconds, failed ? 1 : 0, seconds, terminal_ ? "" : "\n");
     write_all(line.data(), line.size());
   }
 
@@ -403,18 +403,17 @@ Result explore_function(Options options, const std::function<void()>& body, std:
   result.replayed = replaying;
 
   // This shard's schedule positions: position p runs schedule index p * shard_count + shard_index.
-  const std::uint64_t count =
-      replaying ? 1
-      : options.shard_index >= options.schedules
-          ? 0
-          : (options.schedules - options.shard_index - 1) / options.shard_count + 1;
+  const std::uint64_t count = replaying ? 1
+                              : options.shard_index >= options.schedules
+                                  ? 0
+                                  : (options.schedules - options.shard_index - 1) / options.shard_count + 1;
   result.schedules_planned = replaying ? 1 : options.schedules;
   const auto id_at = [&](std::uint64_t position, std::uint64_t step_estimate) {
     return replaying ? ScheduleId::parse(options.replay)
                      : schedule_for(options, position * options.shard_count + options.shard_index, step_estimate);
   };
-  const unsigned jobs = static_cast<unsigned>(
-      std::clamp<std::uint64_t>(options.jobs == 0 ? available_cores() : options.jobs, 1, std::max<std::uint64_t>(count, 1)));
+  const unsigned jobs = static_cast<unsigned>(std::clamp<std::uint64_t>(
+      options.jobs == 0 ? available_cores() : options.jobs, 1, std::max<std::uint64_t>(count, 1)));
 
   ProgressLine progress(options.progress, count);
   std::mutex failure_mutex;
@@ -535,15 +534,15 @@ Result explore_function(Options options, const std::function<void()>& body, std:
     f.kind = FailureKind::nondeterminism;
     f.fiber = first_failure.fiber;
     f.step = diverged < trace.size() ? trace[diverged].step : again.steps;
-    f.message = absl::StrCat("the schedule failed with ", std::string(to_string(first_failure.kind)), " (",
-                             first_failure.message, ") but replaying it ",
-                             again.failure ? absl::StrCat("failed differently (",
-                                                          std::string(to_string(again.failure->kind)), ": ",
-                                                          again.failure->message, ")")
-                                           : std::string("passed"),
-                             ". The runs first differ at step ", f.step,
-                             ": the body depends on something the scheduler does not control (real time, "
-                             "randomness, addresses, state kept between runs).");
+    f.message =
+        absl::StrCat("the schedule failed with ", std::string(to_string(first_failure.kind)), " (",
+                     first_failure.message, ") but replaying it ",
+                     again.failure ? absl::StrCat("failed differently (", std::string(to_string(again.failure->kind)),
+                                                  ": ", again.failure->message, ")")
+                                   : std::string("passed"),
+                     ". The runs first differ at step ", f.step,
+                     ": the body depends on something the scheduler does not control (real time, "
+                     "randomness, addresses, state kept between runs).");
     absl::StrAppend(&f.message, "\n    first run:  ",
                     diverged < first_sequence.size() ? absl::StrCat("fiber ", first_sequence[diverged], " ran")
                                                      : std::string("(the run had already ended)"),
@@ -580,9 +579,7 @@ std::string Result::report() const {
     return absl::StrFormat("interleave: passed %d schedules (%s), %d scheduling points in all\n", schedules_run,
                            configuration, total_steps);
   }
-  const auto plural = [](std::uint64_t n, const char* word) {
-    return absl::StrCat(n, " ", word, n == 1 ? "" : "s");
-  };
+  const auto plural = [](std::uint64_t n, const char* word) { return absl::StrCat(n, " ", word, n == 1 ? "" : "s"); };
   std::string where_found;
   if (schedule.strategy == Strategy::choices) {
     where_found = absl::StrCat("replay of a shrunk schedule, ", plural(preemptions, "preemption"));

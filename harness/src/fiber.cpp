@@ -220,8 +220,7 @@ std::size_t round_up(std::size_t value, std::size_t multiple) noexcept {
   return (value + multiple - 1) / multiple * multiple;
 }
 
-[[noreturn]] void violation(const char* message,
-                            source_location where = source_location::current()) noexcept {
+[[noreturn]] void violation(const char* message, source_location where = source_location::current()) noexcept {
   report_contract_violation(message, where);
 }
 
@@ -249,8 +248,7 @@ void register_guard(const Fiber* fiber, std::uintptr_t begin, std::uintptr_t end
     slot.begin.store(begin, std::memory_order_release);
     slot.end.store(end, std::memory_order_release);
     std::size_t used = g_guard_slots_used.load(std::memory_order_relaxed);
-    while (used < i + 1 &&
-           !g_guard_slots_used.compare_exchange_weak(used, i + 1, std::memory_order_acq_rel)) {
+    while (used < i + 1 && !g_guard_slots_used.compare_exchange_weak(used, i + 1, std::memory_order_acq_rel)) {
     }
     return;
   }
@@ -501,9 +499,9 @@ ThreadContext& ThreadContext::current() noexcept {
 
 Fiber::Fiber(std::size_t stack_bytes) {
   if (stack_bytes < kMinStackBytes || stack_bytes > kMaxStackBytes) {
-    throw std::invalid_argument("Fiber: stack size " + std::to_string(stack_bytes) + " bytes is out of range; accepted: " +
-                                std::to_string(kMinStackBytes) + " (16 KiB) to " + std::to_string(kMaxStackBytes) +
-                                " (1 GiB) bytes");
+    throw std::invalid_argument("Fiber: stack size " + std::to_string(stack_bytes) +
+                                " bytes is out of range; accepted: " + std::to_string(kMinStackBytes) +
+                                " (16 KiB) to " + std::to_string(kMaxStackBytes) + " (1 GiB) bytes");
   }
   const std::size_t page = page_size();
   stack_size_ = round_up(stack_bytes, page);
@@ -522,7 +520,8 @@ Fiber::Fiber(std::size_t stack_bytes) {
   }
   mapping_ = static_cast<unsigned char*>(mapping);
   ContextAccess::initialize_fiber(*this);
-  register_guard(this, reinterpret_cast<std::uintptr_t>(mapping_), reinterpret_cast<std::uintptr_t>(mapping_) + guard_size_);
+  register_guard(this, reinterpret_cast<std::uintptr_t>(mapping_),
+                 reinterpret_cast<std::uintptr_t>(mapping_) + guard_size_);
 }
 
 Fiber::~Fiber() {

@@ -26,8 +26,8 @@ constexpr std::string_view kPerturbationForm =
     "summing to at most 1000)";
 
 [[noreturn]] void bad_value(std::string_view name, std::string_view value, std::string_view accepted) {
-  throw std::invalid_argument(absl::StrFormat("interleave: environment variable %s='%s' is not valid; accepted: %s",
-                                              name, value, accepted));
+  throw std::invalid_argument(
+      absl::StrFormat("interleave: environment variable %s='%s' is not valid; accepted: %s", name, value, accepted));
 }
 
 std::uint64_t parse_unsigned(std::string_view name, std::string_view value, std::uint64_t min, std::uint64_t max,
@@ -126,8 +126,9 @@ const std::vector<Variable>& variables() {
        }},
       {"INTERLEAVE_JOBS",
        [](Options& o, std::string_view n, std::string_view v) {
-         o.jobs = v == "auto" ? 0U
-                              : static_cast<unsigned>(parse_unsigned(n, v, 1, 1024, "'auto' or an integer from 1 to 1024"));
+         o.jobs = v == "auto"
+                      ? 0U
+                      : static_cast<unsigned>(parse_unsigned(n, v, 1, 1024, "'auto' or an integer from 1 to 1024"));
        }},
       {"INTERLEAVE_PROGRESS",
        [](Options& o, std::string_view n, std::string_view v) {
@@ -174,10 +175,11 @@ std::optional<Sharding> sharding_from_environment() {
   const char* index = std::getenv("GTEST_SHARD_INDEX");
   if (total == nullptr && index == nullptr) return std::nullopt;
   if (total == nullptr || index == nullptr) {
-    throw std::invalid_argument(absl::StrCat(
-        "interleave: ", total == nullptr ? "GTEST_SHARD_INDEX is set without GTEST_TOTAL_SHARDS"
-                                         : "GTEST_TOTAL_SHARDS is set without GTEST_SHARD_INDEX",
-        "; set both (GTEST_TOTAL_SHARDS=<n >= 1>, GTEST_SHARD_INDEX=<0..n-1>) or neither"));
+    throw std::invalid_argument(
+        absl::StrCat("interleave: ",
+                     total == nullptr ? "GTEST_SHARD_INDEX is set without GTEST_TOTAL_SHARDS"
+                                      : "GTEST_TOTAL_SHARDS is set without GTEST_SHARD_INDEX",
+                     "; set both (GTEST_TOTAL_SHARDS=<n >= 1>, GTEST_SHARD_INDEX=<0..n-1>) or neither"));
   }
   Sharding s;
   s.count = parse_unsigned("GTEST_TOTAL_SHARDS", total, 1, UINT64_MAX, "an integer >= 1");
@@ -239,7 +241,8 @@ Perturbation Perturbation::parse(std::string_view text) {
     const std::string_view significant = number.substr(std::min(number.find_first_not_of('0'), number.size()));
     std::uint32_t value = 0;
     if (significant.size() > 4 ||
-        (!significant.empty() && !absl::SimpleAtoi(absl::string_view(significant.data(), significant.size()), &value)) ||
+        (!significant.empty() &&
+         !absl::SimpleAtoi(absl::string_view(significant.data(), significant.size()), &value)) ||
         value > 1000) {
       return refuse();
     }
@@ -292,7 +295,8 @@ void Options::apply_environment() {
 std::string Options::describe() const {
   return absl::StrFormat(
       "strategy=%s pct_depth=%d seed=0x%x schedules=%u max_steps=%u spurious_wakeups=%d/1000 report_steps=%d "
-      "stack_kib=%u%s%s stress_iterations=%u stress_milliseconds=%u stress_timeout_ms=%u perturb=%s%s shrink_runs=%u jobs=%s%s%s",
+      "stack_kib=%u%s%s stress_iterations=%u stress_milliseconds=%u stress_timeout_ms=%u perturb=%s%s shrink_runs=%u "
+      "jobs=%s%s%s",
       to_string(strategy), pct_depth, seed, schedules, max_steps, spurious_wakeup_permille, report_steps, stack_kib,
       replay.empty() ? "" : absl::StrCat(" replay=", replay),
       regressions.empty() ? "" : absl::StrCat(" regressions=", regressions), stress_iterations, stress_milliseconds,

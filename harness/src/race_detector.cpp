@@ -19,8 +19,7 @@ bool acquires(std::memory_order order) noexcept {
          order == std::memory_order_acq_rel || order == std::memory_order_seq_cst;
 }
 bool releases(std::memory_order order) noexcept {
-  return order == std::memory_order_release || order == std::memory_order_acq_rel ||
-         order == std::memory_order_seq_cst;
+  return order == std::memory_order_release || order == std::memory_order_acq_rel || order == std::memory_order_seq_cst;
 }
 
 std::string site(interleave::source_location where) {

@@ -110,14 +110,14 @@ class RaceDetector {
 
  private:
   struct FiberClocks {
-    VectorClock clock;            // this fiber's vector clock
-    VectorClock fence_release;    // the clock at its last release fence
+    VectorClock clock;          // this fiber's vector clock
+    VectorClock fence_release;  // the clock at its last release fence
     bool has_fence_release = false;
     VectorClock pending_acquire;  // release clocks seen by relaxed loads, for a later acquire fence
     VectorClock wake;             // the clocks of wakes that released it, taken when its wait returns
   };
   struct AtomicState {
-    VectorClock release;  // the clock of the release sequence the object's current value heads
+    VectorClock release;                   // the clock of the release sequence the object's current value heads
     absl::InlinedVector<UseSite, 4> uses;  // per fiber
   };
 

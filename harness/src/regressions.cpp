@@ -2,15 +2,14 @@
 
 #include <absl/strings/escaping.h>
 #include <absl/strings/str_cat.h>
-
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <ctime>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -52,9 +51,8 @@ std::string quote_escaped(std::string_view text) {
 }
 
 [[noreturn]] void malformed(const std::string& path, int line, std::string_view what) {
-  throw std::invalid_argument(
-      absl::StrCat("interleave: ", regression_location(path, line), ": ", std::string(what), "; accepted: ",
-                   std::string(kAcceptedLine)));
+  throw std::invalid_argument(absl::StrCat("interleave: ", regression_location(path, line), ": ", std::string(what),
+                                           "; accepted: ", std::string(kAcceptedLine)));
 }
 
 // Empty when `name` is a valid test name, else what is wrong with it.
@@ -63,21 +61,24 @@ std::string check_test_name(std::string_view name) {
   const std::string_view base = name.substr(0, slash);
   if (base.empty()) return absl::StrCat("the test name ", quote_escaped(name), " is empty before '/'");
   for (char c : base) {
-    if (!is_name_char(c)) return absl::StrCat("the test name ", quote_escaped(name), " has a character other than letters, digits and '_'");
+    if (!is_name_char(c))
+      return absl::StrCat("the test name ", quote_escaped(name), " has a character other than letters, digits and '_'");
   }
   if (slash == std::string_view::npos) return {};
   const std::string_view ordinal = name.substr(slash + 1);
   bool ok = !ordinal.empty() && ordinal.size() <= 9 && ordinal[0] != '0' &&
             ordinal.find_first_not_of("0123456789") == std::string_view::npos;
   if (ok && ordinal.size() == 1 && ordinal[0] == '1') ok = false;
-  if (!ok) return absl::StrCat("the test name ", quote_escaped(name), " has '/' not followed by a number from 2 to 999999999");
+  if (!ok)
+    return absl::StrCat("the test name ", quote_escaped(name), " has '/' not followed by a number from 2 to 999999999");
   return {};
 }
 
 // Empty when `c` is a valid case, else what is wrong with it.
 std::string check_case(const RegressionCase& c) {
   if (std::string problem = check_test_name(c.test); !problem.empty()) return problem;
-  if (c.value.empty()) return absl::StrCat("the ", std::string(to_string(c.kind)), " case of ", c.test, " has no value");
+  if (c.value.empty())
+    return absl::StrCat("the ", std::string(to_string(c.kind)), " case of ", c.test, " has no value");
   if (c.kind == RegressionKind::rapidcheck) {
     for (char ch : c.value) {
       if (!is_reproduce_char(ch)) {
@@ -111,7 +112,8 @@ std::string read_all(int fd, const std::string& path) {
     const ssize_t n = ::pread(fd, buffer, sizeof buffer, offset);
     if (n < 0) {
       if (errno == EINTR) continue;
-      throw std::runtime_error(absl::StrCat("interleave: cannot read regression file ", path, ": ", system_error_text(errno)));
+      throw std::runtime_error(
+          absl::StrCat("interleave: cannot read regression file ", path, ": ", system_error_text(errno)));
     }
     if (n == 0) break;
     text.append(buffer, static_cast<std::size_t>(n));
@@ -210,8 +212,8 @@ RegressionFile RegressionFile::parse(std::string_view text, std::string path) {
     if (fields.empty() || fields[0][0] == '#') continue;
     if (fields.size() != 3) {
       malformed(file.path_, number,
-                absl::StrCat("the line ", quote_escaped(line), " has ", fields.size(), " field", fields.size() == 1 ? "" : "s",
-                             ", not 3"));
+                absl::StrCat("the line ", quote_escaped(line), " has ", fields.size(), " field",
+                             fields.size() == 1 ? "" : "s", ", not 3"));
     }
     RegressionCase c;
     c.test = std::string(fields[0]);
@@ -222,7 +224,8 @@ RegressionFile RegressionFile::parse(std::string_view text, std::string path) {
     } else if (fields[1] == "replay") {
       c.kind = RegressionKind::replay;
     } else {
-      malformed(file.path_, number, absl::StrCat("the kind ", quote_escaped(fields[1]), " is neither 'rc' nor 'replay'"));
+      malformed(file.path_, number,
+                absl::StrCat("the kind ", quote_escaped(fields[1]), " is neither 'rc' nor 'replay'"));
     }
     if (const std::string problem = check_case(c); !problem.empty()) malformed(file.path_, number, problem);
     file.cases_.push_back(std::move(c));
@@ -238,7 +241,8 @@ RegressionFile RegressionFile::load(std::string path) {
       empty.path_ = std::move(path);
       return empty;
     }
-    throw std::runtime_error(absl::StrCat("interleave: cannot open regression file ", path, ": ", system_error_text(errno)));
+    throw std::runtime_error(
+        absl::StrCat("interleave: cannot open regression file ", path, ": ", system_error_text(errno)));
   }
   const Descriptor descriptor(fd);
   const std::string text = read_all(fd, path);
@@ -263,21 +267,22 @@ AppendedRegression append_regression(const std::string& path, const RegressionCa
     std::error_code error;
     std::filesystem::create_directories(parent, error);
     if (error) {
-      throw std::runtime_error(
-          absl::StrCat("interleave: cannot create the directory ", parent.string(), " for ", path, ": ", error.message()));
+      throw std::runtime_error(absl::StrCat("interleave: cannot create the directory ", parent.string(), " for ", path,
+                                            ": ", error.message()));
     }
   }
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd < 0) {
-    throw std::runtime_error(absl::StrCat("interleave: cannot open regression file ", path, " to append: ",
-                                          system_error_text(errno)));
+    throw std::runtime_error(
+        absl::StrCat("interleave: cannot open regression file ", path, " to append: ", system_error_text(errno)));
   }
   const Descriptor descriptor(fd);
   // Held until the descriptor closes: test processes of one suite (ctest -j) append in turn, and
   // each sees the others' cases before deciding whether its own is new.
   while (::flock(fd, LOCK_EX) != 0) {
     if (errno != EINTR) {
-      throw std::runtime_error(absl::StrCat("interleave: cannot lock regression file ", path, ": ", system_error_text(errno)));
+      throw std::runtime_error(
+          absl::StrCat("interleave: cannot lock regression file ", path, ": ", system_error_text(errno)));
     }
   }
   const std::string existing = read_all(fd, path);
@@ -341,10 +346,9 @@ Result explore_recorded(const RegressionTarget& target, Options options, const s
   for (const RegressionCase& c : file.cases_of(target.test)) {
     const std::string where = regression_location(path, c.line);
     if (c.kind != RegressionKind::replay) {
-      throw std::invalid_argument(absl::StrCat("interleave: ", where, ": ", target.test,
-                                               " is an INTERLEAVE_TEST exploration; its cases are '", target.test,
-                                               " replay <INTERLEAVE_REPLAY token>' lines, not '", std::string(to_string(c.kind)),
-                                               "'"));
+      throw std::invalid_argument(absl::StrCat(
+          "interleave: ", where, ": ", target.test, " is an INTERLEAVE_TEST exploration; its cases are '", target.test,
+          " replay <INTERLEAVE_REPLAY token>' lines, not '", std::string(to_string(c.kind)), "'"));
     }
     Options replay = options;
     replay.replay = c.value;
@@ -363,10 +367,9 @@ Result explore_recorded(const RegressionTarget& target, Options options, const s
   c.value = result.shrunk ? result.shrunk->token() : result.schedule.token();
   const std::string report = result.report();
   try {
-    const AppendedRegression appended = append_regression(
-        path, c,
-        {absl::StrCat(utc_timestamp(), " ", target.display_name), first_line(report),
-         first_line(result.failure->message)});
+    const AppendedRegression appended = append_regression(path, c,
+                                                          {absl::StrCat(utc_timestamp(), " ", target.display_name),
+                                                           first_line(report), first_line(result.failure->message)});
     const std::string where = regression_location(path, appended.line);
     absl::StrAppend(&result.failure->message,
                     appended.added ? absl::StrCat("\n  new failure recorded as a regression at ", where,

@@ -2,20 +2,20 @@
 // every scheduling decision through a strategy, and records what happened.
 #include "runtime.h"
 
-#include "interleave/contract.h"
-
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_format.h>
 
 #include <algorithm>
 #include <atomic>
 #include <bit>
-#include <stdexcept>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
 #include <limits>
+#include <stdexcept>
 #include <utility>
+
+#include "interleave/contract.h"
 
 namespace interleave::detail::model {
 
@@ -104,8 +104,8 @@ void Chooser::on_spawn(std::uint32_t fiber) {
   priorities_[fiber] = static_cast<std::uint64_t>(id_.pct_depth) + (next() >> 2);
 }
 
-std::uint32_t Chooser::pick_fiber(const std::vector<std::uint32_t>& runnable, std::uint32_t current, bool current_runnable,
-                                  std::uint64_t step) {
+std::uint32_t Chooser::pick_fiber(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
+                                  bool current_runnable, std::uint64_t step) {
   if (!tracking()) return pick_fiber_by_strategy(runnable, current, current_runnable, step);
   // Positions: the running fiber first when it can go on, then the other runnable fibers in
   // round-robin order after it. Position 0 is the undisturbed choice; a listed value is a position,
@@ -289,7 +289,7 @@ void Runtime::run_current_task() {
     IgnoreScope ignore;
     record_failure(FailureKind::exception, absl::StrCat("uncaught exception of unknown type in fiber ", me), {});
   }
-  task = nullptr;  // the task's captured state is destroyed by its own fiber
+  task = nullptr;                   // the task's captured state is destroyed by its own fiber
   tsan_release(&fibers_token(me));  // thread finish: visible to whoever joins
   finish_current();
 }
@@ -601,8 +601,8 @@ void Runtime::join(std::uint32_t fiber) {
   }
   if (full_trace_) trace_.back().spawned = fiber;
   if (fiber >= fibers_.size() || fiber == current_) {
-    fail(FailureKind::contract_violation, absl::StrCat("join of fiber ", fiber, " from fiber ", current_, " is invalid"),
-         {});
+    fail(FailureKind::contract_violation,
+         absl::StrCat("join of fiber ", fiber, " from fiber ", current_, " is invalid"), {});
   }
   while (fibers_[fiber].status != Status::finished) {
     FiberState& me = fibers_[current_];
@@ -648,8 +648,8 @@ void Runtime::join_during_teardown(std::uint32_t fiber) {
 void Runtime::abandon(std::uint32_t fiber) noexcept {
   if (fiber < fibers_.size()) fibers_[fiber].joined = true;  // reported here, not again at the end
   if (aborting_) return;
-  fail_later(FailureKind::unjoined_fiber, absl::StrCat("a thread handle for fiber ", fiber, " was destroyed without join"),
-             {});
+  fail_later(FailureKind::unjoined_fiber,
+             absl::StrCat("a thread handle for fiber ", fiber, " was destroyed without join"), {});
 }
 
 void Runtime::record_failure(FailureKind kind, std::string message, interleave::source_location where) {
@@ -740,7 +740,8 @@ void Runtime::atomic_destroyed(const void* object) noexcept {
       return;
     }
     if (auto race = detector_.on_atomic_destroyed(detector_context(), object)) {
-      if (full_trace_) absl::StrAppend(&*race, "\n    (the object is #", object_number(trace_, object), " in the steps below)");
+      if (full_trace_)
+        absl::StrAppend(&*race, "\n    (the object is #", object_number(trace_, object), " in the steps below)");
       report_race(std::move(*race), {}, false);
     }
   } catch (...) {
@@ -755,13 +756,12 @@ void Runtime::record_release_acquire(const void* object, AtomicOp op, std::memor
   // store/RMW and the RMWs after it; a plain store ends it). Fences are not drawn.
   if (trace_.empty() || trace_.back().fiber != current_) return;
   const std::size_t entry = trace_.size() - 1;
-  const bool acquires = op != AtomicOp::store && (order == std::memory_order_acquire ||
-                                                  order == std::memory_order_consume ||
-                                                  order == std::memory_order_acq_rel ||
-                                                  order == std::memory_order_seq_cst);
-  const bool releases = op != AtomicOp::load && (order == std::memory_order_release ||
-                                                 order == std::memory_order_acq_rel ||
-                                                 order == std::memory_order_seq_cst);
+  const bool acquires =
+      op != AtomicOp::store && (order == std::memory_order_acquire || order == std::memory_order_consume ||
+                                order == std::memory_order_acq_rel || order == std::memory_order_seq_cst);
+  const bool releases =
+      op != AtomicOp::load &&
+      (order == std::memory_order_release || order == std::memory_order_acq_rel || order == std::memory_order_seq_cst);
   if (acquires) {
     const auto it = release_heads_.find(object);
     if (it != release_heads_.end() && it->second.fiber != current_ &&

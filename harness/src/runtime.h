@@ -215,7 +215,7 @@ class Runtime {
   std::size_t stack_bytes_;
   std::vector<std::unique_ptr<PooledFiber>> pool_;
   PooledFiber* releasing_ = nullptr;  // the pool fiber of a fiber that is finishing right now
-  std::vector<FiberState> fibers_;  // current_operations points into it: refresh after growth
+  std::vector<FiberState> fibers_;    // current_operations points into it: refresh after growth
   std::vector<std::uint32_t> runnable_;
   std::vector<std::uint32_t> waiters_;
   std::vector<TraceEntry> trace_;

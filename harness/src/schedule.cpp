@@ -21,8 +21,8 @@ constexpr std::string_view kForm =
 std::string quoted(std::string_view text) { return absl::CHexEscape(absl::string_view(text.data(), text.size())); }
 
 [[noreturn]] void reject(std::string_view token, std::string_view why) {
-  throw std::invalid_argument(absl::StrFormat("interleave: schedule token '%s' is malformed: %s; expected %s",
-                                              quoted(token), why, kForm));
+  throw std::invalid_argument(
+      absl::StrFormat("interleave: schedule token '%s' is malformed: %s; expected %s", quoted(token), why, kForm));
 }
 
 std::uint64_t field(std::string_view token, std::string_view part, std::string_view key, bool hex, std::uint64_t min,
@@ -41,7 +41,8 @@ std::uint64_t field(std::string_view token, std::string_view part, std::string_v
                                hex ? "lower-case hexadecimal" : "a decimal integer", " from ", min, " to ", max));
   }
   // Canonical form only, so every accepted token prints back to itself.
-  if (digits.size() > 1 && digits[0] == '0') reject(token, absl::StrCat("field '", std::string(key), "' has a leading zero"));
+  if (digits.size() > 1 && digits[0] == '0')
+    reject(token, absl::StrCat("field '", std::string(key), "' has a leading zero"));
   return value;
 }
 
@@ -98,8 +99,7 @@ std::string ScheduleId::token() const {
     }
     return absl::StrCat("choices.c=", list.empty() ? std::string("-") : list, ".m=", max_steps);
   }
-  const std::string tail =
-      absl::StrFormat("s=%x.i=%d.w=%d.m=%d", seed, index, spurious_wakeup_permille, max_steps);
+  const std::string tail = absl::StrFormat("s=%x.i=%d.w=%d.m=%d", seed, index, spurious_wakeup_permille, max_steps);
   if (strategy == Strategy::pct) return absl::StrFormat("pct.d=%d.k=%d.%s", pct_depth, pct_step_estimate, tail);
   return absl::StrCat("random.", tail);
 }
@@ -107,7 +107,8 @@ std::string ScheduleId::token() const {
 ScheduleId ScheduleId::parse(std::string_view token) {
   if (token.empty()) reject(token, "it is empty");
   std::vector<std::string_view> parts;
-  for (absl::string_view p : absl::StrSplit(absl::string_view(token.data(), token.size()), '.')) parts.emplace_back(p.data(), p.size());
+  for (absl::string_view p : absl::StrSplit(absl::string_view(token.data(), token.size()), '.'))
+    parts.emplace_back(p.data(), p.size());
   ScheduleId id;
   std::size_t next = 1;
   if (parts[0] == "random") {

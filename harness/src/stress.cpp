@@ -213,8 +213,8 @@ void PerturbedProcess::start() {
           return kFailedExitCode;
         } catch (...) {
           detail::perturb::post(mailbox, "uncaught exception of unknown type");
-          std::fprintf(stderr, "interleave: process '%s' (pid %d): uncaught exception of unknown type\n",
-                       role.c_str(), getpid());
+          std::fprintf(stderr, "interleave: process '%s' (pid %d): uncaught exception of unknown type\n", role.c_str(),
+                       getpid());
           return kFailedExitCode;
         }
       },
@@ -278,7 +278,8 @@ ExitStatus PerturbedProcess::join(interleave::source_location where) {
     detail::perturb::post(current.mailbox, absl::StrCat(who, ": ", message));
     throw StressAborted{};
   }
-  detail::perturb::record(*run, StressFailure{StressFailureKind::process, message, detail::perturb::location_of(where), who});
+  detail::perturb::record(*run,
+                          StressFailure{StressFailureKind::process, message, detail::perturb::location_of(where), who});
   throw StressAborted{};
 }
 
@@ -481,9 +482,9 @@ StressResult stress_function(Options options, const std::function<void()>& body,
       } catch (const StressAborted&) {
         // recorded where it was thrown
       } catch (const std::exception& e) {
-        perturb::record(*run, StressFailure{StressFailureKind::exception,
-                                            absl::StrCat("an exception escaped the body: ", e.what()), "",
-                                            "main thread"});
+        perturb::record(
+            *run, StressFailure{StressFailureKind::exception, absl::StrCat("an exception escaped the body: ", e.what()),
+                                "", "main thread"});
       } catch (...) {
         perturb::record(*run, StressFailure{StressFailureKind::exception,
                                             "an exception of unknown type escaped the body", "", "main thread"});
@@ -513,9 +514,9 @@ std::string StressResult::report() const {
                            iterations_planned, elapsed.count(), out_of_time ? ", when its time budget ran out" : "",
                            configuration);
   }
-  std::string out = absl::StrFormat(
-      "interleave: %s in stress iteration %d of %d (seed 0x%x, iteration seed 0x%x)\n",
-      std::string(to_string(failure->kind)), iteration, iterations_planned, seed, iteration_seed);
+  std::string out =
+      absl::StrFormat("interleave: %s in stress iteration %d of %d (seed 0x%x, iteration seed 0x%x)\n",
+                      std::string(to_string(failure->kind)), iteration, iterations_planned, seed, iteration_seed);
   absl::StrAppend(&out, "  ", failure->message, "\n");
   if (!failure->thread.empty() || !failure->where.empty()) {
     absl::StrAppend(&out, "  in ", failure->thread.empty() ? "an unknown thread" : failure->thread,
@@ -551,7 +552,8 @@ __attribute__((no_sanitize("thread"))) void hook_write(const char* data, std::si
 // halt_on_error ends the program: print the stress run's seed line, and fail the iteration.
 extern "C" __attribute__((no_sanitize("thread"))) void __tsan_on_report(void*) {
   using interleave::detail::perturb::current;
-  interleave::detail::perturb::RunContext* run = current.run != nullptr ? current.run : interleave::detail::perturb::g_run;
+  interleave::detail::perturb::RunContext* run =
+      current.run != nullptr ? current.run : interleave::detail::perturb::g_run;
   if (run == nullptr) return;
   hook_write(run->hook_head, run->hook_head_length);
   if (current.installed) {
@@ -563,7 +565,8 @@ extern "C" __attribute__((no_sanitize("thread"))) void __tsan_on_report(void*) {
   if (current.mailbox != nullptr) {
     char digits[32];
     int n = 0;
-    for (auto pid = static_cast<unsigned>(getpid()); pid != 0 || n == 0; pid /= 10) digits[n++] = static_cast<char>('0' + pid % 10);
+    for (auto pid = static_cast<unsigned>(getpid()); pid != 0 || n == 0; pid /= 10)
+      digits[n++] = static_cast<char>('0' + pid % 10);
     hook_write(" (pid ", 6);
     while (n > 0) hook_write(&digits[--n], 1);
     hook_write(")", 1);

@@ -127,7 +127,7 @@ std::string time_text(double microseconds) { return absl::StrFormat("%.4f", micr
 struct Mark {
   std::uint64_t step = 0;
   std::uint32_t fiber = 0;
-  double ts = 0;   // trace time: the step, plus its share of the step when entries share one
+  double ts = 0;  // trace time: the step, plus its share of the step when entries share one
   double dur = 1;
   std::string what;  // "futex wait", "spawn fiber 2"
   std::uint32_t object = 0;
@@ -304,9 +304,9 @@ bool is_trace_path(std::string_view path) noexcept {
 
 void check_trace_path(std::string_view path) {
   if (path.empty() || is_trace_path(path)) return;
-  throw std::invalid_argument(absl::StrCat("interleave: trace path '", std::string(path),
-                                           "' (Options::trace_path, INTERLEAVE_TRACE) is not valid; accepted: ",
-                                           std::string(kTracePathForm)));
+  throw std::invalid_argument(
+      absl::StrCat("interleave: trace path '", std::string(path),
+                   "' (Options::trace_path, INTERLEAVE_TRACE) is not valid; accepted: ", std::string(kTracePathForm)));
 }
 
 // --- Chrome Trace Event JSON -------------------------------------------------------------------------
@@ -325,7 +325,8 @@ std::string chrome_trace_json(const TraceView& view) {
   };
 
   event("M", 0, "0", "process_name",
-        absl::StrCat(",\"args\":{\"name\":", json_string(absl::StrCat("interleave: ", std::string(to_string(failure.kind)))), "}"));
+        absl::StrCat(",\"args\":{\"name\":",
+                     json_string(absl::StrCat("interleave: ", std::string(to_string(failure.kind)))), "}"));
   for (const std::uint32_t fiber : p.fibers) {
     event("M", fiber, "0", "thread_name", absl::StrCat(",\"args\":{\"name\":", json_string(fiber_name(fiber)), "}"));
     event("M", fiber, "0", "thread_sort_index", absl::StrCat(",\"args\":{\"sort_index\":", fiber, "}"));
@@ -346,8 +347,7 @@ std::string chrome_trace_json(const TraceView& view) {
   std::uint64_t id = 0;
   for (const Arrow& a : p.arrows) {
     ++id;
-    const std::string common =
-        absl::StrCat(",\"cat\":\"", arrow_name(a.kind), "\",\"id\":", id);
+    const std::string common = absl::StrCat(",\"cat\":\"", arrow_name(a.kind), "\",\"id\":", id);
     event("s", p.marks[a.from].fiber, time_text(p.marks[a.from].middle()), arrow_label(a.kind), common);
     event("f", p.marks[a.to].fiber, time_text(p.marks[a.to].middle()), arrow_label(a.kind),
           absl::StrCat(common, ",\"bp\":\"e\""));
@@ -356,13 +356,13 @@ std::string chrome_trace_json(const TraceView& view) {
                                   ",\"message\":", json_string(failure.message));
   if (!failure.where.empty()) absl::StrAppend(&args, ",\"location\":", json_string(failure.where));
   absl::StrAppend(&args, ",\"reproduce\":", json_string(result.reproduce), "}");
-  event("i", failure.fiber, time_text(p.failure_ts), absl::StrCat("FAILURE: ", std::string(to_string(failure.kind))), args);
+  event("i", failure.fiber, time_text(p.failure_ts), absl::StrCat("FAILURE: ", std::string(to_string(failure.kind))),
+        args);
 
   absl::StrAppend(&out, "\n],\n\"otherData\":{\"report\":", json_string(headline(result)),
                   ",\"message\":", json_string(failure.message), ",\"reproduce\":", json_string(result.reproduce),
-                  ",\"configuration\":", json_string(result.configuration),
-                  ",\"time_axis\":", json_string("ts is the step number (1 step = 1 us); entries sharing a step split it"),
-                  "}}\n");
+                  ",\"configuration\":", json_string(result.configuration), ",\"time_axis\":",
+                  json_string("ts is the step number (1 step = 1 us); entries sharing a step split it"), "}}\n");
   return out;
 }
 
@@ -444,7 +444,9 @@ std::string swimlane_html(const TraceView& view, std::string_view json_name) {
   absl::flat_hash_map<std::uint32_t, int> lane_of;
   for (std::size_t i = 0; i < p.fibers.size(); ++i) lane_of[p.fibers[i]] = static_cast<int>(i);
   const auto x_of = [first](std::size_t index) { return kMargin + static_cast<int>(index - first) * kPitch; };
-  const auto y_of = [&lane_of](std::uint32_t fiber) { return kAxisHeight + lane_of[fiber] * kLaneHeight + kLaneHeight / 2; };
+  const auto y_of = [&lane_of](std::uint32_t fiber) {
+    return kAxisHeight + lane_of[fiber] * kLaneHeight + kLaneHeight / 2;
+  };
   const int width = 2 * kMargin + static_cast<int>(shown > 0 ? shown - 1 : 0) * kPitch;
   const int height = kAxisHeight + static_cast<int>(p.fibers.size()) * kLaneHeight;
 
@@ -456,13 +458,15 @@ std::string swimlane_html(const TraceView& view, std::string_view json_name) {
                   failure.step, failure.where.empty() ? "" : ", ", html_text(failure.where), "</p>\n",
                   "<pre class=\"reproduce\">reproduce: ", html_text(result.reproduce), "</pre>\n",
                   "<p class=\"meta\">configuration: ", html_text(result.configuration), "</p>\n");
+  absl::StrAppend(
+      &out,
+      "<p class=\"meta legend\"><span><i class=\"atomic\"></i>atomic</span><span><i class=\"wait\"></i>futex "
+      "wait / return</span><span><i class=\"wake\"></i>futex wake</span><span><i "
+      "class=\"thread\"></i>spawn / join / finish</span><span><i class=\"other\"></i>other</span>"
+      "<span style=\"color:#8e44ad\">&#8594; wake to wait return</span><span style=\"color:#2e9e44\">"
+      "&#8594; release to acquire</span><span style=\"color:#6b7280\">&#8674; spawn</span></p>\n");
   absl::StrAppend(&out,
-                  "<p class=\"meta legend\"><span><i class=\"atomic\"></i>atomic</span><span><i class=\"wait\"></i>futex "
-                  "wait / return</span><span><i class=\"wake\"></i>futex wake</span><span><i "
-                  "class=\"thread\"></i>spawn / join / finish</span><span><i class=\"other\"></i>other</span>"
-                  "<span style=\"color:#8e44ad\">&#8594; wake to wait return</span><span style=\"color:#2e9e44\">"
-                  "&#8594; release to acquire</span><span style=\"color:#6b7280\">&#8674; spawn</span></p>\n");
-  absl::StrAppend(&out, "<p class=\"meta\">One lane per fiber; left to right, the schedule's steps in order (the "
+                  "<p class=\"meta\">One lane per fiber; left to right, the schedule's steps in order (the "
                   "step numbers of the report). Hover a mark for its operation, object and call site. ");
   if (first > 0) {
     absl::StrAppend(&out, "Showing the last ", shown, " of ", p.marks.size(), " entries (from step ",
@@ -481,8 +485,8 @@ std::string swimlane_html(const TraceView& view, std::string_view json_name) {
   for (const ArrowKind kind : {ArrowKind::wake, ArrowKind::release_acquire, ArrowKind::spawn}) {
     absl::StrAppend(&out, "<marker id=\"head-", arrow_name(kind),
                     "\" viewBox=\"0 0 10 10\" refX=\"16\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" "
-                    "orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"", arrow_color(kind),
-                    "\"/></marker>");
+                    "orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"",
+                    arrow_color(kind), "\"/></marker>");
   }
   absl::StrAppend(&out, "</defs>\n");
   for (std::size_t lane = 0; lane < p.fibers.size(); ++lane) {
@@ -529,10 +533,11 @@ std::string swimlane_html(const TraceView& view, std::string_view json_name) {
                                            fiber_name(failure.fiber), "\n", failure.message);
   if (!failure.where.empty()) absl::StrAppend(&failure_hover, "\nat ", failure.where);
   absl::StrAppend(&out, "<g id=\"failure\" data-hover=\"1\" data-x=\"", failure_x, "\"><title>",
-                  html_text(failure_hover), "</title><line class=\"failure-line\" x1=\"", failure_x, "\" y1=\"18\" x2=\"",
-                  failure_x, "\" y2=\"", height, "\"/><circle class=\"failure-ring\" cx=\"", failure_x, "\" cy=\"",
-                  failure_y, "\" r=\"9\"/><text class=\"failure-label\" x=\"", failure_x - 6, "\" y=\"", kAxisHeight - 2,
-                  "\" text-anchor=\"end\">", html_text(std::string(to_string(failure.kind))), "</text></g>\n");
+                  html_text(failure_hover), "</title><line class=\"failure-line\" x1=\"", failure_x,
+                  "\" y1=\"18\" x2=\"", failure_x, "\" y2=\"", height, "\"/><circle class=\"failure-ring\" cx=\"",
+                  failure_x, "\" cy=\"", failure_y, "\" r=\"9\"/><text class=\"failure-label\" x=\"", failure_x - 6,
+                  "\" y=\"", kAxisHeight - 2, "\" text-anchor=\"end\">",
+                  html_text(std::string(to_string(failure.kind))), "</text></g>\n");
   absl::StrAppend(&out, "</svg>\n</div>\n</div>\n<div id=\"info\">Hover a mark or an arrow.</div>\n<script>", kScript,
                   "</script>\n</body>\n</html>\n");
   return out;

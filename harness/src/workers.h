@@ -34,8 +34,8 @@ class WorkerPool {
   std::condition_variable done_;
   std::vector<std::thread> threads_;
   const std::function<void(unsigned)>* task_ = nullptr;
-  unsigned wanted_ = 0;          // pool threads taking part in the current round
-  unsigned remaining_ = 0;       // of those, still running
+  unsigned wanted_ = 0;           // pool threads taking part in the current round
+  unsigned remaining_ = 0;        // of those, still running
   std::uint64_t generation_ = 0;  // bumped for each round
   std::exception_ptr error_;
 };

@@ -41,8 +41,8 @@ ScheduleId generate_schedule_id() {
   }
   if (id.strategy == Strategy::pct) {
     id.pct_depth = *rc::gen::inRange(1, 65);
-    id.pct_step_estimate = *rc::gen::oneOf(rc::gen::inRange<std::uint64_t>(1, 100000),
-                                           rc::gen::just<std::uint64_t>(UINT64_MAX));
+    id.pct_step_estimate =
+        *rc::gen::oneOf(rc::gen::inRange<std::uint64_t>(1, 100000), rc::gen::just<std::uint64_t>(UINT64_MAX));
   } else {
     id.pct_step_estimate = 0;
   }

@@ -88,8 +88,9 @@ TEST(Explore, UnlockedCounterFailsWithinAHandfulOfSchedules) {
     ASSERT_TRUE(r.failed()) << "strategy " << to_string(s);
     EXPECT_EQ(r.failure->kind, FailureKind::assertion);
     EXPECT_LE(r.schedules_run, 5U) << r;
-    EXPECT_NE(r.report().find("INTERLEAVE_ASSERT(counter.load() == 2U * static_cast<std::uint32_t>(increments)) failed"),
-              std::string::npos)
+    EXPECT_NE(
+        r.report().find("INTERLEAVE_ASSERT(counter.load() == 2U * static_cast<std::uint32_t>(increments)) failed"),
+        std::string::npos)
         << r;
   }
 }
@@ -134,8 +135,9 @@ TEST(Explore, ReportCarriesEveryPart) {
   const Result r = explore(with_schedules(20), UnlockedCounter{});
   ASSERT_TRUE(r.failed());
   const std::string report = r.report();
-  for (const char* part : {"ASSERTION FAILED after", "random, seed 0x1eaf5eed", "schedule ", "shrunk to 1 preemption from",
-                           "last ", "configuration: strategy=random", "reproduce: INTERLEAVE_REPLAY=choices.c="}) {
+  for (const char* part :
+       {"ASSERTION FAILED after", "random, seed 0x1eaf5eed", "schedule ", "shrunk to 1 preemption from", "last ",
+        "configuration: strategy=random", "reproduce: INTERLEAVE_REPLAY=choices.c="}) {
     EXPECT_NE(report.find(part), std::string::npos) << "missing '" << part << "' in\n" << report;
   }
   EXPECT_EQ(r.last_steps.size(), 20U);

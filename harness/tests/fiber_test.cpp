@@ -12,8 +12,8 @@
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
-#include <iterator>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -161,8 +161,8 @@ TEST(Fiber, PingPongWithThreadContextRunsInOrder) {
   log.push_back("thread 4");
   EXPECT_TRUE(task.finished);
   EXPECT_FALSE(task.fiber.resumable());
-  EXPECT_EQ(log, (std::vector<std::string>{"thread 1", "fiber 1", "thread 2", "fiber 2", "thread 3", "fiber 3",
-                                           "thread 4"}));
+  EXPECT_EQ(
+      log, (std::vector<std::string>{"thread 1", "fiber 1", "thread 2", "fiber 2", "thread 3", "fiber 3", "thread 4"}));
 }
 
 TEST(Fiber, ManyFibersRoundRobin) {
@@ -370,9 +370,9 @@ std::uint16_t read_x87_control() {
   return value;
 }
 
-constexpr std::uint32_t kMxcsrRounding = 0x6000;   // RC bits
-constexpr std::uint16_t kX87Rounding = 0x0c00;     // RC bits
-constexpr std::uint32_t kMxcsrUpward = 0x4000;     // RC = 10b
+constexpr std::uint32_t kMxcsrRounding = 0x6000;  // RC bits
+constexpr std::uint16_t kX87Rounding = 0x0c00;    // RC bits
+constexpr std::uint32_t kMxcsrUpward = 0x4000;    // RC = 10b
 constexpr std::uint16_t kX87Upward = 0x0800;
 
 TEST(Fiber, FloatingPointControlStateIsPerContext) {
@@ -541,8 +541,8 @@ TEST(Fiber, ExceptionStateIsPerFiber) {
 }
 
 TEST(Fiber, BadStackSizeIsRejected) {
-  for (std::size_t bad : {std::size_t{0}, std::size_t{1}, Fiber::kMinStackBytes - 1, Fiber::kMaxStackBytes + 1,
-                          ~std::size_t{0}}) {
+  for (std::size_t bad :
+       {std::size_t{0}, std::size_t{1}, Fiber::kMinStackBytes - 1, Fiber::kMaxStackBytes + 1, ~std::size_t{0}}) {
     try {
       Fiber f(bad);
       ADD_FAILURE() << "accepted a stack of " << bad << " bytes";
@@ -613,22 +613,24 @@ void overflow_handler(int, siginfo_t* info, void*) {
 }
 
 TEST(Fiber, StackOverflowHitsTheGuardPage) {
-  Process child([] {
-    static unsigned char alternate_stack[256 * 1024];
-    stack_t ss{};
-    ss.ss_sp = alternate_stack;
-    ss.ss_size = sizeof alternate_stack;
-    if (sigaltstack(&ss, nullptr) != 0) return 6;
-    struct sigaction action {};
-    action.sa_sigaction = &overflow_handler;
-    action.sa_flags = SA_SIGINFO | SA_ONSTACK;
-    sigemptyset(&action.sa_mask);
-    if (sigaction(SIGSEGV, &action, nullptr) != 0) return 7;
-    Fiber fiber(kStack);
-    fiber.reset([](void*) { (void)recurse(1, ~std::size_t{0}); }, nullptr);
-    switch_fiber(ThreadContext::current(), fiber, true);
-    return 8;  // unreachable: the recursion never ends
-  }, "overflowing fiber");
+  Process child(
+      [] {
+        static unsigned char alternate_stack[256 * 1024];
+        stack_t ss{};
+        ss.ss_sp = alternate_stack;
+        ss.ss_size = sizeof alternate_stack;
+        if (sigaltstack(&ss, nullptr) != 0) return 6;
+        struct sigaction action {};
+        action.sa_sigaction = &overflow_handler;
+        action.sa_flags = SA_SIGINFO | SA_ONSTACK;
+        sigemptyset(&action.sa_mask);
+        if (sigaction(SIGSEGV, &action, nullptr) != 0) return 7;
+        Fiber fiber(kStack);
+        fiber.reset([](void*) { (void)recurse(1, ~std::size_t{0}); }, nullptr);
+        switch_fiber(ThreadContext::current(), fiber, true);
+        return 8;  // unreachable: the recursion never ends
+      },
+      "overflowing fiber");
   child.start();
   const ExitStatus status = child.join();
   EXPECT_TRUE(status.exited) << status.describe();
@@ -637,10 +639,12 @@ TEST(Fiber, StackOverflowHitsTheGuardPage) {
 
 // Misuse stops the program with a message (checked in a child process).
 ExitStatus run_in_child(std::function<void()> body) {
-  Process child([body = std::move(body)] {
-    body();
-    return 0;
-  }, "misuse");
+  Process child(
+      [body = std::move(body)] {
+        body();
+        return 0;
+      },
+      "misuse");
   child.start();
   return child.join();
 }
@@ -704,10 +708,12 @@ TEST(Fiber, AsanSeesStackUseAfterReturnOnAFiber) {
   char path[] = "/tmp/interleave_fiber_asan_XXXXXX";
   const int fd = mkstemp(path);
   ASSERT_GE(fd, 0);
-  Process child([fd] {
-    if (dup2(fd, STDERR_FILENO) < 0) return 90;
-    return read_dangling_on_fiber();
-  }, "use after return");
+  Process child(
+      [fd] {
+        if (dup2(fd, STDERR_FILENO) < 0) return 90;
+        return read_dangling_on_fiber();
+      },
+      "use after return");
   child.start();
   const ExitStatus status = child.join();
   close(fd);

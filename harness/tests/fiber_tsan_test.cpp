@@ -6,8 +6,6 @@
 // accesses that no_sync switches leave unordered (seen after a fiber's synchronizing start), so
 // under GCC the "no report" cases below can pass without the mechanism they check; clang's
 // build is the discriminating one.
-#include "interleave/detail/fiber.h"
-
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -19,6 +17,7 @@
 #include <iterator>
 #include <string>
 
+#include "interleave/detail/fiber.h"
 #include "interleave/process.h"
 
 namespace interleave::detail {
@@ -39,10 +38,12 @@ Outcome run_in_child(int (*scenario)()) {
   char path[] = "/tmp/interleave_fiber_tsan_XXXXXX";
   const int fd = mkstemp(path);
   if (fd < 0) throw std::runtime_error("mkstemp failed");
-  Process child([fd, scenario] {
-    if (dup2(fd, STDERR_FILENO) < 0) return 90;
-    return scenario();
-  }, "tsan scenario");
+  Process child(
+      [fd, scenario] {
+        if (dup2(fd, STDERR_FILENO) < 0) return 90;
+        return scenario();
+      },
+      "tsan scenario");
   child.start();
   Outcome outcome{child.join(), {}};
   close(fd);
@@ -95,9 +96,9 @@ int two_writers(bool synchronizing, bool ignore) {
   return g_shared == 2 ? 0 : 91;
 }
 
-#define SKIP_WITHOUT_TSAN()                                                     \
-  do {                                                                          \
-    if (!INTERLEAVE_TSAN) GTEST_SKIP() << "built without ThreadSanitizer";      \
+#define SKIP_WITHOUT_TSAN()                                                \
+  do {                                                                     \
+    if (!INTERLEAVE_TSAN) GTEST_SKIP() << "built without ThreadSanitizer"; \
   } while (false)
 
 TEST(FiberTsan, RaceAcrossOrdinarySwitchIsReported) {
@@ -226,7 +227,7 @@ void helper_entry(void* p) {
   auto* s = static_cast<ReusedStack*>(p);
   fill(s->slot.load(std::memory_order_relaxed), kBuffer, 2);
   switch_fiber(s->helper, *s->thread, false);  // no happens-before towards the thread
-  std::abort();  // never resumed
+  std::abort();                                // never resumed
 }
 
 int reused_stack() {

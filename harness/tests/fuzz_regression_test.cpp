@@ -91,7 +91,9 @@ std::string perturbation_error(std::string_view text) {
 // cut what() off before the accepted form.
 TEST(FuzzRegression, PerturbationWithANulByteGetsTheWholeMessage) {
   using namespace std::string_view_literals;
-  const std::string message = perturbation_error("yeild\v\0\0\0" "55"sv);
+  const std::string message = perturbation_error(
+      "yeild\v\0\0\0"
+      "55"sv);
   EXPECT_NE(message.find(R"('yeild\x0b\x00\x00\x00\x35\x35')"), std::string::npos) << message;
   EXPECT_NE(message.find("yield=<n>,spin=<n>,sleep=<n>"), std::string::npos) << message;
 }
@@ -102,8 +104,8 @@ TEST(FuzzRegression, PerturbationRatesAcceptLeadingZeros) {
   EXPECT_EQ(Perturbation::parse("spin=00079,yield=1"), (Perturbation{1, 79, 0}));
   EXPECT_EQ(Perturbation::parse("sleep=0000000001000"), (Perturbation{0, 0, 1000}));
   EXPECT_EQ(Perturbation::parse("yield=00000"), Perturbation::off());
-  for (const char* refused : {"spin=01001", "spin=00000000000000000001001", "yield=99999999999999999999", "yield=",
-                              "yield=+1", "yield=1,", "yield=600,spin=401"}) {
+  for (const char* refused : {"spin=01001", "spin=00000000000000000001001", "yield=99999999999999999999",
+                              "yield=", "yield=+1", "yield=1,", "yield=600,spin=401"}) {
     EXPECT_NE(perturbation_error(refused).find("is not valid"), std::string::npos) << refused;
   }
 }

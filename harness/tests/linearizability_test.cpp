@@ -95,22 +95,22 @@ QueueHistory one_queue(std::vector<QueueCall> calls) {
 }
 
 TEST(Linearizability, SequentialFifoHistoryIsLinearizable) {
-  const auto h = one_queue({call(put(1), 0, 1, 2, 0), call(put(2), 0, 3, 4, 0), call(get(), 1, 5, 6, 1),
-                            call(get(), 1, 7, 8, 2)});
+  const auto h =
+      one_queue({call(put(1), 0, 1, 2, 0), call(put(2), 0, 3, 4, 0), call(get(), 1, 5, 6, 1), call(get(), 1, 7, 8, 2)});
   EXPECT_TRUE(check(h).linearizable());
 }
 
 TEST(Linearizability, OverlappingPutsMayTakeEffectInEitherOrder) {
   // put(1) and put(2) overlap, so the gets may see 2 first.
-  const auto h = one_queue({call(put(1), 0, 1, 4, 0), call(put(2), 1, 2, 3, 0), call(get(), 2, 5, 6, 2),
-                            call(get(), 2, 7, 8, 1)});
+  const auto h =
+      one_queue({call(put(1), 0, 1, 4, 0), call(put(2), 1, 2, 3, 0), call(get(), 2, 5, 6, 2), call(get(), 2, 7, 8, 1)});
   EXPECT_TRUE(check(h).linearizable());
 }
 
 TEST(Linearizability, RealTimeOrderOfPutsIsRespected) {
   // put(1) returned before put(2) began: a queue must give 1 first.
-  const auto h = one_queue({call(put(1), 0, 1, 2, 0), call(put(2), 1, 3, 4, 0), call(get(), 2, 5, 6, 2),
-                            call(get(), 2, 7, 8, 1)});
+  const auto h =
+      one_queue({call(put(1), 0, 1, 2, 0), call(put(2), 1, 3, 4, 0), call(get(), 2, 5, 6, 2), call(get(), 2, 7, 8, 1)});
   const CheckResult r = check(h);
   EXPECT_EQ(r.verdict, Verdict::not_linearizable);
   EXPECT_NE(r.explanation.find("get() would return 1, but returned 2"), std::string::npos) << r.explanation;
@@ -149,8 +149,8 @@ TEST(Linearizability, APendingCallTakesEffectOnlyAfterItsInvocation) {
 }
 
 TEST(Linearizability, ABlockedGetOnAnEmptyQueueIsLinearizable) {
-  const auto h = one_queue({call(put(1), 0, 1, 2, 0), call(get(), 1, 3, 4, 1),
-                            unfinished(get(), 2, 5, Completion::blocked)});
+  const auto h =
+      one_queue({call(put(1), 0, 1, 2, 0), call(get(), 1, 3, 4, 1), unfinished(get(), 2, 5, Completion::blocked)});
   EXPECT_TRUE(check(h).linearizable());
 }
 
@@ -158,14 +158,13 @@ TEST(Linearizability, ABlockedGetBesideAnItemIsALostWakeup) {
   const auto h = one_queue({unfinished(get(), 1, 1, Completion::blocked), call(put(1), 0, 2, 3, 0)});
   const CheckResult r = check(h);
   EXPECT_EQ(r.verdict, Verdict::not_linearizable);
-  EXPECT_NE(r.explanation.find("get() is blocked at the end, but the specification lets it proceed"),
-            std::string::npos)
+  EXPECT_NE(r.explanation.find("get() is blocked at the end, but the specification lets it proceed"), std::string::npos)
       << r.explanation;
 }
 
 TEST(Linearizability, ABlockedGetIsFineWhenAnotherGetTookTheItem) {
-  const auto h = one_queue({unfinished(get(), 1, 1, Completion::blocked), call(put(1), 0, 2, 3, 0),
-                            call(get(), 2, 4, 5, 1)});
+  const auto h =
+      one_queue({unfinished(get(), 1, 1, Completion::blocked), call(put(1), 0, 2, 3, 0), call(get(), 2, 4, 5, 1)});
   EXPECT_TRUE(check(h).linearizable());
 }
 

@@ -3,7 +3,6 @@
 // recorded schedules before exploring and recording new failures. Every test works in a temporary
 // directory of its own; properties/regression_file_properties.cpp covers INTERLEAVE_PROPERTY.
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,7 +30,8 @@ class TemporaryDirectory {
  public:
   TemporaryDirectory() {
     const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/interleave-regressions-XXXXXX";
+    std::string pattern =
+        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/interleave-regressions-XXXXXX";
     if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + pattern);
     path_ = pattern;
   }
@@ -187,11 +187,13 @@ TEST(RegressionFile, ConcurrentAppendsFromProcessesKeepEveryCaseOnce) {
       try {
         for (int i = 0; i < kCases; ++i) {
           // Every process appends the shared cases 0..kCases-1 and one of its own.
-          append_regression(path, RegressionCase{"Shared", RegressionKind::replay,
-                                                 "random.s=1.i=" + std::to_string(i) + ".w=0.m=10", 0},
-                            {"process " + std::to_string(p)});
-          append_regression(path, RegressionCase{"Own" + std::to_string(p), RegressionKind::replay,
-                                                 "random.s=2.i=" + std::to_string(i) + ".w=0.m=10", 0},
+          append_regression(
+              path,
+              RegressionCase{"Shared", RegressionKind::replay, "random.s=1.i=" + std::to_string(i) + ".w=0.m=10", 0},
+              {"process " + std::to_string(p)});
+          append_regression(path,
+                            RegressionCase{"Own" + std::to_string(p), RegressionKind::replay,
+                                           "random.s=2.i=" + std::to_string(i) + ".w=0.m=10", 0},
                             {});
         }
       } catch (...) {
@@ -209,7 +211,8 @@ TEST(RegressionFile, ConcurrentAppendsFromProcessesKeepEveryCaseOnce) {
   const RegressionFile file = RegressionFile::load(path);
   EXPECT_EQ(file.cases().size(), static_cast<std::size_t>(kCases * (kProcesses + 1)));
   EXPECT_EQ(file.cases_of("Shared").size(), static_cast<std::size_t>(kCases));
-  for (int p = 0; p < kProcesses; ++p) EXPECT_EQ(file.cases_of("Own" + std::to_string(p)).size(), static_cast<std::size_t>(kCases));
+  for (int p = 0; p < kProcesses; ++p)
+    EXPECT_EQ(file.cases_of("Own" + std::to_string(p)).size(), static_cast<std::size_t>(kCases));
 }
 
 TEST(RegressionFile, DirectoryFromOptionsEnvironmentOrDefault) {
@@ -358,7 +361,8 @@ TEST(RegressionTest, TheEnvironmentChoosesAnotherDirectory) {
 TEST(RegressionTest, AMalformedFileIsAnErrorNamingFileAndLine) {
   const TemporaryDirectory dir;
   const std::string path = regression_file_path(dir.path(), "RegressionTest");
-  write_text(path, "# fine\nOtherTest replay " + std::string(kToken) + "\nAMalformedFileIsAnErrorNamingFileAndLine replay\n");
+  write_text(path,
+             "# fine\nOtherTest replay " + std::string(kToken) + "\nAMalformedFileIsAnErrorNamingFileAndLine replay\n");
   detail::RegressionScope scope(dir.path());
   try {
     (void)explore_counter(true);

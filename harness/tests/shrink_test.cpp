@@ -20,7 +20,8 @@ struct UnlockedCounter {
   void operator()() const {
     typename P::template Atomic<int> counter{0};
     auto add = [&] {
-      for (int i = 0; i < 1000; ++i) counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      for (int i = 0; i < 1000; ++i)
+        counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     };
     BasicThread<P> a(add), b(add);
     a.start();

@@ -2,6 +2,8 @@
 // caught by their invariants (every build) and by ThreadSanitizer (tsan builds, in a child
 // process); failing threads and child processes are reported with the seed, their name or role
 // and pid; nothing is left behind; a hung iteration ends the program with the seed line.
+#include "interleave/stress.h"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -20,23 +22,21 @@
 #include <thread>
 #include <vector>
 
+#include "../../properties/zoo/stress_broken.h"
 #include "interleave/event.h"
 #include "interleave/gtest.h"
 #include "interleave/mutex.h"
 #include "interleave/perturbed_platform.h"
 #include "interleave/queue.h"
-#include "interleave/stress.h"
 #include "interleave/thread.h"
-#include "../../properties/zoo/stress_broken.h"
 
 namespace interleave {
 namespace {
 
 using namespace std::chrono_literals;
 
-#define EXPECT_CONTAINS(text, part)                                                   \
-  EXPECT_NE(std::string(text).find(part), std::string::npos) << "no \"" << (part) \
-                                                              << "\" in:\n" << (text)
+#define EXPECT_CONTAINS(text, part) \
+  EXPECT_NE(std::string(text).find(part), std::string::npos) << "no \"" << (part) << "\" in:\n" << (text)
 
 Options budget(std::uint64_t iterations, std::uint64_t milliseconds) {
   Options o;
@@ -203,7 +203,7 @@ TEST(StressReports, AssertionInAStartedThreadNamesTheThread) {
     a.start();
     b.start();
     a.join();
-    b.join();  // rethrows b's failure
+    b.join();                  // rethrows b's failure
     INTERLEAVE_ASSERT(false);  // never reached
   });
   ASSERT_TRUE(r.failed());

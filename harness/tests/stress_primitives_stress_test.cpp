@@ -1,6 +1,8 @@
 // The production primitives, unchanged, on real threads and real processes of the Perturbed
 // platform (interleave::stress): their invariants hold under seeded random delays on 2-8 threads,
 // and Queue and Pipe keep them between processes. Each test is bounded in time.
+#include "interleave/stress.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,7 +18,6 @@
 #include "interleave/pipe.h"
 #include "interleave/queue.h"
 #include "interleave/semaphore.h"
-#include "interleave/stress.h"
 #include "interleave/thread.h"
 
 namespace interleave {
@@ -39,11 +40,11 @@ StressResult run(Options options, Body&& body) {
   return stress(std::move(options), std::forward<Body>(body), detail::current_test_command());
 }
 
-#define EXPECT_STRESS_PASSES(result_expression)                          \
-  do {                                                                  \
+#define EXPECT_STRESS_PASSES(result_expression)                            \
+  do {                                                                     \
     const ::interleave::StressResult stress_result_ = (result_expression); \
-    EXPECT_TRUE(stress_result_.passed()) << stress_result_.report();    \
-    EXPECT_GE(stress_result_.iterations_run, 1U);                       \
+    EXPECT_TRUE(stress_result_.passed()) << stress_result_.report();       \
+    EXPECT_GE(stress_result_.iterations_run, 1U);                          \
   } while (false)
 
 template <Platform P>

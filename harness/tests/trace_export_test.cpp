@@ -258,12 +258,23 @@ std::string html_escaped(const std::string& text) {
   std::string out;
   for (const char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -294,8 +305,7 @@ TEST(TraceExport, LostUpdateWritesJsonAndHtml) {
   ASSERT_EQ(r.failure->kind, FailureKind::assertion) << r;
   ASSERT_EQ(r.trace_files, (std::vector<std::string>{dir.file("counter.json"), dir.file("counter.html")})) << r;
   EXPECT_TRUE(r.trace_error.empty()) << r.trace_error;
-  EXPECT_NE(r.report().find("trace: " + dir.file("counter.json") + ", " + dir.file("counter.html")),
-            std::string::npos)
+  EXPECT_NE(r.report().find("trace: " + dir.file("counter.json") + ", " + dir.file("counter.html")), std::string::npos)
       << r;
   const json doc = check_chrome_trace(dir.file("counter.json"), r, 3);
   check_html(dir.file("counter.html"), r);

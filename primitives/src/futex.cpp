@@ -22,8 +22,8 @@ bool futex_wait(const std::atomic<std::uint32_t>& word, std::uint32_t expected, 
     deadline.tv_nsec = static_cast<long>(deadline_ns % 1'000'000'000);
     deadline_ptr = &deadline;
   }
-  const long rc = syscall(SYS_futex, reinterpret_cast<const std::uint32_t*>(&word), op, expected, deadline_ptr,
-                          nullptr, FUTEX_BITSET_MATCH_ANY);
+  const long rc = syscall(SYS_futex, reinterpret_cast<const std::uint32_t*>(&word), op, expected, deadline_ptr, nullptr,
+                          FUTEX_BITSET_MATCH_ANY);
   return !(rc == -1 && errno == ETIMEDOUT);
 }
 

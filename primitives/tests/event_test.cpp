@@ -1,7 +1,6 @@
 #include "interleave/event.h"
 
 #include <gtest/gtest.h>
-
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -246,9 +245,7 @@ TEST(ProcessEvent, SetThenClearReleasesWaitersInOtherProcesses) {
     ProcessEvent gate;
   };
   SharedObject<State> state;
-  auto waiter = [&]() -> int {
-    return state->gate.wait_for(10s) ? 0 : 4;
-  };
+  auto waiter = [&]() -> int { return state->gate.wait_for(10s) ? 0 : 4; };
   Process a(waiter, "a");
   Process b(waiter, "b");
   a.start();

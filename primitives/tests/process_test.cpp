@@ -119,9 +119,11 @@ TEST(Process, UnjoinedProcessIsKilledAndReapedByDestructor) {
   pid_t pid = -1;
   testing::internal::CaptureStderr();
   {
-    Process p([] {
-      for (;;) pause();
-    }, "sleeper");
+    Process p(
+        [] {
+          for (;;) pause();
+        },
+        "sleeper");
     p.start();
     pid = p.pid();
   }

@@ -100,7 +100,9 @@ void run_threads(std::ptrdiff_t capacity, std::uint32_t producers, std::uint32_t
       for (std::uint32_t s = 0; s < per_producer; ++s) {
         const Item item{p, s};
         switch (s % 3) {
-          case 0: q.put(item); break;
+          case 0:
+            q.put(item);
+            break;
           case 1:
             while (q.try_put(item) != QueueStatus::ok) std::this_thread::yield();
             break;

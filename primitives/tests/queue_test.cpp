@@ -171,8 +171,7 @@ TEST(Queue, NegativeTimeoutsThrow) {
   EXPECT_THROW((void)q.get_for(-1ms), std::invalid_argument);
   EXPECT_THROW((void)q.try_put_for(1, -1ns), std::invalid_argument);
   EXPECT_EQ(q.size(), 0u);  // the refused put did not happen
-  EXPECT_NE(message_of([&] { (void)q.get_for(-1s); }).find("Queue::get_for: timeout must be >= 0"),
-            std::string::npos);
+  EXPECT_NE(message_of([&] { (void)q.get_for(-1s); }).find("Queue::get_for: timeout must be >= 0"), std::string::npos);
 }
 
 TEST(Queue, ZeroTimeoutTriesOnce) {
@@ -420,17 +419,21 @@ TEST(SharedQueue, WorksWithinOneProcess) {
 TEST(SharedQueue, ProducerProcessToConsumerProcess) {
   SharedQueue<int> q(2);  // small, so the producer blocks on a full queue across processes
   SharedObject<std::array<int, 5>> received;
-  Process producer([&] {
-    for (int i = 0; i < 5; ++i) q.put(i);
-  }, "producer");
-  Process consumer([&]() -> int {
-    for (int i = 0; i < 5; ++i) {
-      const std::optional<int> v = q.get();
-      if (!v) return 2;
-      (*received)[static_cast<std::size_t>(i)] = *v;
-    }
-    return 0;
-  }, "consumer");
+  Process producer(
+      [&] {
+        for (int i = 0; i < 5; ++i) q.put(i);
+      },
+      "producer");
+  Process consumer(
+      [&]() -> int {
+        for (int i = 0; i < 5; ++i) {
+          const std::optional<int> v = q.get();
+          if (!v) return 2;
+          (*received)[static_cast<std::size_t>(i)] = *v;
+        }
+        return 0;
+      },
+      "consumer");
   consumer.start();
   producer.start();
   EXPECT_TRUE(producer.join().success());

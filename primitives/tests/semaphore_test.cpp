@@ -1,7 +1,6 @@
 #include "interleave/semaphore.h"
 
 #include <gtest/gtest.h>
-
 #include <sys/syscall.h>
 #include <unistd.h>
 

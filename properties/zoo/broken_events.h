@@ -10,8 +10,8 @@
 namespace interleave::zoo {
 
 enum class EventBug {
-  flag_loop,             // waiters loop on the flag, so set() followed at once by clear() strands them
-  set_wakes_one,         // set() wakes a single waiter
+  flag_loop,      // waiters loop on the flag, so set() followed at once by clear() strands them
+  set_wakes_one,  // set() wakes a single waiter
 };
 
 template <Platform P, EventBug Bug>

@@ -13,9 +13,9 @@
 namespace interleave::zoo {
 
 enum class PipeBug {
-  close_without_wake,     // close() marks the end closed but wakes no receiver
-  eof_before_drain,       // recv() reports end-of-stream as soon as the sender closed, dropping data
-  wake_before_publish,    // send() wakes the receiver, then writes the message
+  close_without_wake,   // close() marks the end closed but wakes no receiver
+  eof_before_drain,     // recv() reports end-of-stream as soon as the sender closed, dropping data
+  wake_before_publish,  // send() wakes the receiver, then writes the message
 };
 
 template <Platform P, PipeBug Bug>

@@ -10,9 +10,9 @@
 namespace interleave::zoo {
 
 enum class SemaphoreBug {
-  check_then_decrement,     // acquire reads the count, then writes count-1: two takers, one permit
-  wake_before_add,          // release wakes sleepers before adding the permit: they sleep again
-  release_n_wakes_one,      // release(n) adds n permits but wakes only one sleeper
+  check_then_decrement,  // acquire reads the count, then writes count-1: two takers, one permit
+  wake_before_add,       // release wakes sleepers before adding the permit: they sleep again
+  release_n_wakes_one,   // release(n) adds n permits but wakes only one sleeper
 };
 
 template <Platform P, SemaphoreBug Bug>

@@ -21,7 +21,6 @@
 #include <memory>
 #include <optional>
 #include <ostream>
-#include "interleave/source_location.h"
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -31,6 +30,7 @@
 #include "interleave/model_platform.h"
 #include "interleave/options.h"
 #include "interleave/schedule.h"
+#include "interleave/source_location.h"
 
 namespace interleave {
 
@@ -40,10 +40,10 @@ std::string_view to_string(FailureKind kind) noexcept;
 struct StepRecord {
   std::uint64_t step = 0;
   std::uint32_t fiber = 0;
-  std::string what;       // "atomic load", "futex wait", "spawn fiber 2", ...
+  std::string what;          // "atomic load", "futex wait", "spawn fiber 2", ...
   std::uint32_t object = 0;  // objects are numbered by first appearance in the schedule; 0 = none
-  std::string operation;  // the primitive operation in progress, e.g. "Mutex::lock"; may be empty
-  std::string where;      // "file:line" of that operation's call site; may be empty
+  std::string operation;     // the primitive operation in progress, e.g. "Mutex::lock"; may be empty
+  std::string where;         // "file:line" of that operation's call site; may be empty
 };
 
 struct Failure {
@@ -66,20 +66,20 @@ class Result {
 
   std::optional<Failure> failure;
   std::uint64_t schedules_run = 0;
-  std::uint64_t total_steps = 0;      // over all schedules run
-  ScheduleId schedule;                // the failing schedule (or the last one run)
+  std::uint64_t total_steps = 0;  // over all schedules run
+  ScheduleId schedule;            // the failing schedule (or the last one run)
   std::uint64_t schedules_planned = 0;
-  bool replayed = false;              // the run replayed one schedule (Options::replay)
-  std::uint64_t steps = 0;            // of the failing schedule reported (the shrunk one, if shrunk)
-  std::uint32_t preemptions = 0;      // of the failing schedule reported (the shrunk one, if shrunk)
+  bool replayed = false;          // the run replayed one schedule (Options::replay)
+  std::uint64_t steps = 0;        // of the failing schedule reported (the shrunk one, if shrunk)
+  std::uint32_t preemptions = 0;  // of the failing schedule reported (the shrunk one, if shrunk)
   // The failing schedule found was shrunk to this simpler one (Options::shrink_runs), which the
   // report, the steps and the reproduce line describe; `schedule` is still the one found.
   std::optional<ScheduleId> shrunk;
   std::uint32_t found_preemptions = 0;  // of the schedule found
   std::uint64_t shrink_runs = 0;        // runs spent shrinking
   std::vector<StepRecord> last_steps;
-  std::string configuration;          // Options::describe()
-  std::string reproduce;              // "INTERLEAVE_REPLAY=<token> <command>"
+  std::string configuration;  // Options::describe()
+  std::string reproduce;      // "INTERLEAVE_REPLAY=<token> <command>"
   // Options::trace_path set and a failure found: the trace files written (<name>.json, then
   // <name>.html), or why they could not be (the report then says so; nothing else is lost).
   std::vector<std::string> trace_files;
@@ -133,7 +133,7 @@ Result explore(const Options& options, Body&& body) {
 // Fails the current schedule when `condition` is false (inside an exploration), reporting the
 // expression and its source location with the reproduce line. On real threads (outside an
 // exploration) it prints the same and aborts.
-#define INTERLEAVE_ASSERT(condition)                                                          \
-  do {                                                                                        \
+#define INTERLEAVE_ASSERT(condition)                                                                              \
+  do {                                                                                                            \
     if (!(condition)) ::interleave::detail::assertion_failed(#condition, interleave::source_location::current()); \
   } while (false)

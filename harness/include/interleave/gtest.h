@@ -147,9 +147,9 @@ Result explore_test(Options options, Body&& body) {
 }  // namespace interleave
 
 // Passes when the exploration found no failure; otherwise fails the test with the full report.
-#define INTERLEAVE_EXPECT_PASS(result_expression)                           \
-  do {                                                                      \
-    const ::interleave::Result interleave_result_ = (result_expression);    \
+#define INTERLEAVE_EXPECT_PASS(result_expression)                            \
+  do {                                                                       \
+    const ::interleave::Result interleave_result_ = (result_expression);     \
     EXPECT_TRUE(interleave_result_.passed()) << interleave_result_.report(); \
   } while (false)
 
@@ -163,10 +163,10 @@ Result explore_test(Options options, Body&& body) {
 
 // A GoogleTest test whose explore_test calls keep their failures in the suite's regression file:
 // recorded schedules replay first, new failures are appended (see the top of this file).
-#define INTERLEAVE_TEST(Suite, Name)                                                      \
-  static void interleave_test_body_##Suite##_##Name();                                    \
-  TEST(Suite, Name) {                                                                     \
+#define INTERLEAVE_TEST(Suite, Name)                                                                    \
+  static void interleave_test_body_##Suite##_##Name();                                                  \
+  TEST(Suite, Name) {                                                                                   \
     ::interleave::detail::RegressionScope interleave_scope_(INTERLEAVE_DETAIL_REGRESSIONS_DIRECTORY()); \
-    interleave_test_body_##Suite##_##Name();                                              \
-  }                                                                                       \
+    interleave_test_body_##Suite##_##Name();                                                            \
+  }                                                                                                     \
   static void interleave_test_body_##Suite##_##Name()

@@ -86,9 +86,9 @@ template <class Model, class Result>
 struct Call {
   std::shared_ptr<const Operation<Model, Result>> operation;
   std::uint32_t thread = 0;
-  std::uint32_t object = 0;     // index into History::initial
-  std::uint64_t invoked = 0;    // order of the invocation in the run
-  std::uint64_t returned = 0;   // order of the response (Completion::returned only); > invoked
+  std::uint32_t object = 0;    // index into History::initial
+  std::uint64_t invoked = 0;   // order of the invocation in the run
+  std::uint64_t returned = 0;  // order of the response (Completion::returned only); > invoked
   Completion completion = Completion::returned;
   Result result{};
 };
@@ -117,18 +117,22 @@ enum class Verdict {
 
 inline const char* to_string(Verdict v) noexcept {
   switch (v) {
-    case Verdict::linearizable: return "linearizable";
-    case Verdict::not_linearizable: return "not linearizable";
-    case Verdict::too_large: return "too large to check";
-    case Verdict::malformed: return "malformed";
+    case Verdict::linearizable:
+      return "linearizable";
+    case Verdict::not_linearizable:
+      return "not linearizable";
+    case Verdict::too_large:
+      return "too large to check";
+    case Verdict::malformed:
+      return "malformed";
   }
   return "?";
 }
 
 struct CheckResult {
   Verdict verdict = Verdict::linearizable;
-  std::uint32_t object = 0;         // the object that failed or was too large
-  std::uint64_t states = 0;         // states visited, all objects together
+  std::uint32_t object = 0;  // the object that failed or was too large
+  std::uint64_t states = 0;  // states visited, all objects together
   // For not_linearizable: which object, its history as a per-thread timeline, the longest order
   // that explains results and what each call that could come next would return there. For
   // too_large: which bound was hit.
@@ -469,9 +473,8 @@ CheckResult check(const History<Model, Result>& history, CheckLimits limits = {}
     if (calls.size() > kMaxCallsPerObject) {
       result.verdict = Verdict::too_large;
       result.object = object;
-      result.explanation = "object " + std::to_string(object) + " has " +
-                           std::to_string(calls.size()) + " calls, more than the " +
-                           std::to_string(kMaxCallsPerObject) + " one search accepts\n";
+      result.explanation = "object " + std::to_string(object) + " has " + std::to_string(calls.size()) +
+                           " calls, more than the " + std::to_string(kMaxCallsPerObject) + " one search accepts\n";
       return result;
     }
     const std::size_t call_count = calls.size();
@@ -482,13 +485,13 @@ CheckResult check(const History<Model, Result>& history, CheckLimits limits = {}
     result.verdict = v;
     result.object = object;
     if (v == Verdict::too_large) {
-      result.explanation = "object " + std::to_string(object) + " (" +
-                           std::to_string(call_count) + " calls) needed more than " +
-                           std::to_string(limits.max_states) + " search states (CheckLimits::max_states)\n";
+      result.explanation = "object " + std::to_string(object) + " (" + std::to_string(call_count) +
+                           " calls) needed more than " + std::to_string(limits.max_states) +
+                           " search states (CheckLimits::max_states)\n";
     } else {
       result.explanation = "no order of the calls on object " + std::to_string(object) +
-                           " that respects real time explains their results\n" +
-                           format_timeline(history, object) + search.explain();
+                           " that respects real time explains their results\n" + format_timeline(history, object) +
+                           search.explain();
     }
     return result;
   }

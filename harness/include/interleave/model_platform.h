@@ -9,17 +9,17 @@
 
 #include <atomic>
 #include <chrono>
-#include <type_traits>
 #include <cstdint>
 #include <functional>
-#include "interleave/source_location.h"
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "interleave/detail/fiber.h"
 #include "interleave/detail/model_runtime.h"
 #include "interleave/platform.h"
+#include "interleave/source_location.h"
 
 namespace interleave {
 
@@ -85,36 +85,24 @@ class ModelAtomic {
                              std::memory_order failure = std::memory_order_seq_cst) {
     return compare_exchange_strong(expected, desired, success, failure);
   }
-  T fetch_add(T delta, std::memory_order order = std::memory_order_seq_cst)
-    requires std::is_integral_v<T>
-  {
+  T fetch_add(T delta, std::memory_order order = std::memory_order_seq_cst) requires std::is_integral_v<T> {
     return read_modify_write("atomic fetch_add", order, [delta](T v) { return static_cast<T>(v + delta); });
   }
-  T fetch_sub(T delta, std::memory_order order = std::memory_order_seq_cst)
-    requires std::is_integral_v<T>
-  {
+  T fetch_sub(T delta, std::memory_order order = std::memory_order_seq_cst) requires std::is_integral_v<T> {
     return read_modify_write("atomic fetch_sub", order, [delta](T v) { return static_cast<T>(v - delta); });
   }
-  T fetch_or(T bits, std::memory_order order = std::memory_order_seq_cst)
-    requires std::is_integral_v<T>
-  {
+  T fetch_or(T bits, std::memory_order order = std::memory_order_seq_cst) requires std::is_integral_v<T> {
     return read_modify_write("atomic fetch_or", order, [bits](T v) { return static_cast<T>(v | bits); });
   }
-  T fetch_and(T bits, std::memory_order order = std::memory_order_seq_cst)
-    requires std::is_integral_v<T>
-  {
+  T fetch_and(T bits, std::memory_order order = std::memory_order_seq_cst) requires std::is_integral_v<T> {
     return read_modify_write("atomic fetch_and", order, [bits](T v) { return static_cast<T>(v & bits); });
   }
-  T fetch_xor(T bits, std::memory_order order = std::memory_order_seq_cst)
-    requires std::is_integral_v<T>
-  {
+  T fetch_xor(T bits, std::memory_order order = std::memory_order_seq_cst) requires std::is_integral_v<T> {
     return read_modify_write("atomic fetch_xor", order, [bits](T v) { return static_cast<T>(v ^ bits); });
   }
 
   // The futex word, for ModelPlatform::wait (reading it is not a scheduling point).
-  const std::uint32_t* address() const noexcept
-    requires std::is_same_v<T, std::uint32_t>
-  {
+  const std::uint32_t* address() const noexcept requires std::is_same_v<T, std::uint32_t> {
     return reinterpret_cast<const std::uint32_t*>(&value_);
   }
 
@@ -182,9 +170,7 @@ struct ModelPlatform {
   static void wake(const Atomic<std::uint32_t>& word, std::uint32_t count) {
     detail::model::futex_wake(word.address(), count);
   }
-  static void wake_all(const Atomic<std::uint32_t>& word) {
-    detail::model::futex_wake(word.address(), UINT32_MAX);
-  }
+  static void wake_all(const Atomic<std::uint32_t>& word) { detail::model::futex_wake(word.address(), UINT32_MAX); }
   static void yield() { detail::model::yield("yield"); }
   // std::atomic_thread_fence in the model: a scheduling point, and an edge for the race detector.
   // (ThreadSanitizer does not support fences, so under it the fence is the model's only.)

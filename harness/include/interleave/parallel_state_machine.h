@@ -96,7 +96,9 @@ template <class Spec>
 using CommandOf = Command<typename Spec::Model, typename Spec::Sut, typename Spec::Result>;
 
 template <class Spec>
-concept HasEpilogue = requires(const Spec& spec) { spec.epilogue(); };
+concept HasEpilogue = requires(const Spec& spec) {
+  spec.epilogue();
+};
 template <class Spec>
 concept HasAdmits = requires(const Spec& spec, const ParallelScenario<CommandOf<Spec>>& s) {
   { spec.admits(s) } -> std::convertible_to<bool>;
@@ -295,7 +297,7 @@ class Run {
 // threads, fewer calls and simpler calls.
 template <class Spec>
 rc::Gen<ParallelScenario<detail::parallel::CommandOf<Spec>>> parallel_scenarios(const Spec& spec,
-                                                                                 ScenarioShape shape = {}) {
+                                                                                ScenarioShape shape = {}) {
   using Scenario = ParallelScenario<detail::parallel::CommandOf<Spec>>;
   using List = std::vector<typename Scenario::CommandPtr>;
   auto gen = rc::gen::exec([spec, shape] {

@@ -113,7 +113,8 @@ void delay(ThreadState& state) noexcept;
 
 inline void perturb() noexcept {
   ThreadState& state = current;
-  if (state.delay_below == 0) [[likely]] return;
+  if (state.delay_below == 0) [[likely]]
+    return;
   delay(state);
 }
 
@@ -171,7 +172,7 @@ class PerturbedProcess {
 
   // Never hides the move constructor: a PerturbedProcess is not invocable.
   template <class F>
-    requires std::is_invocable_v<F&>
+  requires std::is_invocable_v<F&>
   // NOLINTNEXTLINE(bugprone-forwarding-reference-overload)
   explicit PerturbedProcess(F&& target, std::string role = "process") : role_(std::move(role)), mailbox_(4096) {
     if constexpr (std::is_convertible_v<std::invoke_result_t<F&>, int>) {
@@ -244,33 +245,23 @@ struct PerturbedPlatform {
       detail::perturb::perturb();
       return inner_.compare_exchange_weak(expected, desired, success, failure);
     }
-    T fetch_add(T delta, std::memory_order order = std::memory_order_seq_cst) noexcept
-      requires std::is_integral_v<T>
-    {
+    T fetch_add(T delta, std::memory_order order = std::memory_order_seq_cst) noexcept requires std::is_integral_v<T> {
       detail::perturb::perturb();
       return inner_.fetch_add(delta, order);
     }
-    T fetch_sub(T delta, std::memory_order order = std::memory_order_seq_cst) noexcept
-      requires std::is_integral_v<T>
-    {
+    T fetch_sub(T delta, std::memory_order order = std::memory_order_seq_cst) noexcept requires std::is_integral_v<T> {
       detail::perturb::perturb();
       return inner_.fetch_sub(delta, order);
     }
-    T fetch_or(T bits, std::memory_order order = std::memory_order_seq_cst) noexcept
-      requires std::is_integral_v<T>
-    {
+    T fetch_or(T bits, std::memory_order order = std::memory_order_seq_cst) noexcept requires std::is_integral_v<T> {
       detail::perturb::perturb();
       return inner_.fetch_or(bits, order);
     }
-    T fetch_and(T bits, std::memory_order order = std::memory_order_seq_cst) noexcept
-      requires std::is_integral_v<T>
-    {
+    T fetch_and(T bits, std::memory_order order = std::memory_order_seq_cst) noexcept requires std::is_integral_v<T> {
       detail::perturb::perturb();
       return inner_.fetch_and(bits, order);
     }
-    T fetch_xor(T bits, std::memory_order order = std::memory_order_seq_cst) noexcept
-      requires std::is_integral_v<T>
-    {
+    T fetch_xor(T bits, std::memory_order order = std::memory_order_seq_cst) noexcept requires std::is_integral_v<T> {
       detail::perturb::perturb();
       return inner_.fetch_xor(bits, order);
     }

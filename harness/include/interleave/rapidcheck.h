@@ -55,11 +55,12 @@ namespace interleave {
 inline constexpr std::uint64_t kSchedulesPerScenario = 40;
 
 template <class Body>
-void check_schedules(Body&& body, Options options = [] {
-  Options o;
-  o.schedules = kSchedulesPerScenario;
-  return o;
-}()) {
+void check_schedules(
+    Body&& body, Options options = [] {
+      Options o;
+      o.schedules = kSchedulesPerScenario;
+      return o;
+    }()) {
   options.seed = *rc::gen::arbitrary<std::uint64_t>().as("interleave seed");
   const Result result = explore(std::move(options), std::forward<Body>(body));
   if (result.failed()) RC_FAIL(result.report());
@@ -112,8 +113,9 @@ std::string replay_recorded_case(const Testable& testable, const std::string& te
   const auto generated = property(reproduce.random, reproduce.size);
   const auto shrunk = rc::shrinkable::walkPath(generated, reproduce.shrinkPath);
   if (!shrunk) {
-    return where + ": the recorded case no longer fits the property's generators (its shrink path leads nowhere); "
-                   "delete the line, or restore the generators it was recorded with";
+    return where +
+           ": the recorded case no longer fits the property's generators (its shrink path leads nowhere); "
+           "delete the line, or restore the generators it was recorded with";
   }
   const rc::detail::CaseDescription outcome = shrunk->value();
   if (outcome.result.type != rc::detail::CaseResult::Type::Failure) return {};
@@ -191,10 +193,12 @@ void check_property(const Testable& testable, const std::string& default_directo
                                          description_line(failure.description, "interleave: ")};
     if (!failure.counterExample.empty()) comments.push_back(example_text(failure.counterExample));
     const std::string replay = description_line(failure.description, "INTERLEAVE_REPLAY=");
-    if (replay.rfind("INTERLEAVE_REPLAY=", 0) == 0) comments.push_back("schedule: " + replay.substr(0, replay.find(' ')));
+    if (replay.rfind("INTERLEAVE_REPLAY=", 0) == 0)
+      comments.push_back("schedule: " + replay.substr(0, replay.find(' ')));
     try {
       const AppendedRegression appended = append_regression(path, c, comments);
-      out << "\n" << (appended.added ? "new failure recorded as a regression at " : "already recorded as a regression at ")
+      out << "\n"
+          << (appended.added ? "new failure recorded as a regression at " : "already recorded as a regression at ")
           << regression_location(path, appended.line)
           << (appended.added ? " (check the file in: it is replayed first on every run)" : "");
     } catch (const std::exception& e) {
@@ -209,10 +213,10 @@ void check_property(const Testable& testable, const std::string& default_directo
 
 // A RapidCheck property as a GoogleTest test (like RC_GTEST_PROP) whose failing cases are kept in
 // the suite's regression file and replayed first on every run (see the top of this file).
-#define INTERLEAVE_PROPERTY(Suite, Name, ArgList)                                                       \
-  static void interleave_property_##Suite##_##Name ArgList;                                             \
-  TEST(Suite, Name) {                                                                                   \
-    ::interleave::detail::check_property(&interleave_property_##Suite##_##Name,                          \
-                                         INTERLEAVE_DETAIL_REGRESSIONS_DIRECTORY());                    \
-  }                                                                                                     \
+#define INTERLEAVE_PROPERTY(Suite, Name, ArgList)                                    \
+  static void interleave_property_##Suite##_##Name ArgList;                          \
+  TEST(Suite, Name) {                                                                \
+    ::interleave::detail::check_property(&interleave_property_##Suite##_##Name,      \
+                                         INTERLEAVE_DETAIL_REGRESSIONS_DIRECTORY()); \
+  }                                                                                  \
   static void interleave_property_##Suite##_##Name ArgList

@@ -43,7 +43,7 @@ struct Choice {
 
 struct ScheduleId {
   Strategy strategy = Strategy::random_walk;
-  int pct_depth = 3;                 // pct only: 1..64
+  int pct_depth = 3;                    // pct only: 1..64
   std::uint64_t pct_step_estimate = 0;  // pct only: the step count change points are drawn from, >= 1
   std::uint64_t seed = 0;
   std::uint64_t index = 0;

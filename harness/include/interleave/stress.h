@@ -103,8 +103,9 @@ StressResult stress_function(Options options, const std::function<void()>& body,
 
 template <class Body>
 std::function<void()> stress_body(Body& body) {
-  static_assert(requires { body.template operator()<PerturbedPlatform<>>(); },
-                "stress: the body must be a template lambda []<interleave::Platform P>() {...}");
+  static_assert(
+      requires { body.template operator()<PerturbedPlatform<>>(); },
+      "stress: the body must be a template lambda []<interleave::Platform P>() {...}");
   return [&body] { body.template operator()<PerturbedPlatform<>>(); };
 }
 

@@ -2,8 +2,9 @@
 // unlocking a mutex one does not own from a destructor).
 #pragma once
 
-#include "interleave/source_location.h"
 #include <string_view>
+
+#include "interleave/source_location.h"
 
 namespace interleave {
 

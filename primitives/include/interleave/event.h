@@ -27,9 +27,9 @@
 
 #include <chrono>
 #include <cstdint>
-#include "interleave/source_location.h"
 
 #include "interleave/native_platform.h"
+#include "interleave/source_location.h"
 #include "interleave/timeout.h"
 
 namespace interleave {
@@ -92,8 +92,8 @@ class BasicEvent {
 
  private:
   // The futex word: generation << 2 | waiters << 1 | flag.
-  static constexpr std::uint32_t kFlag = 1;      // the event is set
-  static constexpr std::uint32_t kWaiters = 2;   // some thread may be asleep on the word
+  static constexpr std::uint32_t kFlag = 1;     // the event is set
+  static constexpr std::uint32_t kWaiters = 2;  // some thread may be asleep on the word
   static constexpr std::uint32_t kGenerationOne = 4;
   static constexpr std::uint32_t kGenerationMask = ~std::uint32_t{3};
 

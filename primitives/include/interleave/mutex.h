@@ -22,10 +22,10 @@
 
 #include <chrono>
 #include <cstdint>
-#include "interleave/source_location.h"
 #include <string>
 
 #include "interleave/native_platform.h"
+#include "interleave/source_location.h"
 #include "interleave/timeout.h"
 
 #ifndef INTERLEAVE_CHECK_OWNERSHIP
@@ -128,8 +128,7 @@ class BasicMutex {
       const std::uint32_t me = P::this_thread_id();
       const std::uint32_t owner = owner_.load(std::memory_order_relaxed);
       if (state_.load(std::memory_order_relaxed) == kUnlocked) {
-        P::contract_violation("Mutex::unlock: the mutex is not locked (thread " + std::to_string(me) +
-                                  " unlocked it)",
+        P::contract_violation("Mutex::unlock: the mutex is not locked (thread " + std::to_string(me) + " unlocked it)",
                               where);
       }
       if (owner != me) {

@@ -6,12 +6,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include "interleave/source_location.h"
 #include <string_view>
 #include <thread>
 
 #include "interleave/contract.h"
 #include "interleave/platform.h"
+#include "interleave/source_location.h"
 
 namespace interleave {
 

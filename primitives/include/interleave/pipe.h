@@ -75,7 +75,6 @@
 #include <memory>
 #include <new>
 #include <optional>
-#include "interleave/source_location.h"
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -87,6 +86,7 @@
 #include "interleave/mutex.h"
 #include "interleave/native_platform.h"
 #include "interleave/shared_memory.h"
+#include "interleave/source_location.h"
 #include "interleave/timeout.h"
 
 namespace interleave {
@@ -172,8 +172,8 @@ struct PipeHolder {
 }  // namespace detail
 
 template <Platform P = NativeSharedPlatform>
-std::pair<BasicPipeEnd<P>, BasicPipeEnd<P>> make_pipe(PipeOptions options = {},
-                                                      interleave::source_location where = interleave::source_location::current());
+std::pair<BasicPipeEnd<P>, BasicPipeEnd<P>> make_pipe(
+    PipeOptions options = {}, interleave::source_location where = interleave::source_location::current());
 
 template <Platform P = NativeSharedPlatform>
 class BasicPipeEnd {
@@ -185,11 +185,13 @@ class BasicPipeEnd {
   BasicPipeEnd() noexcept = default;
 
   // Sends one message (blocks while the ring lacks room for it).
-  void send(std::span<const std::byte> message, interleave::source_location where = interleave::source_location::current()) const {
+  void send(std::span<const std::byte> message,
+            interleave::source_location where = interleave::source_location::current()) const {
     typename P::Operation op("Pipe::send", this, where);
     send_bytes(message, "Pipe::send");
   }
-  void send(std::string_view message, interleave::source_location where = interleave::source_location::current()) const {
+  void send(std::string_view message,
+            interleave::source_location where = interleave::source_location::current()) const {
     typename P::Operation op("Pipe::send", this, where);
     send_bytes(std::as_bytes(std::span<const char>(message.data(), message.size())), "Pipe::send");
   }
@@ -203,14 +205,18 @@ class BasicPipeEnd {
 
   // Receives the next whole message (blocks while there is none). Throws EndOfStream when the
   // peer closed and every message it sent was received.
-  [[nodiscard]] std::vector<std::byte> recv(interleave::source_location where = interleave::source_location::current()) const {
+  [[nodiscard]] std::vector<std::byte> recv(
+      interleave::source_location where = interleave::source_location::current()) const {
     typename P::Operation op("Pipe::recv", this, where);
     std::vector<std::byte> out;
-    receive(
-        "Pipe::recv", nullptr, [&](std::uint32_t size) { out.resize(size); return std::span<std::byte>(out); });
+    receive("Pipe::recv", nullptr, [&](std::uint32_t size) {
+      out.resize(size);
+      return std::span<std::byte>(out);
+    });
     return out;
   }
-  [[nodiscard]] std::string recv_string(interleave::source_location where = interleave::source_location::current()) const {
+  [[nodiscard]] std::string recv_string(
+      interleave::source_location where = interleave::source_location::current()) const {
     typename P::Operation op("Pipe::recv_string", this, where);
     std::string out;
     receive("Pipe::recv_string", nullptr, [&](std::uint32_t size) {
@@ -238,7 +244,8 @@ class BasicPipeEnd {
   }
   // Receives the next message into `buffer`; returns its size. A message bigger than the buffer
   // throws std::length_error and stays in the pipe.
-  std::size_t recv_into(std::span<std::byte> buffer, interleave::source_location where = interleave::source_location::current()) const {
+  std::size_t recv_into(std::span<std::byte> buffer,
+                        interleave::source_location where = interleave::source_location::current()) const {
     typename P::Operation op("Pipe::recv_into", this, where);
     std::size_t got = 0;
     receive("Pipe::recv_into", nullptr, [&](std::uint32_t size) {
@@ -255,7 +262,8 @@ class BasicPipeEnd {
   // As recv, but gives up at the deadline: std::nullopt when no message came in time.
   template <class Rep, class Period>
   [[nodiscard]] std::optional<std::vector<std::byte>> recv_for(
-      std::chrono::duration<Rep, Period> timeout, interleave::source_location where = interleave::source_location::current()) const {
+      std::chrono::duration<Rep, Period> timeout,
+      interleave::source_location where = interleave::source_location::current()) const {
     typename P::Operation op("Pipe::recv_for", this, where);
     const Deadline deadline{detail::deadline_after(P::now(), timeout, "Pipe::recv_for"),
                             timeout == decltype(timeout)::zero()};

@@ -32,8 +32,9 @@
 #include <concepts>
 #include <cstdint>
 #include <functional>
-#include "interleave/source_location.h"
 #include <string_view>
+
+#include "interleave/source_location.h"
 
 namespace interleave {
 
@@ -42,17 +43,17 @@ concept Platform = requires(const typename P::template Atomic<std::uint32_t>& wo
                             typename P::TimePoint deadline, std::string_view message,
                             interleave::source_location where) {
   { P::now() } -> std::same_as<typename P::TimePoint>;
-  { P::wait(word, value) };
+  {P::wait(word, value)};
   { P::wait_until(word, value, deadline) } -> std::same_as<bool>;
-  { P::wake_one(word) };
-  { P::wake(word, value) };
-  { P::wake_all(word) };
-  { P::yield() };
-  { P::relax() };
+  {P::wake_one(word)};
+  {P::wake(word, value)};
+  {P::wake_all(word)};
+  {P::yield()};
+  {P::relax()};
   { P::spin_limit } -> std::convertible_to<int>;
   { P::process_shared } -> std::convertible_to<bool>;
   { P::this_thread_id() } -> std::same_as<std::uint32_t>;
-  { P::contract_violation(message, where) };
+  {P::contract_violation(message, where)};
   typename P::Operation;
   typename P::Thread;
 };

@@ -45,7 +45,7 @@ class Process {
   // `target` is callable with no arguments and returns void or int (the exit code).
   // Never hides the move constructor: a Process is not invocable.
   template <class F>
-    requires std::is_invocable_v<F&>
+  requires std::is_invocable_v<F&>
   // NOLINTNEXTLINE(bugprone-forwarding-reference-overload)
   explicit Process(F&& target, std::string name = "process") : name_(std::move(name)) {
     if constexpr (std::is_convertible_v<std::invoke_result_t<F&>, int>) {

@@ -97,11 +97,16 @@ enum class QueueStatus : std::uint8_t {
 
 [[nodiscard]] constexpr const char* to_string(QueueStatus status) noexcept {
   switch (status) {
-    case QueueStatus::ok: return "ok";
-    case QueueStatus::full: return "full";
-    case QueueStatus::empty: return "empty";
-    case QueueStatus::timed_out: return "timed_out";
-    case QueueStatus::closed: return "closed";
+    case QueueStatus::ok:
+      return "ok";
+    case QueueStatus::full:
+      return "full";
+    case QueueStatus::empty:
+      return "empty";
+    case QueueStatus::timed_out:
+      return "timed_out";
+    case QueueStatus::closed:
+      return "closed";
   }
   return "unknown";
 }
@@ -193,8 +198,7 @@ class QueueCore {
   // A bounded queue over `ring` (not owned: it and its slots outlive the core), or, with
   // ring == nullptr, a queue owning heap rings: bounded with `capacity` slots, or unbounded
   // when capacity == 0.
-  QueueCore(std::uint64_t capacity, RingType* ring)
-      : capacity_(capacity), owns_first_(ring == nullptr) {
+  QueueCore(std::uint64_t capacity, RingType* ring) : capacity_(capacity), owns_first_(ring == nullptr) {
     first_ = ring != nullptr ? ring : make_ring(capacity != 0 ? capacity : kFirstUnboundedRing);
     head_.store(first_, std::memory_order_relaxed);
     tail_.store(first_, std::memory_order_relaxed);
@@ -399,8 +403,7 @@ class BasicQueue {
   // An unbounded queue.
   BasicQueue() : core_(unbounded, nullptr) {}
   // A queue holding at most `capacity` items; capacity <= 0 throws std::invalid_argument.
-  explicit BasicQueue(std::ptrdiff_t capacity)
-      : core_(detail::checked_capacity(capacity, "Queue"), nullptr) {}
+  explicit BasicQueue(std::ptrdiff_t capacity) : core_(detail::checked_capacity(capacity, "Queue"), nullptr) {}
   BasicQueue(const BasicQueue&) = delete;
   BasicQueue& operator=(const BasicQueue&) = delete;
 
@@ -414,14 +417,15 @@ class BasicQueue {
   }
 
   // Puts `value` if there is room now: ok (moved from), full or closed (not moved from).
-  [[nodiscard]] QueueStatus try_put(T&& value, interleave::source_location where = interleave::source_location::current()) {
+  [[nodiscard]] QueueStatus try_put(T&& value,
+                                    interleave::source_location where = interleave::source_location::current()) {
     typename P::Operation op("Queue::try_put", this, where);
     return core_.put(value, Mode::try_once, {});
   }
   // As try_put(T&&), putting a copy of `value`.
-  [[nodiscard]] QueueStatus try_put(const T& value, interleave::source_location where = interleave::source_location::current())
-    requires std::is_copy_constructible_v<T>
-  {
+  [[nodiscard]] QueueStatus try_put(const T& value,
+                                    interleave::source_location where = interleave::source_location::current()) requires
+      std::is_copy_constructible_v<T> {
     typename P::Operation op("Queue::try_put", this, where);
     T copy(value);
     return core_.put(copy, Mode::try_once, {});
@@ -549,7 +553,8 @@ class BasicSharedQueue {
       throw QueueClosed("SharedQueue::put: the queue was closed");
     }
   }
-  [[nodiscard]] QueueStatus try_put(const T& value, interleave::source_location where = interleave::source_location::current()) {
+  [[nodiscard]] QueueStatus try_put(const T& value,
+                                    interleave::source_location where = interleave::source_location::current()) {
     typename P::Operation op("SharedQueue::try_put", this, where);
     T copy(value);
     return core_->put(copy, Mode::try_once, {});

@@ -35,11 +35,11 @@
 #include <chrono>
 #include <cstdint>
 #include <limits>
-#include "interleave/source_location.h"
 #include <stdexcept>
 #include <string>
 
 #include "interleave/native_platform.h"
+#include "interleave/source_location.h"
 #include "interleave/timeout.h"
 
 namespace interleave {
@@ -52,14 +52,16 @@ class BasicSemaphore {
 
   // An unbounded semaphore with `initial` permits (0 <= initial <= max_permits).
   explicit BasicSemaphore(std::int64_t initial = 0)
-      : count_(checked_initial(initial, max_permits, false)), maximum_(static_cast<std::uint32_t>(max_permits)),
+      : count_(checked_initial(initial, max_permits, false)),
+        maximum_(static_cast<std::uint32_t>(max_permits)),
         bounded_(false) {}
 
   // A bounded semaphore: `initial` permits, never more than `maximum` (1 <= maximum <= max_permits,
   // 0 <= initial <= maximum).
   BasicSemaphore(std::int64_t initial, std::int64_t maximum)
       : count_(checked_initial(initial, checked_maximum(maximum), true)),
-        maximum_(static_cast<std::uint32_t>(maximum)), bounded_(true) {}
+        maximum_(static_cast<std::uint32_t>(maximum)),
+        bounded_(true) {}
 
   BasicSemaphore(const BasicSemaphore&) = delete;
   BasicSemaphore& operator=(const BasicSemaphore&) = delete;
@@ -139,17 +141,16 @@ class BasicSemaphore {
  private:
   static std::int64_t checked_maximum(std::int64_t maximum) {
     if (maximum < 1 || maximum > max_permits) {
-      throw std::invalid_argument("Semaphore: the maximum must be in [1, " + std::to_string(max_permits) +
-                                  "], got " + std::to_string(maximum));
+      throw std::invalid_argument("Semaphore: the maximum must be in [1, " + std::to_string(max_permits) + "], got " +
+                                  std::to_string(maximum));
     }
     return maximum;
   }
 
   static std::uint32_t checked_initial(std::int64_t initial, std::int64_t maximum, bool bounded) {
     if (initial < 0 || initial > maximum) {
-      throw std::invalid_argument("Semaphore: the initial number of permits must be in [0, " +
-                                  std::to_string(maximum) + "]" +
-                                  (bounded ? " (0 to the maximum)" : " (0 to max_permits)") + ", got " +
+      throw std::invalid_argument("Semaphore: the initial number of permits must be in [0, " + std::to_string(maximum) +
+                                  "]" + (bounded ? " (0 to the maximum)" : " (0 to max_permits)") + ", got " +
                                   std::to_string(initial));
     }
     return static_cast<std::uint32_t>(initial);

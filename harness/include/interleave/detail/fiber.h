@@ -97,8 +97,8 @@ class ExecutionContext {
  private:
   friend struct ContextAccess;
 
-  void* stack_pointer_ = nullptr;  // saved by the switch; nullptr while running (or exited)
-  void* tsan_fiber_ = nullptr;     // TSan's fiber handle (TSan builds)
+  void* stack_pointer_ = nullptr;    // saved by the switch; nullptr while running (or exited)
+  void* tsan_fiber_ = nullptr;       // TSan's fiber handle (TSan builds)
   void* asan_fake_stack_ = nullptr;  // ASan's fake stack, saved while suspended (ASan builds)
   const void* asan_stack_bottom_ = nullptr;
   std::size_t asan_stack_size_ = 0;

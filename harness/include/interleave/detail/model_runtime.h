@@ -5,8 +5,9 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
-#include "interleave/source_location.h"
 #include <string>
+
+#include "interleave/source_location.h"
 
 namespace interleave {
 

@@ -75,7 +75,9 @@ class BasicCondition {
 
   // Registers the caller as a waiter. Follow with a re-check of the predicate, then either give
   // up (cancel_wait) or sleep (wait / wait_until with the ticket).
-  [[nodiscard]] Ticket prepare_wait() noexcept { return state_.fetch_or(kRegistered, std::memory_order_seq_cst) | kRegistered; }
+  [[nodiscard]] Ticket prepare_wait() noexcept {
+    return state_.fetch_or(kRegistered, std::memory_order_seq_cst) | kRegistered;
+  }
   // Gives up a registration (the re-check found the predicate true). The next notify may then
   // make one system call for nobody.
   void cancel_wait() noexcept {}
