@@ -26,6 +26,11 @@
 //     item, and one of them then blocks in get() forever (or, with a concurrent producer, the loop
 //     stops early). Loop on get() until it returns std::nullopt after close() instead.
 //   - capacity() is fixed at construction; 0 (Queue::unbounded) means unbounded.
+//   - put(), get() and close() are linearizable. An `empty` from try_get() (or `timed_out` from
+//     get_for()) is not: while one put is still filling the front slot, try_get() reports empty
+//     even if a later put has already returned its item into the next slot. Items are never lost
+//     or reordered per producer; only that answer may be stale
+//     (LinearizabilityFindings.QueueTryGetCanReportEmptyBesideACompletedPut pins it).
 // Memory ordering
 //   Everything a producer did before put()/try_put()/try_put_for() of an item happens-before the
 //   get()/try_get()/get_for() that returns that item returns. Everything done before close()
