@@ -23,6 +23,7 @@
 #include "interleave/pipe.h"
 #include "interleave/queue.h"
 #include "interleave/semaphore.h"
+#include "scenarios/pipe_scenarios.h"
 
 namespace interleave::specs {
 
@@ -414,24 +415,9 @@ struct MutexSpec {
 // recv waits while empty and open, and reports end-of-stream once closed and drained; close by the
 // sending side.
 
+// The real pipe through the interface the zoo's pipes share (the property scenarios' adapter).
 template <class Platform>
-class RealPipe {
- public:
-  explicit RealPipe(int capacity_in_messages)
-      : ends_(make_pipe<Platform>(PipeOptions{.capacity = capacity_in_messages * 8, .duplex = false})) {}
-  void send(int value) { ends_.second.send_value(value); }
-  std::optional<int> recv() {
-    try {
-      return ends_.first.template recv_value<int>();
-    } catch (const EndOfStream&) {
-      return std::nullopt;
-    }
-  }
-  void close() { ends_.second.close(); }
-
- private:
-  std::pair<BasicPipeEnd<Platform>, BasicPipeEnd<Platform>> ends_;
-};
+using RealPipe = scenarios::RealPipe<Platform>;
 
 template <class Pipe>
 struct PipeObject {
