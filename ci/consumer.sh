@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs interleave and builds examples/consumer against the INSTALLED package, then runs its
 # tests: the check that `cmake --install` gives a working find_package(interleave CONFIG).
-#   build/install-tree    Release build of the two libraries only (no tests, no benchmarks)
+#   build/install-tree    Release build of everything that installs (no tests, no benchmarks)
 #   build/install-prefix  the `cmake --install` prefix (emptied first, so nothing stale is found)
 #   build/consumer        examples/consumer configured with CMAKE_PREFIX_PATH=build/install-prefix
 set -euo pipefail
@@ -11,7 +11,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 
 cmake -S . -B build/install-tree -DCMAKE_BUILD_TYPE=Release \
   -DINTERLEAVE_BUILD_TESTS=OFF -DINTERLEAVE_BUILD_BENCHMARKS=OFF -DINTERLEAVE_WERROR=ON
-cmake --build build/install-tree --target interleave_primitives interleave_harness -j"${jobs}"
+cmake --build build/install-tree -j"${jobs}"
 rm -rf build/install-prefix
 cmake --install build/install-tree --prefix "${root}/build/install-prefix"
 
