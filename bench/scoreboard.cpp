@@ -190,6 +190,9 @@ std::vector<Bug> all_bugs() {
   // (the next send's wake-up would rescue it).
   bugs.push_back(make_bug("WakeBeforePublishPipe", "OrderThenEndOfStream", "capacity 1, 3 messages",
                           order_then_end_of_stream<zoo::WakeBeforePublishPipe>(1, messages)));
+  bugs.push_back(make_bug("PollIgnoresClosePipe", "PollReportsReadinessAndConsumesNothing",
+                          "capacity 1, 3 messages, closed",
+                          poll_reports_readiness<zoo::PollIgnoresClosePipe>(1, messages, true)));
 
   // Controls: the library's own primitives on the same scenarios. A failure here would mean the
   // scenario, not the primitive, is at fault on that strategy (a false positive in the rows above).
@@ -212,6 +215,8 @@ std::vector<Bug> all_bugs() {
                           order_then_end_of_stream<RealPipe>(1, messages), true));
   bugs.push_back(make_bug("Pipe", "CloseKeepsDataUntilDrained", "2 messages, capacity 4",
                           close_keeps_data_until_drained<RealPipe>(2), true));
+  bugs.push_back(make_bug("Pipe", "PollReportsReadinessAndConsumesNothing", "capacity 1, 3 messages, closed",
+                          poll_reports_readiness<RealPipe>(1, messages, true), true));
   return bugs;
 }
 

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
+#include <chrono>
+
 #include "interleave/event.h"
 #include "interleave/rapidcheck.h"
 #include "interleave/thread.h"
@@ -13,13 +15,16 @@
 namespace interleave {
 namespace {
 
+using namespace std::chrono_literals;
+
 template <Platform P>
 using RealEvent = BasicEvent<P>;
 
-// The property bodies are in scenarios/event_scenarios.h; here each runs over generated scenarios.
-template <template <class> class EventT>
-void set_releases_every_waiter() {
-  check_schedules(scenarios::set_releases_every_waiter<EventT>(*rc::gen::inRange(1, 4)));
+// The property bodies are in scenarios/event_scenarios.h; here each runs over generated scenarios,
+// in the model (check_schedules) or on real threads (check_stress).
+template <template <class> class EventT, class Check = decltype(in_model)>
+void set_releases_every_waiter(Check check = in_model) {
+  check(scenarios::set_releases_every_waiter<EventT>(*rc::gen::inRange(1, 4)));
 }
 
 template <template <class> class EventT>
@@ -27,9 +32,10 @@ void set_then_clear_releases_those_waiting() {
   check_schedules(scenarios::set_then_clear_releases_those_waiting<EventT>(*rc::gen::inRange(1, 3)));
 }
 
-template <template <class> class EventT>
-void wait_for_false_only_when_not_set() {
-  check_schedules(scenarios::wait_for_false_only_when_not_set<EventT>(*rc::gen::arbitrary<bool>()));
+template <template <class> class EventT, class Check = decltype(in_model)>
+void wait_for_false_only_when_not_set(Check check = in_model, std::chrono::nanoseconds unset_timeout = 10s) {
+  const bool set_it = *rc::gen::arbitrary<bool>();
+  check(scenarios::wait_for_false_only_when_not_set<EventT>(set_it, set_it ? 10s : unset_timeout));
 }
 
 INTERLEAVE_PROPERTY(EventProperties, SetReleasesEveryWaiter, ()) { set_releases_every_waiter<RealEvent>(); }
@@ -37,6 +43,16 @@ INTERLEAVE_PROPERTY(EventProperties, SetThenClearReleasesThoseWaiting, ()) {
   set_then_clear_releases_those_waiting<RealEvent>();
 }
 INTERLEAVE_PROPERTY(EventProperties, WaitForFalseOnlyWhenNotSet, ()) { wait_for_false_only_when_not_set<RealEvent>(); }
+
+// The same guarantees of the production event on real threads under perturbed timing. Not
+// SetThenClearReleasesThoseWaiting: it needs every waiter inside wait_for when set() runs, which
+// the model's virtual time arranges and real threads cannot promise.
+INTERLEAVE_PROPERTY(EventStressProperties, SetReleasesEveryWaiter, ()) {
+  set_releases_every_waiter<RealEvent>(on_real_threads);
+}
+INTERLEAVE_PROPERTY(EventStressProperties, WaitForFalseOnlyWhenNotSet, ()) {
+  wait_for_false_only_when_not_set<RealEvent>(on_real_threads, 2ms);
+}
 
 TEST(EventZoo, LostWakeupIsCaught) {
   EXPECT_FALSE(rc::check("lost wake-up", [] { set_releases_every_waiter<zoo::LostWakeupEvent>(); }));

@@ -20,25 +20,34 @@ using RealMutex = BasicMutex<P>;
 
 using scenarios::CounterScenario;
 
-rc::Gen<CounterScenario> counter_scenarios() {
+// Up to `increments` per thread: a few in the model, where every interleaving of them is reachable;
+// more on real threads, where critical sections must overlap in time to collide.
+rc::Gen<CounterScenario> counter_scenarios(int increments = 4) {
   return rc::gen::build<CounterScenario>(rc::gen::set(&CounterScenario::threads, rc::gen::inRange(2, 4)),
-                                         rc::gen::set(&CounterScenario::increments, rc::gen::inRange(1, 4)));
+                                         rc::gen::set(&CounterScenario::increments, rc::gen::inRange(1, increments)));
 }
 
-// The property bodies are in scenarios/mutex_scenarios.h; here each runs over generated scenarios.
-template <template <class> class MutexT>
-void mutual_exclusion() {
-  check_schedules(scenarios::mutual_exclusion<MutexT>(*counter_scenarios()));
+// The property bodies are in scenarios/mutex_scenarios.h; here each runs over generated scenarios,
+// in the model (check_schedules) or on real threads (check_stress).
+template <template <class> class MutexT, class Check = decltype(in_model)>
+void mutual_exclusion(Check check = in_model, int increments = 4) {
+  check(scenarios::mutual_exclusion<MutexT>(*counter_scenarios(increments)));
 }
 
-template <template <class> class MutexT>
-void try_lock_never_grants_a_held_lock() {
-  check_schedules(scenarios::try_lock_never_grants_a_held_lock<MutexT>(*rc::gen::inRange(2, 4)));
+template <template <class> class MutexT, class Check = decltype(in_model)>
+void try_lock_never_grants_a_held_lock(Check check = in_model) {
+  check(scenarios::try_lock_never_grants_a_held_lock<MutexT>(*rc::gen::inRange(2, 4)));
 }
 
 INTERLEAVE_PROPERTY(MutexProperties, MutualExclusion, ()) { mutual_exclusion<RealMutex>(); }
 INTERLEAVE_PROPERTY(MutexProperties, TryLockNeverGrantsAHeldLock, ()) {
   try_lock_never_grants_a_held_lock<RealMutex>();
+}
+
+// The same guarantees of the production mutex on real threads under perturbed timing.
+INTERLEAVE_PROPERTY(MutexStressProperties, MutualExclusion, ()) { mutual_exclusion<RealMutex>(on_real_threads, 200); }
+INTERLEAVE_PROPERTY(MutexStressProperties, TryLockNeverGrantsAHeldLock, ()) {
+  try_lock_never_grants_a_held_lock<RealMutex>(on_real_threads);
 }
 
 INTERLEAVE_TEST(MutexProperties, TheTutorialCounterIsTwoThousand) {
@@ -62,6 +71,12 @@ INTERLEAVE_TEST(MutexProperties, TheTutorialCounterIsTwoThousand) {
 // The zoo: each broken mutex must fail at least one property with default settings.
 TEST(MutexZoo, CheckThenSetLockBreaksMutualExclusion) {
   EXPECT_FALSE(rc::check("check-then-set mutex", [] { mutual_exclusion<zoo::CheckThenSetMutex>(); }));
+}
+// The stress variant must be able to fail too: on real threads, two critical sections of the
+// check-then-set mutex overlap often enough in a hundred perturbed scenarios to lose an update.
+TEST(MutexZoo, CheckThenSetLockIsCaughtOnRealThreadsToo) {
+  EXPECT_FALSE(rc::check("check-then-set mutex on real threads",
+                         [] { mutual_exclusion<zoo::CheckThenSetMutex>(on_real_threads, 200); }));
 }
 TEST(MutexZoo, MissingWakeOnUnlockIsCaught) {
   EXPECT_FALSE(rc::check("missing wake on unlock", [] { mutual_exclusion<zoo::MissingWakeMutex>(); }));

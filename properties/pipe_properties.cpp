@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <utility>
@@ -18,23 +19,40 @@
 namespace interleave {
 namespace {
 
-// The property bodies are in scenarios/pipe_scenarios.h; here each runs over generated scenarios.
-template <template <class> class PipeT>
-void order_then_end_of_stream() {
-  const int capacity = *rc::gen::inRange(1, 4);
-  const auto count = static_cast<std::size_t>(*rc::gen::inRange(0, 7));
-  std::vector<int> messages = *rc::gen::container<std::vector<int>>(count, rc::gen::inRange(0, 1000));
-  check_schedules(scenarios::order_then_end_of_stream<PipeT>(capacity, std::move(messages)));
+// Up to `count` messages: a few in the model, more on real threads (see mutex_properties.cpp).
+rc::Gen<std::vector<int>> messages(int count = 6) {
+  return rc::gen::mapcat(rc::gen::inRange(0, count + 1), [](int n) {
+    return rc::gen::container<std::vector<int>>(static_cast<std::size_t>(n), rc::gen::inRange(0, 1000));
+  });
 }
 
-template <template <class> class PipeT>
-void close_keeps_data_until_drained() {
-  check_schedules(scenarios::close_keeps_data_until_drained<PipeT>(*rc::gen::inRange(1, 4)));
+// The property bodies are in scenarios/pipe_scenarios.h; here each runs over generated scenarios,
+// in the model (check_schedules) or on real threads (check_stress).
+template <template <class> class PipeT, class Check = decltype(in_model)>
+void order_then_end_of_stream(Check check = in_model, int count = 6) {
+  const int capacity = *rc::gen::inRange(1, 4);
+  check(scenarios::order_then_end_of_stream<PipeT>(capacity, *messages(count)));
+}
+
+template <template <class> class PipeT, class Check = decltype(in_model)>
+void close_keeps_data_until_drained(Check check = in_model) {
+  check(scenarios::close_keeps_data_until_drained<PipeT>(*rc::gen::inRange(1, 4)));
+}
+
+// `quiet`: how long poll must stay false when nothing more will come (virtual time in the model).
+template <template <class> class PipeT, class Check = decltype(in_model)>
+void poll_reports_readiness(Check check = in_model, std::chrono::nanoseconds quiet = std::chrono::hours(1)) {
+  const int capacity = *rc::gen::inRange(1, 4);
+  std::vector<int> sent = *messages(4);
+  check(scenarios::poll_reports_readiness<PipeT>(capacity, std::move(sent), *rc::gen::arbitrary<bool>(), quiet));
 }
 
 INTERLEAVE_PROPERTY(PipeProperties, OrderThenEndOfStream, ()) { order_then_end_of_stream<scenarios::RealPipe>(); }
 INTERLEAVE_PROPERTY(PipeProperties, CloseKeepsDataUntilDrained, ()) {
   close_keeps_data_until_drained<scenarios::RealPipe>();
+}
+INTERLEAVE_PROPERTY(PipeProperties, PollReportsReadinessAndConsumesNothing, ()) {
+  poll_reports_readiness<scenarios::RealPipe>();
 }
 
 // The two directions of a duplex pipe are independent: traffic one way never shows up, blocks or
@@ -56,12 +74,48 @@ INTERLEAVE_PROPERTY(PipeProperties, DirectionsAreIndependent, ()) {
   });
 }
 
+// The same guarantees of the production pipe on real threads under perturbed timing.
+INTERLEAVE_PROPERTY(PipeStressProperties, OrderThenEndOfStream, ()) {
+  order_then_end_of_stream<scenarios::RealPipe>(on_real_threads, 100);
+}
+INTERLEAVE_PROPERTY(PipeStressProperties, CloseKeepsDataUntilDrained, ()) {
+  close_keeps_data_until_drained<scenarios::RealPipe>(on_real_threads);
+}
+INTERLEAVE_PROPERTY(PipeStressProperties, PollReportsReadinessAndConsumesNothing, ()) {
+  poll_reports_readiness<scenarios::RealPipe>(on_real_threads, std::chrono::milliseconds(2));
+}
+
+// Between processes: a child process sends, the parent receives, in order, then end-of-stream.
+INTERLEAVE_PROPERTY(PipeStressProperties, BetweenProcessesOrderThenEndOfStream, ()) {
+  const int capacity = *rc::gen::inRange(1, 4);
+  check_stress([capacity, sent = *messages(100)]<Platform P>() {
+    auto [receiver, sender] = make_pipe<typename P::Shared>(PipeOptions{.capacity = capacity * 8, .duplex = false});
+    typename P::Process child(
+        [&sent, sender = sender] {
+          for (int m : sent) sender.send_value(m);
+          sender.close();
+        },
+        "sender");
+    child.start();
+    std::vector<int> received;
+    try {
+      for (;;) received.push_back(receiver.template recv_value<int>());
+    } catch (const EndOfStream&) {
+    }
+    child.join();
+    INTERLEAVE_ASSERT(received == sent);
+  });
+}
+
 TEST(PipeZoo, CloseWithoutWakeLeavesTheReceiverAsleep) {
   EXPECT_FALSE(rc::check("close without wake", [] { order_then_end_of_stream<zoo::CloseWithoutWakePipe>(); }));
 }
 TEST(PipeZoo, EndOfStreamBeforeDrainLosesData) {
   EXPECT_FALSE(
       rc::check("end of stream before drain", [] { close_keeps_data_until_drained<zoo::EofBeforeDrainPipe>(); }));
+}
+TEST(PipeZoo, PollIgnoringCloseMissesEndOfStream) {
+  EXPECT_FALSE(rc::check("poll ignores close", [] { poll_reports_readiness<zoo::PollIgnoresClosePipe>(); }));
 }
 TEST(PipeZoo, WakeBeforePublishLosesAWakeup) {
   EXPECT_FALSE(rc::check("wake before publish", [] { order_then_end_of_stream<zoo::WakeBeforePublishPipe>(); }));

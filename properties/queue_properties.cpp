@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <string>
 #include <vector>
 
 #include "interleave/queue.h"
@@ -22,27 +23,29 @@ namespace {
 
 using scenarios::QueueScenario;
 
-rc::Gen<QueueScenario> queue_scenarios() {
+// Up to `items` per producer: a few in the model, more on real threads (see mutex_properties.cpp).
+rc::Gen<QueueScenario> queue_scenarios(int items = 4) {
   return rc::gen::build<QueueScenario>(rc::gen::set(&QueueScenario::capacity, rc::gen::inRange(1, 4)),
                                        rc::gen::set(&QueueScenario::producers, rc::gen::inRange(1, 3)),
                                        rc::gen::set(&QueueScenario::consumers, rc::gen::inRange(1, 3)),
-                                       rc::gen::set(&QueueScenario::items_per_producer, rc::gen::inRange(1, 4)));
+                                       rc::gen::set(&QueueScenario::items_per_producer, rc::gen::inRange(1, items)));
 }
 
-// The property bodies are in scenarios/queue_scenarios.h; here each runs over generated scenarios.
-template <template <class> class QueueT>
-void fifo_nothing_lost_or_duplicated() {
-  check_schedules(scenarios::fifo_nothing_lost_or_duplicated<QueueT>(*queue_scenarios()));
+// The property bodies are in scenarios/queue_scenarios.h; here each runs over generated scenarios,
+// in the model (check_schedules) or on real threads (check_stress).
+template <template <class> class QueueT, class Check = decltype(in_model)>
+void fifo_nothing_lost_or_duplicated(Check check = in_model, int items = 4) {
+  check(scenarios::fifo_nothing_lost_or_duplicated<QueueT>(*queue_scenarios(items)));
 }
 
-template <template <class> class QueueT>
-void capacity_never_exceeded() {
-  check_schedules(scenarios::capacity_never_exceeded<QueueT>(*queue_scenarios()));
+template <template <class> class QueueT, class Check = decltype(in_model)>
+void capacity_never_exceeded(Check check = in_model, int items = 4) {
+  check(scenarios::capacity_never_exceeded<QueueT>(*queue_scenarios(items)));
 }
 
-template <template <class> class QueueT>
-void close_drains_then_refuses() {
-  check_schedules(scenarios::close_drains_then_refuses<QueueT>(*queue_scenarios()));
+template <template <class> class QueueT, class Check = decltype(in_model)>
+void close_drains_then_refuses(Check check = in_model) {
+  check(scenarios::close_drains_then_refuses<QueueT>(*queue_scenarios()));
 }
 
 INTERLEAVE_PROPERTY(QueueProperties, PerProducerFifoNothingLostOrDuplicated, ()) {
@@ -50,6 +53,48 @@ INTERLEAVE_PROPERTY(QueueProperties, PerProducerFifoNothingLostOrDuplicated, ())
 }
 INTERLEAVE_PROPERTY(QueueProperties, CapacityNeverExceeded, ()) { capacity_never_exceeded<scenarios::RealQueue>(); }
 INTERLEAVE_PROPERTY(QueueProperties, CloseDrainsThenRefuses, ()) { close_drains_then_refuses<scenarios::RealQueue>(); }
+
+// The same guarantees of the production queue on real threads under perturbed timing.
+INTERLEAVE_PROPERTY(QueueStressProperties, PerProducerFifoNothingLostOrDuplicated, ()) {
+  fifo_nothing_lost_or_duplicated<scenarios::RealQueue>(on_real_threads, 50);
+}
+INTERLEAVE_PROPERTY(QueueStressProperties, CapacityNeverExceeded, ()) {
+  capacity_never_exceeded<scenarios::RealQueue>(on_real_threads, 50);
+}
+INTERLEAVE_PROPERTY(QueueStressProperties, CloseDrainsThenRefuses, ()) {
+  close_drains_then_refuses<scenarios::RealQueue>(on_real_threads);
+}
+
+// Between processes: producer processes put into one shared queue (BasicSharedQueue over the
+// platform's process-shared variant), consumer threads of the parent take from it. Each
+// producer's items arrive in order, every item exactly once.
+INTERLEAVE_PROPERTY(QueueStressProperties, BetweenProcessesPerProducerFifoNothingLost, ()) {
+  const QueueScenario s = *queue_scenarios(50);
+  check_stress([s]<Platform P>() {
+    BasicSharedQueue<int, typename P::Shared> queue(s.capacity);
+    std::vector<std::unique_ptr<typename P::Process>> producers;
+    for (int p = 0; p < s.producers; ++p) {
+      producers.push_back(std::make_unique<typename P::Process>(
+          [&queue, p, s] {
+            for (int i = 0; i < s.items_per_producer; ++i) queue.put(p * 100 + i);
+          },
+          "producer " + std::to_string(p)));
+    }
+    std::vector<std::vector<int>> got(static_cast<std::size_t>(s.consumers));
+    std::vector<std::unique_ptr<BasicThread<P>>> consumers;
+    for (int c = 0; c < s.consumers; ++c) {
+      consumers.push_back(std::make_unique<BasicThread<P>>([&, c] {
+        while (const std::optional<int> item = queue.get()) got[static_cast<std::size_t>(c)].push_back(*item);
+      }));
+    }
+    for (auto& p : producers) p->start();
+    for (auto& c : consumers) c->start();
+    for (auto& p : producers) p->join();
+    queue.close();
+    for (auto& c : consumers) c->join();
+    scenarios::assert_per_producer_fifo_exactly_once(got, s);
+  });
+}
 
 // The zoo: each broken queue must fail at least one property with default settings.
 TEST(QueueZoo, UnlockedTailLosesItems) {

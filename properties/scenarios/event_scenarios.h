@@ -61,14 +61,15 @@ auto set_then_clear_releases_those_waiting(int waiters) {
   };
 }
 
-// wait_for returns false only when the event was not set by the deadline.
+// wait_for returns false only when the event was not set by the deadline. The timeout is virtual
+// time in the model; on real threads a set() comes well within the default, and a short timeout
+// keeps the unset case quick.
 template <template <class> class EventT>
-auto wait_for_false_only_when_not_set(bool set_it) {
-  return [set_it]<Platform P>() {
-    using namespace std::chrono_literals;
+auto wait_for_false_only_when_not_set(bool set_it, std::chrono::nanoseconds timeout = std::chrono::seconds(10)) {
+  return [set_it, timeout]<Platform P>() {
     EventT<P> event;
     bool result = !set_it;
-    BasicThread<P> waiter([&] { result = event.wait_for(10s); });
+    BasicThread<P> waiter([&] { result = event.wait_for(timeout); });
     waiter.start();
     if (set_it) event.set();
     waiter.join();

@@ -3,9 +3,11 @@
 // bench/scoreboard.cpp runs them on one fixed scenario per broken pipe under every strategy.
 // Each returns a platform-generic body, []<Platform P>() {...}, for explore() or stress(). A pipe
 // type here is built from a capacity in messages and has send(int) / recv() -> std::optional<int>
-// (std::nullopt at end-of-stream) / close() by the sender.
+// (std::nullopt at end-of-stream) / close() by the sender / poll(timeout) -> bool by the receiver
+// (true when recv would not block: a message is ready, or end-of-stream).
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -32,6 +34,7 @@ class RealPipe {
     }
   }
   void close() { ends_.second.close(); }
+  bool poll(std::chrono::nanoseconds timeout) { return ends_.first.poll(timeout); }
 
  private:
   std::pair<BasicPipeEnd<P>, BasicPipeEnd<P>> ends_;
@@ -67,6 +70,36 @@ auto close_keeps_data_until_drained(int count) {
     while (pipe.recv()) ++received;
     closer.join();
     INTERLEAVE_ASSERT(received == count);
+  };
+}
+
+// poll(timeout) says whether recv would block, and consumes nothing: it turns true before its
+// deadline for each message on its way and at end-of-stream, stays true until recv takes what is
+// ready, and stays false for `quiet` when nothing will come (no message left, sender not closed).
+// In the model the timeouts are virtual: `quiet` passes only when every thread is blocked.
+template <template <class> class PipeT>
+auto poll_reports_readiness(int capacity, std::vector<int> messages, bool close,
+                            std::chrono::nanoseconds quiet = std::chrono::hours(1)) {
+  return [capacity, messages = std::move(messages), close, quiet]<Platform P>() {
+    constexpr std::chrono::hours kLong{1};
+    PipeT<P> pipe(capacity);
+    BasicThread<P> sender([&] {
+      for (int m : messages) pipe.send(m);
+      if (close) pipe.close();
+    });
+    sender.start();
+    for (int m : messages) {
+      INTERLEAVE_ASSERT(pipe.poll(kLong));                        // a message is on its way
+      INTERLEAVE_ASSERT(pipe.poll(std::chrono::nanoseconds(0)));  // still there: poll took nothing
+      INTERLEAVE_ASSERT(pipe.recv() == m);
+    }
+    if (close) {
+      INTERLEAVE_ASSERT(pipe.poll(kLong));  // end-of-stream is ready
+      INTERLEAVE_ASSERT(!pipe.recv().has_value());
+    } else {
+      INTERLEAVE_ASSERT(!pipe.poll(quiet));
+    }
+    sender.join();
   };
 }
 

@@ -45,6 +45,27 @@ inline void showValue(const QueueScenario& s, std::ostream& out) {
       << s.consumers << " consumers";
 }
 
+// What each consumer took (item p * 100 + i is producer p's i-th put, i < 100): every producer's
+// items in the order it put them, and all of them, each exactly once.
+inline void assert_per_producer_fifo_exactly_once(const std::vector<std::vector<int>>& got, const QueueScenario& s) {
+  std::vector<int> all;
+  for (const auto& mine : got) {
+    std::vector<int> last(static_cast<std::size_t>(s.producers), -1);
+    for (int v : mine) {
+      INTERLEAVE_ASSERT(v >= 0 && v / 100 < s.producers);
+      INTERLEAVE_ASSERT(v > last[static_cast<std::size_t>(v / 100)]);  // in the order it was put
+      last[static_cast<std::size_t>(v / 100)] = v;
+    }
+    all.insert(all.end(), mine.begin(), mine.end());
+  }
+  std::sort(all.begin(), all.end());
+  std::vector<int> expected;
+  for (int p = 0; p < s.producers; ++p) {
+    for (int i = 0; i < s.items_per_producer; ++i) expected.push_back(p * 100 + i);
+  }
+  INTERLEAVE_ASSERT(all == expected);
+}
+
 // Per-producer FIFO, nothing lost, nothing duplicated: every consumer takes a fixed share of the
 // items, so a lost wake-up shows as a deadlock and a lost item as a missing value.
 template <template <class> class QueueT>
@@ -71,24 +92,7 @@ auto fifo_nothing_lost_or_duplicated(QueueScenario s) {
     }
     for (auto& t : threads) t->start();
     for (auto& t : threads) t->join();
-    std::vector<int> all;
-    for (const auto& mine : got) {
-      for (int p = 0; p < s.producers; ++p) {
-        int last = -1;
-        for (int v : mine) {
-          if (v / 100 != p) continue;
-          INTERLEAVE_ASSERT(v > last);  // this producer's items arrive in the order it put them
-          last = v;
-        }
-      }
-      all.insert(all.end(), mine.begin(), mine.end());
-    }
-    std::sort(all.begin(), all.end());
-    std::vector<int> expected;
-    for (int p = 0; p < s.producers; ++p) {
-      for (int i = 0; i < s.items_per_producer; ++i) expected.push_back(p * 100 + i);
-    }
-    INTERLEAVE_ASSERT(all == expected);
+    assert_per_producer_fifo_exactly_once(got, s);
   };
 }
 

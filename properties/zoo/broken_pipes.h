@@ -1,8 +1,10 @@
 // Deliberately broken one-way pipes (of ints): realistic mistakes the Pipe properties must catch.
 // Interface: send(int), recv() -> std::optional<int> (std::nullopt at end-of-stream), close() by the
-// sending side. Built the textbook way: a mutex, a bounded ring and a futex sequence word.
+// sending side, poll(timeout) -> bool by the receiving side. Built the textbook way: a mutex, a bounded ring and a
+// futex sequence word.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -16,6 +18,7 @@ enum class PipeBug {
   close_without_wake,   // close() marks the end closed but wakes no receiver
   eof_before_drain,     // recv() reports end-of-stream as soon as the sender closed, dropping data
   wake_before_publish,  // send() wakes the receiver, then writes the message
+  poll_ignores_close,   // poll() reports only messages: at end-of-stream it waits out its timeout
 };
 
 template <Platform P, PipeBug Bug>
@@ -69,6 +72,25 @@ class BrokenPipe {
     return std::nullopt;
   }
 
+  bool poll(std::chrono::nanoseconds timeout) {
+    const auto deadline = P::now() + std::chrono::ceil<typename P::TimePoint::duration>(timeout);
+    for (;;) {
+      lock_.lock();
+      bool ready = count_ > 0;
+      if constexpr (Bug != PipeBug::poll_ignores_close) ready = ready || closed_;
+      const std::uint32_t seen = data_.load();
+      lock_.unlock();
+      if (ready) return true;
+      if (!P::wait_until(data_, seen, deadline)) {
+        lock_.lock();
+        ready = count_ > 0;
+        if constexpr (Bug != PipeBug::poll_ignores_close) ready = ready || closed_;
+        lock_.unlock();
+        return ready;
+      }
+    }
+  }
+
   void close() {
     lock_.lock();
     closed_ = true;
@@ -95,5 +117,7 @@ template <Platform P>
 using EofBeforeDrainPipe = BrokenPipe<P, PipeBug::eof_before_drain>;
 template <Platform P>
 using WakeBeforePublishPipe = BrokenPipe<P, PipeBug::wake_before_publish>;
+template <Platform P>
+using PollIgnoresClosePipe = BrokenPipe<P, PipeBug::poll_ignores_close>;
 
 }  // namespace interleave::zoo

@@ -5,6 +5,11 @@
 //     interleave::check_schedules([&]<interleave::Platform P>() { run(scenario) under P });
 //   }
 //
+// check_stress(body) is the same property on real threads (interleave::stress, stress.h): the
+// body runs a few perturbed iterations per generated scenario, each from a seed RapidCheck draws.
+// Real threads are not deterministic: the reproduce string repeats the scenario and the
+// perturbation seeds, which makes the failure likely again, not certain.
+//
 // The exploration seed is drawn from RapidCheck's random source, so RapidCheck's reproduce string
 // (RC_PARAMS="reproduce=...") replays the scenario and its schedules together, and RapidCheck
 // shrinks the scenario (fewer threads, fewer operations) while the failure persists. A failing
@@ -38,6 +43,7 @@
 #include "interleave/explore.h"
 #include "interleave/gtest.h"
 #include "interleave/regressions.h"
+#include "interleave/stress.h"
 
 namespace rc::detail {
 // Defined in librapidcheck (its src/detail/StringSerialization.cpp) but not declared by the
@@ -65,6 +71,31 @@ void check_schedules(
   const Result result = explore(std::move(options), std::forward<Body>(body));
   if (result.failed()) RC_FAIL(result.report());
 }
+
+// Perturbed iterations per generated scenario, and the time after which no new one starts, unless
+// Options say otherwise: a property's hundred scenarios stay within a few seconds, sanitizers
+// included.
+inline constexpr std::uint64_t kStressIterationsPerScenario = 8;
+inline constexpr std::uint64_t kStressMillisecondsPerScenario = 40;
+
+template <class Body>
+void check_stress(
+    Body&& body, Options options = [] {
+      Options o;
+      o.stress_iterations = kStressIterationsPerScenario;
+      o.stress_milliseconds = kStressMillisecondsPerScenario;
+      return o;
+    }()) {
+  options.seed = *rc::gen::arbitrary<std::uint64_t>().as("stress seed");
+  const StressResult result = stress(options, std::forward<Body>(body), detail::current_test_command());
+  if (result.failed()) RC_FAIL(result.report());
+}
+
+// The two ways a property runs its generated scenario, for helpers written once for both:
+//   template <class Check> void fifo(Check check) { check(scenarios::fifo<RealQueue>(*gen())); }
+//   fifo(in_model); fifo(on_real_threads);
+inline constexpr auto in_model = [](auto&& body) { check_schedules(std::forward<decltype(body)>(body)); };
+inline constexpr auto on_real_threads = [](auto&& body) { check_stress(std::forward<decltype(body)>(body)); };
 
 namespace detail {
 
