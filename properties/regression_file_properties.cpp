@@ -19,49 +19,15 @@
 #include "interleave/rapidcheck.h"
 #include "interleave/regressions.h"
 #include "interleave/thread.h"
+#include "interleave_test_support.h"
 #include "zoo/broken_mutexes.h"
 
 namespace interleave {
 namespace {
 
-class TemporaryDirectory {
- public:
-  TemporaryDirectory() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern =
-        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/interleave-regressions-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + pattern);
-    path_ = pattern;
-  }
-  ~TemporaryDirectory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TemporaryDirectory(const TemporaryDirectory&) = delete;
-  TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
-  [[nodiscard]] const std::string& path() const noexcept { return path_; }
-
- private:
-  std::string path_;
-};
-
-class ScopedVariable {
- public:
-  ScopedVariable(const char* name, const std::string& value) : name_(name) { ::setenv(name, value.c_str(), 1); }
-  ~ScopedVariable() { ::unsetenv(name_); }
-  ScopedVariable(const ScopedVariable&) = delete;
-  ScopedVariable& operator=(const ScopedVariable&) = delete;
-
- private:
-  const char* name_;
-};
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using test_support::read_text;
+using test_support::ScopedEnv;
+using test_support::TemporaryDirectory;
 
 // Two or three threads, one or two locked increments each (a read and a write of a shared cell).
 template <template <class> class MutexT>
@@ -194,7 +160,7 @@ TEST(RegressionFiles, OffDisablesReplayAndRecording) {
     std::ofstream out(path);
     out << "not a case\n";
   }
-  const ScopedVariable off("INTERLEAVE_REGRESSIONS", "off");
+  const ScopedEnv off("INTERLEAVE_REGRESSIONS", "off");
   const std::string failure = check_with_regressions<zoo::CheckThenSetMutex>(dir.path());
   ASSERT_NE(failure.find("Falsifiable"), std::string::npos) << failure;
   EXPECT_EQ(failure.find("as a regression"), std::string::npos) << failure;
@@ -206,7 +172,7 @@ TEST(RegressionFiles, AReplayTokenInForceNeitherReplaysNorRecords) {
   const std::string path = regression_file_path(dir.path(), "RegressionFiles");
   ASSERT_FALSE(check_with_regressions<zoo::CheckThenSetMutex>(dir.path()).empty());
   const std::string before = read_text(path);
-  const ScopedVariable replay("INTERLEAVE_REPLAY", "random.s=0.i=13.w=50.m=100000");
+  const ScopedEnv replay("INTERLEAVE_REPLAY", "random.s=0.i=13.w=50.m=100000");
   const std::string failure = check_with_regressions<zoo::CheckThenSetMutex>(dir.path());
   EXPECT_EQ(failure.find("recorded regression"), std::string::npos) << failure;
   EXPECT_EQ(failure.find("as a regression"), std::string::npos) << failure;

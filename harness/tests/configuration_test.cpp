@@ -13,9 +13,12 @@
 #include "interleave/explore.h"
 #include "interleave/options.h"
 #include "interleave/schedule.h"
+#include "interleave_test_support.h"
 
 namespace interleave {
 namespace {
+
+using test_support::ScopedEnv;
 
 ScheduleId generate_schedule_id() {
   ScheduleId id;
@@ -114,18 +117,6 @@ TEST(ScheduleToken, MalformedTokensAreRejectedWithTheReason) {
     }
   }
 }
-
-// Sets an environment variable for the scope of a test.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
-  ~ScopedEnv() { unsetenv(name_.c_str()); }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  std::string name_;
-};
 
 TEST(Options, EveryVariableOverridesItsField) {
   ScopedEnv a("INTERLEAVE_STRATEGY", "pct");

@@ -9,9 +9,12 @@
 #include "interleave/explore.h"
 #include "interleave/shared.h"
 #include "interleave/thread.h"
+#include "interleave_test_support.h"
 
 namespace interleave {
 namespace {
+
+using test_support::ScopedEnv;
 
 // Two fibers write one Shared cell with nothing ordering them: a race when the detector runs.
 struct UnorderedWrites {
@@ -30,17 +33,6 @@ Options few() {
   o.schedules = 20;
   return o;
 }
-
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-  ~ScopedEnv() { ::unsetenv(name_.c_str()); }
-
- private:
-  std::string name_;
-};
 
 TEST(DetectorSwitch, OnByDefault) {
   const Result r = explore(few(), UnorderedWrites{});

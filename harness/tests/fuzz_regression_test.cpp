@@ -9,9 +9,12 @@
 
 #include "interleave/options.h"
 #include "interleave/schedule.h"
+#include "interleave_test_support.h"
 
 namespace interleave {
 namespace {
+
+using test_support::ScopedEnv;
 
 std::string parse_error(std::string_view token) {
   try {
@@ -43,23 +46,11 @@ TEST(FuzzRegression, TokensStillRoundTripAtTheirLimits) {
   }
 }
 
-// Sets one environment variable for a scope.
-class ScopedVariable {
- public:
-  ScopedVariable(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
-  ~ScopedVariable() { ::unsetenv(name_); }
-  ScopedVariable(const ScopedVariable&) = delete;
-  ScopedVariable& operator=(const ScopedVariable&) = delete;
-
- private:
-  const char* name_;
-};
-
 // environment_fuzzer: after 0x, absl::SimpleHexAtoi also accepts spaces around the digits and a
 // second 0x prefix, so INTERLEAVE_SEED='0x 3' silently meant seed 3.
 TEST(FuzzRegression, HexValuesAcceptOnlyHexDigitsAfterThePrefix) {
   for (const char* value : {"0x 3", "0x3 ", "0x\t3", "0x3\n", "0x0x3", "0X0x3", "0x+3", "0x-3"}) {
-    const ScopedVariable seed("INTERLEAVE_SEED", value);
+    const ScopedEnv seed("INTERLEAVE_SEED", value);
     Options o;
     try {
       o.apply_environment();
@@ -71,7 +62,7 @@ TEST(FuzzRegression, HexValuesAcceptOnlyHexDigitsAfterThePrefix) {
   }
   for (const auto& [value, expected] : {std::pair{"0x3", 3ULL}, std::pair{"0X1EAF5eed", 0x1eaf5eedULL},
                                         std::pair{"0xffffffffffffffff", ~0ULL}, std::pair{"0x0003", 3ULL}}) {
-    const ScopedVariable seed("INTERLEAVE_SEED", value);
+    const ScopedEnv seed("INTERLEAVE_SEED", value);
     Options o;
     ASSERT_NO_THROW(o.apply_environment()) << value;
     EXPECT_EQ(o.seed, expected) << value;

@@ -18,57 +18,18 @@
 #include "interleave/mutex.h"
 #include "interleave/regressions.h"
 #include "interleave/thread.h"
+#include "interleave_test_support.h"
 
 namespace interleave {
 namespace {
 
+using test_support::read_text;
+using test_support::ScopedEnv;
+using test_support::TemporaryDirectory;
+using test_support::write_text;
+
 constexpr const char* kToken = "random.s=1eaf5eed.i=3.w=50.m=100000";
 constexpr const char* kOtherToken = "pct.d=3.k=120.s=7.i=0.w=0.m=5000";
-
-// A fresh directory under TMPDIR (or /tmp), removed with everything in it at the end.
-class TemporaryDirectory {
- public:
-  TemporaryDirectory() {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern =
-        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/interleave-regressions-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + pattern);
-    path_ = pattern;
-  }
-  ~TemporaryDirectory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TemporaryDirectory(const TemporaryDirectory&) = delete;
-  TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
-  [[nodiscard]] const std::string& path() const noexcept { return path_; }
-
- private:
-  std::string path_;
-};
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-void write_text(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-}
-
-class ScopedVariable {
- public:
-  ScopedVariable(const char* name, const std::string& value) : name_(name) { ::setenv(name, value.c_str(), 1); }
-  ~ScopedVariable() { ::unsetenv(name_); }
-  ScopedVariable(const ScopedVariable&) = delete;
-  ScopedVariable& operator=(const ScopedVariable&) = delete;
-
- private:
-  const char* name_;
-};
 
 std::string parse_error(const std::string& text) {
   try {
@@ -222,13 +183,13 @@ TEST(RegressionFile, DirectoryFromOptionsEnvironmentOrDefault) {
   o.regressions = "off";
   EXPECT_EQ(regression_directory(o, "compiled/dir"), std::nullopt);
   {
-    const ScopedVariable chosen("INTERLEAVE_REGRESSIONS", "/elsewhere");
+    const ScopedEnv chosen("INTERLEAVE_REGRESSIONS", "/elsewhere");
     Options from_environment;
     from_environment.apply_environment();
     EXPECT_EQ(regression_directory(from_environment, "compiled/dir"), std::optional<std::string>("/elsewhere"));
   }
   {
-    const ScopedVariable empty("INTERLEAVE_REGRESSIONS", "");
+    const ScopedEnv empty("INTERLEAVE_REGRESSIONS", "");
     Options from_environment;
     try {
       from_environment.apply_environment();
@@ -339,7 +300,7 @@ TEST(RegressionTest, OffDisablesReplayAndRecording) {
   const TemporaryDirectory dir;
   const std::string path = regression_file_path(dir.path(), "RegressionTest");
   write_text(path, "this line is malformed, but off does not read it\n");
-  const ScopedVariable off("INTERLEAVE_REGRESSIONS", "off");
+  const ScopedEnv off("INTERLEAVE_REGRESSIONS", "off");
   detail::RegressionScope scope(dir.path());
   const Result r = explore_counter(false);
   ASSERT_TRUE(r.failed());
@@ -351,7 +312,7 @@ TEST(RegressionTest, OffDisablesReplayAndRecording) {
 TEST(RegressionTest, TheEnvironmentChoosesAnotherDirectory) {
   const TemporaryDirectory compiled;
   const TemporaryDirectory chosen;
-  const ScopedVariable directory("INTERLEAVE_REGRESSIONS", chosen.path());
+  const ScopedEnv directory("INTERLEAVE_REGRESSIONS", chosen.path());
   detail::RegressionScope scope(compiled.path());
   ASSERT_TRUE(explore_counter(false).failed());
   EXPECT_TRUE(std::filesystem::is_empty(compiled.path()));
@@ -394,7 +355,7 @@ TEST(RegressionTest, AReplayTokenInForceNeitherReplaysNorRecords) {
     ASSERT_TRUE(first.failed());
   }
   const std::string before = read_text(path);
-  const ScopedVariable replay("INTERLEAVE_REPLAY", first.schedule.token());
+  const ScopedEnv replay("INTERLEAVE_REPLAY", first.schedule.token());
   const Result replayed = explore_counter(false);
   ASSERT_TRUE(replayed.failed());
   EXPECT_EQ(replayed.report().find("as a regression"), std::string::npos) << replayed.report();

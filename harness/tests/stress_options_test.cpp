@@ -10,20 +10,12 @@
 
 #include "interleave/options.h"
 #include "interleave/stress.h"
+#include "interleave_test_support.h"
 
 namespace interleave {
 namespace {
 
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) { ::setenv(name, value, 1); }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-  ~ScopedEnv() { ::unsetenv(name_); }
-
- private:
-  const char* name_;
-};
+using test_support::ScopedEnv;
 
 TEST(StressOptions, DefaultsAndDescribe) {
   const Options o;

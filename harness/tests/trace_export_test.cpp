@@ -21,9 +21,12 @@
 #include "interleave/mutex.h"
 #include "interleave/options.h"
 #include "interleave/thread.h"
+#include "interleave_test_support.h"
 
 namespace interleave {
 namespace {
+
+using test_support::ScopedEnv;
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -50,17 +53,6 @@ class TraceDirectory {
 
  private:
   fs::path path_;
-};
-
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
-  ~ScopedEnv() { unsetenv(name_.c_str()); }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
- private:
-  std::string name_;
 };
 
 std::string read_file(const std::string& path) {
