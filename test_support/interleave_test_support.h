@@ -4,9 +4,11 @@
 
 #include <stdlib.h>
 
+#include <cstddef>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -55,6 +57,13 @@ class TemporaryDirectory {
   TemporaryDirectory(const TemporaryDirectory&) = delete;
   TemporaryDirectory& operator=(const TemporaryDirectory&) = delete;
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
+  // The path of `name` inside it.
+  [[nodiscard]] std::string file(const std::string& name) const { return path_ + "/" + name; }
+  // How many files and directories it holds (not counting their contents).
+  [[nodiscard]] std::size_t entries() const {
+    return static_cast<std::size_t>(
+        std::distance(std::filesystem::directory_iterator(path_), std::filesystem::directory_iterator{}));
+  }
 
  private:
   std::string path_;
@@ -62,7 +71,7 @@ class TemporaryDirectory {
 
 // The whole file; empty when it cannot be read.
 inline std::string read_text(const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
   return text.str();

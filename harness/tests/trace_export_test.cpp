@@ -26,39 +26,12 @@
 namespace interleave {
 namespace {
 
+using test_support::read_text;
 using test_support::ScopedEnv;
+using test_support::TemporaryDirectory;
 
 namespace fs = std::filesystem;
 using nlohmann::json;
-
-// A fresh directory per test, removed afterwards.
-class TraceDirectory {
- public:
-  TraceDirectory() {
-    std::string pattern = (fs::temp_directory_path() / "interleave-trace-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TraceDirectory() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TraceDirectory(const TraceDirectory&) = delete;
-  TraceDirectory& operator=(const TraceDirectory&) = delete;
-
-  [[nodiscard]] std::string file(const std::string& name) const { return (path_ / name).string(); }
-  [[nodiscard]] std::size_t entries() const {
-    return static_cast<std::size_t>(std::distance(fs::directory_iterator(path_), fs::directory_iterator{}));
-  }
-
- private:
-  fs::path path_;
-};
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 // counter += 1 as a read and a write: two threads lose updates.
 struct UnlockedCounter {
@@ -167,7 +140,7 @@ const json* step_at(const json& events, std::uint32_t tid, double ts) {
 // Checks everything the Chrome Trace Event format and Perfetto need, plus what the trace must
 // say about this failure. Returns the parsed document.
 json check_chrome_trace(const std::string& path, const Result& result, std::size_t fibers) {
-  const std::string text = read_file(path);
+  const std::string text = read_text(path);
   EXPECT_FALSE(text.empty()) << path;
   json doc = json::parse(text);  // throws (failing the test) on malformed JSON
   EXPECT_TRUE(doc.is_object());
@@ -273,7 +246,7 @@ std::string html_escaped(const std::string& text) {
 }
 
 void check_html(const std::string& path, const Result& result) {
-  const std::string html = read_file(path);
+  const std::string html = read_text(path);
   ASSERT_FALSE(html.empty()) << path;
   EXPECT_TRUE(html.starts_with("<!DOCTYPE html>"));
   EXPECT_NE(html.find("<svg"), std::string::npos);
@@ -291,7 +264,7 @@ void check_html(const std::string& path, const Result& result) {
 }
 
 TEST(TraceExport, LostUpdateWritesJsonAndHtml) {
-  const TraceDirectory dir;
+  const TemporaryDirectory dir;
   const Result r = explore(traced(dir.file("counter.json")), UnlockedCounter{});
   ASSERT_TRUE(r.failed());
   ASSERT_EQ(r.failure->kind, FailureKind::assertion) << r;
@@ -312,14 +285,14 @@ TEST(TraceExport, LostUpdateWritesJsonAndHtml) {
 }
 
 TEST(TraceExport, DeadlockWritesTheBlockedFibers) {
-  const TraceDirectory dir;
+  const TemporaryDirectory dir;
   const Result r = explore(traced(dir.file("deadlock.json"), 10'000), LockOrderInversion{});
   ASSERT_TRUE(r.failed());
   ASSERT_EQ(r.failure->kind, FailureKind::deadlock) << r;
   ASSERT_EQ(r.trace_files.size(), 2U) << r;
   check_chrome_trace(dir.file("deadlock.json"), r, 3);
   check_html(dir.file("deadlock.html"), r);
-  EXPECT_NE(read_file(dir.file("deadlock.html")).find("DEADLOCK"), std::string::npos);
+  EXPECT_NE(read_text(dir.file("deadlock.html")).find("DEADLOCK"), std::string::npos);
 }
 
 // Arrows: every wait that returned because a wake picked it has an arrow from that wake, on
@@ -330,7 +303,7 @@ TEST(TraceExport, ArrowsJoinWakesToWaitsAndReleasesToAcquires) {
   std::size_t release_acquire_arrows = 0;
   std::size_t spawn_arrows = 0;
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
-    const TraceDirectory dir;
+    const TemporaryDirectory dir;
     Options o = traced(dir.file("t.json"), 1);
     o.seed = seed;
     o.shrink_runs = 0;  // shrinking would take every preemption, and so every contended wait, away
@@ -384,7 +357,7 @@ TEST(TraceExport, ArrowsJoinWakesToWaitsAndReleasesToAcquires) {
 }
 
 TEST(TraceExport, AnHtmlPathWritesBothFiles) {
-  const TraceDirectory dir;
+  const TemporaryDirectory dir;
   const Result r = explore(traced(dir.file("page.html")), UnlockedCounter{});
   ASSERT_TRUE(r.failed());
   EXPECT_EQ(r.trace_files, (std::vector<std::string>{dir.file("page.json"), dir.file("page.html")})) << r;
@@ -393,7 +366,7 @@ TEST(TraceExport, AnHtmlPathWritesBothFiles) {
 }
 
 TEST(TraceExport, UserTextIsEscapedInBothFormats) {
-  const TraceDirectory dir;
+  const TemporaryDirectory dir;
   const Result r = explore(traced(dir.file("escape.json")), []<Platform P>() {
     typename P::template Atomic<int> value{0};
     INTERLEAVE_ASSERT(value.load() == 0 && std::string("quote\" <b>tag</b> & tab\t") == "back\\slash");
@@ -402,7 +375,7 @@ TEST(TraceExport, UserTextIsEscapedInBothFormats) {
   ASSERT_EQ(r.trace_files.size(), 2U) << r;
   const json doc = check_chrome_trace(dir.file("escape.json"), r, 1);
   EXPECT_EQ(doc["otherData"]["message"].get<std::string>(), r.failure->message);
-  const std::string html = read_file(dir.file("escape.html"));
+  const std::string html = read_text(dir.file("escape.html"));
   EXPECT_EQ(html.find("<b>tag</b>"), std::string::npos);
   EXPECT_NE(html.find("&lt;b&gt;tag&lt;/b&gt;"), std::string::npos);
   check_html(dir.file("escape.html"), r);
@@ -411,7 +384,7 @@ TEST(TraceExport, UserTextIsEscapedInBothFormats) {
 // An exception's message may hold any bytes: control characters are escaped, and bytes that are
 // not UTF-8 become U+FFFD, so the JSON still parses.
 TEST(TraceExport, BytesThatAreNotUtf8BecomeReplacementCharacters) {
-  const TraceDirectory dir;
+  const TemporaryDirectory dir;
   const Result r = explore(traced(dir.file("bytes.json")), []<Platform P>() {
     typename P::template Atomic<int> value{0};
     if (value.load() == 0) throw std::runtime_error("byte \xff, control \x01, <b>tag</b>, \xc3\xa9");
@@ -419,15 +392,15 @@ TEST(TraceExport, BytesThatAreNotUtf8BecomeReplacementCharacters) {
   ASSERT_TRUE(r.failed());
   ASSERT_EQ(r.failure->kind, FailureKind::exception) << r;
   ASSERT_EQ(r.trace_files.size(), 2U) << r;
-  const json doc = json::parse(read_file(dir.file("bytes.json")));
+  const json doc = json::parse(read_text(dir.file("bytes.json")));
   const std::string message = doc["otherData"]["message"];
   EXPECT_NE(message.find("byte \xef\xbf\xbd, control \x01, <b>tag</b>, \xc3\xa9"), std::string::npos) << message;
-  const std::string html = read_file(dir.file("bytes.html"));
+  const std::string html = read_text(dir.file("bytes.html"));
   EXPECT_NE(html.find("byte \xef\xbf\xbd, control \x01, &lt;b&gt;tag&lt;/b&gt;, \xc3\xa9"), std::string::npos);
 }
 
 TEST(TraceExport, APassingExplorationWritesNothing) {
-  const TraceDirectory dir;
+  const TemporaryDirectory dir;
   const Result r = explore(traced(dir.file("pass.json"), 200), LockedCounter{});
   ASSERT_TRUE(r.passed()) << r;
   EXPECT_TRUE(r.trace_files.empty());
@@ -437,7 +410,7 @@ TEST(TraceExport, APassingExplorationWritesNothing) {
 }
 
 TEST(TraceExport, AnUnwritablePathIsReportedAndTheReportIsKept) {
-  const TraceDirectory dir;
+  const TemporaryDirectory dir;
   const std::string path = dir.file("no/such/directory/t.json");
   const Result r = explore(traced(path), UnlockedCounter{});
   ASSERT_TRUE(r.failed());
@@ -487,7 +460,7 @@ TEST(TraceExport, TheEnvironmentVariableSetsThePathAndRefusesMalformedOnes) {
 }
 
 TEST(TraceExport, TheEnvironmentVariableWritesTheTrace) {
-  const TraceDirectory dir;
+  const TemporaryDirectory dir;
   const ScopedEnv trace("INTERLEAVE_TRACE", dir.file("env.json").c_str());
   Options o;
   o.schedules = 1000;
