@@ -167,22 +167,29 @@ struct QueueThenLaterWrite {
   }
 };
 
+// The main fiber destroys `object` once a relaxed flag says the other fiber's last use of it
+// (`use`) is done: the flag orders nothing, so the destruction races with that use. The object is
+// freed on unwinding too, when a schedule fails before the reset.
+template <Platform P, class Object, class Use>
+void destroy_after_relaxed_flag(std::unique_ptr<Object> object, Use use) {
+  typename P::template Atomic<std::uint32_t> done{0};
+  BasicThread<P> t([&] {
+    use(*object);
+    done.store(1, std::memory_order_relaxed);
+  });
+  t.start();
+  await_relaxed<P>(done);
+  object.reset();
+  t.join();
+}
+
 // An Event deleted after a relaxed "done" flag: set()'s operations on it are not ordered before
 // the destruction.
 struct EventDestroyedAfterRelaxedFlag {
   static constexpr const char* kName = "EventDestroyedAfterRelaxedFlag";
   template <Platform P>
   void operator()() const {
-    auto event = std::make_unique<BasicEvent<P>>();  // freed on unwinding too, when a schedule fails before the reset
-    typename P::template Atomic<std::uint32_t> done{0};
-    BasicThread<P> t([&] {
-      event->set();
-      done.store(1, std::memory_order_relaxed);
-    });
-    t.start();
-    await_relaxed<P>(done);
-    event.reset();
-    t.join();
+    destroy_after_relaxed_flag<P>(std::make_unique<BasicEvent<P>>(), [](BasicEvent<P>& event) { event.set(); });
   }
 };
 
@@ -190,17 +197,10 @@ struct MutexDestroyedAfterRelaxedFlag {
   static constexpr const char* kName = "MutexDestroyedAfterRelaxedFlag";
   template <Platform P>
   void operator()() const {
-    auto lock = std::make_unique<BasicMutex<P>>();  // freed on unwinding too, when a schedule fails before the reset
-    typename P::template Atomic<std::uint32_t> done{0};
-    BasicThread<P> t([&] {
-      lock->lock();
-      lock->unlock();
-      done.store(1, std::memory_order_relaxed);
+    destroy_after_relaxed_flag<P>(std::make_unique<BasicMutex<P>>(), [](BasicMutex<P>& lock) {
+      lock.lock();
+      lock.unlock();
     });
-    t.start();
-    await_relaxed<P>(done);
-    lock.reset();
-    t.join();
   }
 };
 
@@ -209,16 +209,7 @@ struct SharedDestroyedAfterRelaxedFlag {
   static constexpr const char* kName = "SharedDestroyedAfterRelaxedFlag";
   template <Platform P>
   void operator()() const {
-    auto cell = std::make_unique<Shared<int, P>>(0);  // freed on unwinding too, when a schedule fails before the reset
-    typename P::template Atomic<std::uint32_t> done{0};
-    BasicThread<P> t([&] {
-      cell->write(5);
-      done.store(1, std::memory_order_relaxed);
-    });
-    t.start();
-    await_relaxed<P>(done);
-    cell.reset();
-    t.join();
+    destroy_after_relaxed_flag<P>(std::make_unique<Shared<int, P>>(0), [](Shared<int, P>& cell) { cell.write(5); });
   }
 };
 
