@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "interleave/event.h"
 #include "interleave/explore.h"
@@ -167,6 +168,31 @@ struct QueueThenLaterWrite {
   }
 };
 
+// Ten threads hand a counter on under one lock; the last two also write a second cell after their
+// unlock, where nothing orders the two writes. Fibers 8 and beyond keep their clock entries
+// outside the vector clock's inline part, so the race is between two such fibers.
+struct RaceBetweenTheNinthAndTenthThreads {
+  static constexpr const char* kName = "RaceBetweenTheNinthAndTenthThreads";
+  template <Platform P>
+  void operator()() const {
+    BasicMutex<P> lock;
+    Shared<int, P> counter{0};
+    Shared<int, P> racy{0};
+    std::vector<std::unique_ptr<BasicThread<P>>> threads;
+    for (int t = 1; t <= 10; ++t) {
+      threads.push_back(std::make_unique<BasicThread<P>>([&, t] {
+        {
+          std::lock_guard guard(lock);
+          counter.write(counter.read() + 1);
+        }
+        if (t >= 9) racy.write(t);
+      }));
+    }
+    for (auto& t : threads) t->start();
+    for (auto& t : threads) t->join();
+  }
+};
+
 // The main fiber destroys `object` once a relaxed flag says the other fiber's last use of it
 // (`use`) is done: the flag orders nothing, so the destruction races with that use. The object is
 // freed on unwinding too, when a schedule fails before the reset.
@@ -313,6 +339,9 @@ TEST(DetectorMustReport, HeapObjectPassedToAThreadAndTouchedByBoth) { check_case
 TEST(DetectorMustReport, FlagPublicationWithRelaxedStoreAndLoad) { check_case<RelaxedFlagPublication>(); }
 TEST(DetectorMustReport, ReleaseFenceWithoutAcquireOnTheReader) { check_case<FenceMissingOnReaderSide>(); }
 TEST(DetectorMustReport, PublicationThroughQueueThenALaterWrite) { check_case<QueueThenLaterWrite>(); }
+TEST(DetectorMustReport, RaceBetweenFibersPastTheInlineClockEntries) {
+  check_case<RaceBetweenTheNinthAndTenthThreads>();
+}
 TEST(DetectorMustReport, EventDestroyedWhileItsLastUseIsUnordered) { check_case<EventDestroyedAfterRelaxedFlag>(); }
 TEST(DetectorMustReport, MutexDestroyedWhileItsLastUseIsUnordered) { check_case<MutexDestroyedAfterRelaxedFlag>(); }
 TEST(DetectorMustReport, SharedCellDestroyedWhileItsLastWriteIsUnordered) {
