@@ -61,25 +61,6 @@ void Chooser::begin(const ScheduleId& id) {
   }
 }
 
-std::uint64_t Chooser::next() noexcept {
-  // xoshiro256**
-  const std::uint64_t result = std::rotl(rng_[1] * 5, 7) * 9;
-  const std::uint64_t t = rng_[1] << 17;
-  rng_[2] ^= rng_[0];
-  rng_[3] ^= rng_[1];
-  rng_[1] ^= rng_[2];
-  rng_[0] ^= rng_[3];
-  rng_[2] ^= t;
-  rng_[3] = std::rotl(rng_[3], 45);
-  return result;
-}
-
-std::uint64_t Chooser::below(std::uint64_t n) noexcept {
-  // Lemire's multiply-shift: no division on the hot path; the bias (< n / 2^64) is irrelevant.
-  __extension__ using Wide = unsigned __int128;
-  return static_cast<std::uint64_t>((static_cast<Wide>(next()) * n) >> 64);
-}
-
 std::uint32_t Chooser::decide(std::uint32_t fiber) {
   if (decisions_.size() <= fiber) decisions_.resize(fiber + 1, 0);
   last_.fiber = fiber;
@@ -104,8 +85,8 @@ void Chooser::on_spawn(std::uint32_t fiber) {
   priorities_[fiber] = static_cast<std::uint64_t>(id_.pct_depth) + (next() >> 2);
 }
 
-std::uint32_t Chooser::pick_fiber(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
-                                  bool current_runnable, std::uint64_t step) {
+std::uint32_t Chooser::pick_fiber_general(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
+                                          bool current_runnable, std::uint64_t step) {
   if (!tracking()) return pick_fiber_by_strategy(runnable, current, current_runnable, step);
   // Positions: the running fiber first when it can go on, then the other runnable fibers in
   // round-robin order after it. Position 0 is the undisturbed choice; a listed value is a position,

@@ -5,6 +5,7 @@
 #include <absl/container/inlined_vector.h>
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -55,7 +56,13 @@ class Chooser {
   void on_spawn(std::uint32_t fiber);
   [[nodiscard]] bool tracking() const noexcept { return id_.strategy == Strategy::choices || record_ != nullptr; }
   std::uint32_t pick_fiber(const std::vector<std::uint32_t>& runnable, std::uint32_t current, bool current_runnable,
-                           std::uint64_t step);
+                           std::uint64_t step) {
+    // The common case, inline: a random walk that nobody records.
+    if (id_.strategy == Strategy::random_walk && record_ == nullptr) {
+      return runnable.size() == 1 ? runnable.front() : runnable[below(runnable.size())];
+    }
+    return pick_fiber_general(runnable, current, current_runnable, step);
+  }
   void deprioritize(std::uint32_t fiber);
   bool spurious_wakeup(std::uint32_t current);
   std::size_t pick_waiter(const std::vector<std::uint32_t>& waiters, std::uint32_t current);
@@ -63,8 +70,25 @@ class Chooser {
   void record_into(std::vector<Choice>* out) noexcept { record_ = out; }
 
  private:
-  std::uint64_t next() noexcept;
-  std::uint64_t below(std::uint64_t n) noexcept;
+  std::uint64_t next() noexcept {
+    // xoshiro256**
+    const std::uint64_t result = std::rotl(rng_[1] * 5, 7) * 9;
+    const std::uint64_t t = rng_[1] << 17;
+    rng_[2] ^= rng_[0];
+    rng_[3] ^= rng_[1];
+    rng_[1] ^= rng_[2];
+    rng_[0] ^= rng_[3];
+    rng_[2] ^= t;
+    rng_[3] = std::rotl(rng_[3], 45);
+    return result;
+  }
+  std::uint64_t below(std::uint64_t n) noexcept {
+    // Lemire's multiply-shift: no division on the hot path; the bias (< n / 2^64) is irrelevant.
+    __extension__ using Wide = unsigned __int128;
+    return static_cast<std::uint64_t>((static_cast<Wide>(next()) * n) >> 64);
+  }
+  std::uint32_t pick_fiber_general(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
+                                   bool current_runnable, std::uint64_t step);
   std::uint32_t pick_fiber_by_strategy(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
                                        bool current_runnable, std::uint64_t step);
   // Tracking: counts the decision of `fiber`; under choices, returns its listed value (0: none).
