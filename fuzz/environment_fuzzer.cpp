@@ -36,9 +36,25 @@ extern char** environ;
 namespace {
 
 constexpr std::string_view kSpecified[] = {
-    "INTERLEAVE_STRATEGY",  "INTERLEAVE_PCT_DEPTH",        "INTERLEAVE_SEED",         "INTERLEAVE_SCHEDULES",
-    "INTERLEAVE_MAX_STEPS", "INTERLEAVE_SPURIOUS_WAKEUPS", "INTERLEAVE_REPORT_STEPS", "INTERLEAVE_REPLAY",
-    "INTERLEAVE_STACK_KIB", "INTERLEAVE_REGRESSIONS",
+    "INTERLEAVE_STRATEGY",
+    "INTERLEAVE_PCT_DEPTH",
+    "INTERLEAVE_SEED",
+    "INTERLEAVE_SCHEDULES",
+    "INTERLEAVE_MAX_STEPS",
+    "INTERLEAVE_SPURIOUS_WAKEUPS",
+    "INTERLEAVE_REPORT_STEPS",
+    "INTERLEAVE_REPLAY",
+    "INTERLEAVE_STACK_KIB",
+    "INTERLEAVE_REGRESSIONS",
+    "INTERLEAVE_STRESS_ITERATIONS",
+    "INTERLEAVE_STRESS_MILLISECONDS",
+    "INTERLEAVE_STRESS_TIMEOUT_MS",
+    "INTERLEAVE_RACE_DETECTOR",
+    "INTERLEAVE_SHRINK_RUNS",
+    "INTERLEAVE_JOBS",
+    "INTERLEAVE_PROGRESS",
+    "INTERLEAVE_TRACE",
+    "INTERLEAVE_PERTURB",
 };
 constexpr std::size_t kMaxLines = 16;
 
@@ -145,6 +161,52 @@ std::optional<interleave::Options> expected(const std::map<std::string, std::str
     } else if (name == "INTERLEAVE_STACK_KIB") {
       if (!(n = number(value, 16, 1U << 20))) return std::nullopt;
       o.stack_kib = *n;
+    } else if (name == "INTERLEAVE_STRESS_ITERATIONS") {
+      if (!(n = number(value, 1, UINT64_MAX))) return std::nullopt;
+      o.stress_iterations = *n;
+    } else if (name == "INTERLEAVE_STRESS_MILLISECONDS") {
+      if (!(n = number(value, 0, UINT64_MAX))) return std::nullopt;
+      o.stress_milliseconds = *n;
+    } else if (name == "INTERLEAVE_STRESS_TIMEOUT_MS") {
+      if (!(n = number(value, 1, UINT64_MAX))) return std::nullopt;
+      o.stress_timeout_ms = *n;
+    } else if (name == "INTERLEAVE_SHRINK_RUNS") {
+      if (!(n = number(value, 0, UINT64_MAX))) return std::nullopt;
+      o.shrink_runs = *n;
+    } else if (name == "INTERLEAVE_RACE_DETECTOR") {
+      if (value != "on" && value != "off") return std::nullopt;
+      o.race_detector = value == "on";
+    } else if (name == "INTERLEAVE_JOBS") {
+      if (value == "auto") {
+        o.jobs = 0;
+      } else {
+        if (!(n = number(value, 1, 1024))) return std::nullopt;
+        o.jobs = static_cast<unsigned>(*n);
+      }
+    } else if (name == "INTERLEAVE_PROGRESS") {
+      if (value == "auto") {
+        o.progress = interleave::Progress::automatic;
+      } else if (value == "on") {
+        o.progress = interleave::Progress::on;
+      } else if (value == "off") {
+        o.progress = interleave::Progress::off;
+      } else {
+        return std::nullopt;
+      }
+    } else if (name == "INTERLEAVE_TRACE") {
+      // <name>.json or <name>.html, where <name> is not empty and does not end in '/'.
+      const bool json = value.size() > 5 && value.ends_with(".json");
+      const bool html = value.size() > 5 && value.ends_with(".html");
+      if ((!json && !html) || value[value.size() - 6] == '/') return std::nullopt;
+      o.trace_path = value;
+    } else if (name == "INTERLEAVE_PERTURB") {
+      // The form itself is stated and fuzzed by perturbation_fuzzer; here, that the variable
+      // reaches Options exactly as Perturbation::parse reads it, and is refused when parse refuses.
+      try {
+        o.perturbation = interleave::Perturbation::parse(value);
+      } catch (const std::invalid_argument&) {
+        return std::nullopt;
+      }
     } else {
       return std::nullopt;  // an unknown INTERLEAVE_ name
     }
@@ -156,7 +218,10 @@ bool same(const interleave::Options& a, const interleave::Options& b) {
   return a.strategy == b.strategy && a.pct_depth == b.pct_depth && a.seed == b.seed && a.schedules == b.schedules &&
          a.max_steps == b.max_steps && a.spurious_wakeup_permille == b.spurious_wakeup_permille &&
          a.report_steps == b.report_steps && a.replay == b.replay && a.stack_kib == b.stack_kib &&
-         a.regressions == b.regressions;
+         a.regressions == b.regressions && a.stress_iterations == b.stress_iterations &&
+         a.stress_milliseconds == b.stress_milliseconds && a.stress_timeout_ms == b.stress_timeout_ms &&
+         a.shrink_runs == b.shrink_runs && a.race_detector == b.race_detector && a.jobs == b.jobs &&
+         a.progress == b.progress && a.trace_path == b.trace_path && a.perturbation == b.perturbation;
 }
 
 std::string mapped_name(std::string_view raw) {
