@@ -97,11 +97,7 @@ INTERLEAVE_PROPERTY(PipeStressProperties, BetweenProcessesOrderThenEndOfStream, 
         },
         "sender");
     child.start();
-    std::vector<int> received;
-    try {
-      for (;;) received.push_back(receiver.template recv_value<int>());
-    } catch (const EndOfStream&) {
-    }
+    const std::vector<int> received = scenarios::receive_until_end_of_stream(receiver);
     child.join();
     INTERLEAVE_ASSERT(received == sent);
   });
@@ -130,11 +126,7 @@ INTERLEAVE_TEST(TutorialPipe, ZeroToFourInOrderThenEndOfStream) {
       sender.close();
     });
     producer.start();
-    std::vector<int> got;
-    try {
-      for (;;) got.push_back(receiver.template recv_value<int>());
-    } catch (const EndOfStream&) {
-    }
+    const std::vector<int> got = scenarios::receive_until_end_of_stream(receiver);
     producer.join();
     INTERLEAVE_ASSERT((got == std::vector<int>{0, 1, 2, 3, 4}));
   }));

@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <bit>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -37,22 +36,11 @@ std::string location(const interleave::source_location& where) {
 // ---------------------------------------------------------------------------------------------
 // Chooser
 
-namespace {
-std::uint64_t splitmix64(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-}  // namespace
-
 void Chooser::begin(const ScheduleId& id) {
   id_ = id;
   decisions_.clear();
   std::uint64_t s = id.seed;
-  const std::uint64_t mixed = splitmix64(s) ^ id.index;
-  std::uint64_t t = mixed;
-  for (auto& word : rng_) word = splitmix64(t);
+  rng_.seed(Xoshiro256::splitmix(s) ^ id.index);
   priorities_.clear();
   change_points_.clear();
   if (id.strategy == Strategy::pct) {
@@ -82,12 +70,11 @@ void Chooser::on_spawn(std::uint32_t fiber) {
   if (id_.strategy != Strategy::pct) return;
   if (priorities_.size() <= fiber) priorities_.resize(fiber + 1, 0);
   // Initial priorities are above every change-point priority (0 .. depth-2).
-  priorities_[fiber] = static_cast<std::uint64_t>(id_.pct_depth) + (next() >> 2);
+  priorities_[fiber] = static_cast<std::uint64_t>(id_.pct_depth) + (rng_.next() >> 2);
 }
 
-std::uint32_t Chooser::pick_fiber_general(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
+std::uint32_t Chooser::pick_fiber_tracked(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
                                           bool current_runnable, std::uint64_t step) {
-  if (!tracking()) return pick_fiber_by_strategy(runnable, current, current_runnable, step);
   // Positions: the running fiber first when it can go on, then the other runnable fibers in
   // round-robin order after it. Position 0 is the undisturbed choice; a listed value is a position,
   // so it keeps its meaning (the next other fiber) when which fibers are runnable changes.
@@ -111,10 +98,8 @@ std::uint32_t Chooser::pick_fiber_general(const std::vector<std::uint32_t>& runn
   return chosen;
 }
 
-std::uint32_t Chooser::pick_fiber_by_strategy(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
-                                              bool current_runnable, std::uint64_t step) {
-  if (runnable.size() == 1) return runnable.front();
-  if (id_.strategy == Strategy::random_walk) return runnable[below(runnable.size())];
+std::uint32_t Chooser::pick_by_priority(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
+                                        bool current_runnable, std::uint64_t step) {
   for (std::size_t j = 0; j < change_points_.size(); ++j) {
     if (change_points_[j] == step && current_runnable && current < priorities_.size()) {
       priorities_[current] = static_cast<std::uint64_t>(change_points_.size() - 1 - j);

@@ -5,7 +5,6 @@
 #include <absl/container/inlined_vector.h>
 
 #include <array>
-#include <bit>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -15,6 +14,7 @@
 
 #include "interleave/detail/fiber.h"
 #include "interleave/detail/model_runtime.h"
+#include "interleave/detail/random.h"
 #include "interleave/explore.h"
 #include "interleave/schedule.h"
 #include "interleave/source_location.h"
@@ -57,11 +57,8 @@ class Chooser {
   [[nodiscard]] bool tracking() const noexcept { return id_.strategy == Strategy::choices || record_ != nullptr; }
   std::uint32_t pick_fiber(const std::vector<std::uint32_t>& runnable, std::uint32_t current, bool current_runnable,
                            std::uint64_t step) {
-    // The common case, inline: a random walk that nobody records.
-    if (id_.strategy == Strategy::random_walk && record_ == nullptr) {
-      return runnable.size() == 1 ? runnable.front() : runnable[below(runnable.size())];
-    }
-    return pick_fiber_general(runnable, current, current_runnable, step);
+    if (!tracking()) return pick_fiber_by_strategy(runnable, current, current_runnable, step);
+    return pick_fiber_tracked(runnable, current, current_runnable, step);
   }
   void deprioritize(std::uint32_t fiber);
   bool spurious_wakeup(std::uint32_t current);
@@ -70,33 +67,24 @@ class Chooser {
   void record_into(std::vector<Choice>* out) noexcept { record_ = out; }
 
  private:
-  std::uint64_t next() noexcept {
-    // xoshiro256**
-    const std::uint64_t result = std::rotl(rng_[1] * 5, 7) * 9;
-    const std::uint64_t t = rng_[1] << 17;
-    rng_[2] ^= rng_[0];
-    rng_[3] ^= rng_[1];
-    rng_[1] ^= rng_[2];
-    rng_[0] ^= rng_[3];
-    rng_[2] ^= t;
-    rng_[3] = std::rotl(rng_[3], 45);
-    return result;
-  }
-  std::uint64_t below(std::uint64_t n) noexcept {
-    // Lemire's multiply-shift: no division on the hot path; the bias (< n / 2^64) is irrelevant.
-    __extension__ using Wide = unsigned __int128;
-    return static_cast<std::uint64_t>((static_cast<Wide>(next()) * n) >> 64);
-  }
-  std::uint32_t pick_fiber_general(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
-                                   bool current_runnable, std::uint64_t step);
+  std::uint64_t below(std::uint64_t n) noexcept { return rng_.below(n); }
+  // Inline for the common case, a random walk; PCT's priorities are out of line.
   std::uint32_t pick_fiber_by_strategy(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
-                                       bool current_runnable, std::uint64_t step);
+                                       bool current_runnable, std::uint64_t step) {
+    if (runnable.size() == 1) return runnable.front();
+    if (id_.strategy == Strategy::random_walk) return runnable[below(runnable.size())];
+    return pick_by_priority(runnable, current, current_runnable, step);
+  }
+  std::uint32_t pick_by_priority(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
+                                 bool current_runnable, std::uint64_t step);
+  std::uint32_t pick_fiber_tracked(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
+                                   bool current_runnable, std::uint64_t step);
   // Tracking: counts the decision of `fiber`; under choices, returns its listed value (0: none).
   std::uint32_t decide(std::uint32_t fiber);
   void record(std::uint32_t value);
 
   ScheduleId id_;
-  std::array<std::uint64_t, 4> rng_{};
+  Xoshiro256 rng_;
   std::vector<std::uint64_t> priorities_;     // pct: per fiber
   std::vector<std::uint64_t> change_points_;  // pct: steps at which the running fiber drops
   std::vector<std::uint64_t> decisions_;      // tracking: decisions counted per fiber

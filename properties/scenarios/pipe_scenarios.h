@@ -19,6 +19,17 @@
 
 namespace interleave::scenarios {
 
+// Receives int messages from a pipe end until end-of-stream.
+template <class End>
+std::vector<int> receive_until_end_of_stream(const End& end) {
+  std::vector<int> received;
+  try {
+    for (;;) received.push_back(end.template recv_value<int>());
+  } catch (const EndOfStream&) {
+  }
+  return received;
+}
+
 // A one-way interleave Pipe carrying ints, seen through the interface the zoo shares.
 template <Platform P>
 class RealPipe {

@@ -11,6 +11,7 @@
 
 #include "interleave/mutex.h"
 #include "interleave/platform.h"
+#include "interleave/timeout.h"
 
 namespace interleave::zoo {
 
@@ -73,21 +74,18 @@ class BrokenPipe {
   }
 
   bool poll(std::chrono::nanoseconds timeout) {
-    const auto deadline = P::now() + std::chrono::ceil<typename P::TimePoint::duration>(timeout);
-    for (;;) {
+    const auto deadline = detail::deadline_after(P::now(), timeout, "BrokenPipe::poll");
+    const auto ready = [&] {
       lock_.lock();
-      bool ready = count_ > 0;
-      if constexpr (Bug != PipeBug::poll_ignores_close) ready = ready || closed_;
-      const std::uint32_t seen = data_.load();
+      bool r = count_ > 0;
+      if constexpr (Bug != PipeBug::poll_ignores_close) r = r || closed_;
       lock_.unlock();
-      if (ready) return true;
-      if (!P::wait_until(data_, seen, deadline)) {
-        lock_.lock();
-        ready = count_ > 0;
-        if constexpr (Bug != PipeBug::poll_ignores_close) ready = ready || closed_;
-        lock_.unlock();
-        return ready;
-      }
+      return r;
+    };
+    for (;;) {
+      const std::uint32_t seen = data_.load();  // before the check: a later send or close changes it
+      if (ready()) return true;
+      if (!P::wait_until(data_, seen, deadline)) return ready();
     }
   }
 

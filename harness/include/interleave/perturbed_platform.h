@@ -39,6 +39,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "interleave/detail/random.h"
 #include "interleave/native_platform.h"
 #include "interleave/options.h"
 #include "interleave/platform.h"
@@ -52,32 +53,7 @@ namespace detail::perturb {
 
 struct RunContext;  // a stress run (stress.cpp); opaque here
 
-// xoshiro256** (Blackman and Vigna), seeded through splitmix64.
-struct Generator {
-  std::uint64_t s[4] = {};
-
-  static constexpr std::uint64_t splitmix(std::uint64_t& x) noexcept {
-    std::uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  void seed(std::uint64_t value) noexcept {
-    for (auto& word : s) word = splitmix(value);
-  }
-  static constexpr std::uint64_t rotl(std::uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
-  std::uint64_t next() noexcept {
-    const std::uint64_t result = rotl(s[1] * 5, 7) * 9;
-    const std::uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-  }
-};
+using Generator = detail::Xoshiro256;
 
 constexpr std::size_t kNameSize = 48;
 
