@@ -18,6 +18,7 @@
 #include <mutex>
 
 #include "interleave/detail/fiber.h"
+#include "interleave/detail/random.h"
 #include "interleave/explore.h"
 #include "interleave/mutex.h"
 #include "interleave/thread.h"
@@ -124,5 +125,59 @@ void BM_RawFiberSwitch(benchmark::State& state) {
                                                        benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_RawFiberSwitch)->Name("RawFiberSwitch");
+
+// The floor for a random walk over two fibers: at every point a fair coin decides whether the
+// other fiber runs next, so half the points switch, and no branch predictor can tell which. Each
+// fiber alternates between two call sites (as a body alternates lock and unlock), so a switch
+// also resumes the other fiber at a call site the return-stack buffer did not expect, as a real
+// scheduler's switches do. No bookkeeping at all: what remains is the cost of random switching.
+struct CoinFlipPair {
+  detail::Fiber fibers[2]{detail::Fiber{64 * 1024}, detail::Fiber{64 * 1024}};
+  detail::ExecutionContext* thread = &detail::ThreadContext::current();
+  detail::Xoshiro256 rng;
+  int current = 0;
+  std::int64_t points_left = 0;
+};
+CoinFlipPair* g_coin_flip = nullptr;
+
+[[gnu::noinline]] void coin_flip_point() {
+  CoinFlipPair& p = *g_coin_flip;
+  if (--p.points_left < 0) {
+    detail::switch_fiber(p.fibers[p.current], *p.thread, false);
+    return;
+  }
+  if ((p.rng.next() >> 63) != 0) {
+    const int from = p.current;
+    p.current = 1 - from;
+    detail::switch_fiber(p.fibers[from], p.fibers[p.current], false);
+  }
+}
+[[gnu::noinline]] void coin_flip_site_a() { coin_flip_point(); }
+[[gnu::noinline]] void coin_flip_site_b() { coin_flip_point(); }
+
+void BM_CoinFlipSwitchFloor(benchmark::State& state) {
+  CoinFlipPair pair;
+  pair.rng.seed(42);
+  g_coin_flip = &pair;
+  for (auto& fiber : pair.fibers) {
+    fiber.reset(
+        [](void*) {
+          for (;;) {
+            coin_flip_site_a();
+            coin_flip_site_b();
+          }
+        },
+        nullptr);
+  }
+  constexpr std::int64_t kPoints = 100000;
+  for (auto _ : state) {
+    pair.points_left = kPoints;
+    detail::switch_fiber(*pair.thread, pair.fibers[pair.current], false);
+  }
+  g_coin_flip = nullptr;
+  state.counters["ns_per_point"] = benchmark::Counter(static_cast<double>(state.iterations()) * kPoints * 1e-9,
+                                                      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_CoinFlipSwitchFloor)->Name("CoinFlipSwitchFloor")->UseRealTime();
 
 }  // namespace

@@ -14,14 +14,6 @@ namespace {
 // any thread) is never mistaken for this one's.
 std::atomic<std::uint64_t> g_schedules{0};
 
-bool acquires(std::memory_order order) noexcept {
-  return order == std::memory_order_acquire || order == std::memory_order_consume ||
-         order == std::memory_order_acq_rel || order == std::memory_order_seq_cst;
-}
-bool releases(std::memory_order order) noexcept {
-  return order == std::memory_order_release || order == std::memory_order_acq_rel || order == std::memory_order_seq_cst;
-}
-
 std::string site(interleave::source_location where) {
   if (where.line() == 0) return "an unknown location";
   return absl::StrCat(where.file_name(), ":", where.line());
@@ -33,8 +25,8 @@ void RaceDetector::begin(bool enabled) {
   enabled_ = enabled;
   schedule_ = g_schedules.fetch_add(1, std::memory_order_relaxed) + 1;
   fibers_.clear();
-  atomics_.clear();
-  cache_ = {};
+  states_used_ = 0;
+  free_states_.clear();
   for (std::size_t i = 0; i < read_sets_used_; ++i) read_sets_[i].clear();
   read_sets_used_ = 0;
   seq_cst_fences_.clear();
@@ -45,13 +37,25 @@ RaceDetector::FiberClocks& RaceDetector::grow(std::uint32_t id) {
   return fibers_[id];
 }
 
-RaceDetector::AtomicState& RaceDetector::atomic(const void* object) {
-  CacheEntry& slot = cache_[cache_slot(object)];
-  if (slot.object == object) return *slot.state;
-  const auto [it, inserted] = atomics_.try_emplace(object);
-  if (inserted) cache_ = {};
-  cache_[cache_slot(object)] = CacheEntry{object, &it->second};
-  return it->second;
+RaceDetector::AtomicState& RaceDetector::adopt(AtomicShadow& shadow) {
+  std::uint32_t index = 0;
+  if (!free_states_.empty()) {
+    index = free_states_.back();
+    free_states_.pop_back();
+  } else {
+    if (states_used_ == states_.size()) states_.emplace_back();
+    index = static_cast<std::uint32_t>(states_used_++);
+  }
+  states_[index].reset();
+  shadow.schedule = schedule_;
+  shadow.index = index;
+  return states_[index];
+}
+
+UseSite& RaceDetector::more_use(AtomicState& state, std::uint32_t fiber) {
+  const std::size_t i = fiber - VectorClock::kInline;
+  if (i >= state.more_uses.size()) state.more_uses.resize(i + 1);
+  return state.more_uses[i];
 }
 
 void RaceDetector::on_spawn(std::uint32_t child, std::int64_t parent) {
@@ -85,66 +89,17 @@ void RaceDetector::on_woken(std::uint32_t id) {
   f.wake.clear();
 }
 
-void RaceDetector::record_use(AtomicState& state, const Context& c, const char* what) {
-  if (c.fiber >= state.uses.size()) state.uses.resize(c.fiber + 1);
-  UseSite& u = state.uses[c.fiber];
-  u.clock = fibers_[c.fiber].clock.get(c.fiber);
-  u.step = c.step;
-  u.what = what;
-  u.operation = c.operation;
-  u.where = c.operation_where;
-}
-
-void RaceDetector::on_atomic(const Context& c, const void* object, const char* what, AtomicOp op,
-                             std::memory_order order) {
-  if (!enabled_) return;
-  FiberClocks& f = fiber(c.fiber);
-  AtomicState& a = atomic(object);
-  record_use(a, c, what);
-  if (op != AtomicOp::store) {  // reads the value: synchronizes with its release sequence
-    if (acquires(order)) {
-      f.clock.join(a.release);
-    } else {
-      f.pending_acquire.join(a.release);
-    }
-  }
-  const bool release = releases(order);
-  if (op == AtomicOp::store) {
-    // A store heads a new release sequence (a relaxed one heads none, unless a release fence
-    // came before it).
-    if (release) {
-      a.release = f.clock;
-    } else if (f.has_fence_release) {
-      a.release = f.fence_release;
-    } else {
-      a.release.clear();
-    }
-  } else if (op == AtomicOp::rmw) {
-    // A read-modify-write continues the release sequence it read from, and adds its own.
-    if (release) {
-      a.release.join(f.clock);
-    } else if (f.has_fence_release) {
-      a.release.join(f.fence_release);
-    }
-  }
-  if (release && op != AtomicOp::load) f.clock.tick(c.fiber);
-}
-
-void RaceDetector::on_atomic_use(const Context& c, const void* object, const char* what) {
-  if (!enabled_) return;
-  fiber(c.fiber);
-  record_use(atomic(object), c, what);
-}
-
-std::optional<std::string> RaceDetector::on_atomic_destroyed(const Context& c, const void* object) {
-  const auto it = atomics_.find(object);
-  if (it == atomics_.end()) return std::nullopt;
+std::optional<std::string> RaceDetector::on_atomic_destroyed(const Context& c, AtomicShadow& shadow) {
+  if (shadow.schedule != schedule_) return std::nullopt;  // not used in this schedule
+  const std::uint32_t index = shadow.index;
+  shadow = AtomicShadow{};
   std::optional<std::string> race;
   if (enabled_) {
     const VectorClock& mine = fiber(c.fiber).clock;
-    const auto& uses = it->second.uses;
-    for (std::uint32_t u = 0; u < uses.size(); ++u) {
-      const UseSite& use = uses[u];
+    const AtomicState& state = states_[index];
+    const std::size_t fibers = VectorClock::kInline + state.more_uses.size();
+    for (std::uint32_t u = 0; u < fibers; ++u) {
+      const UseSite& use = *use_of(state, u);
       if (u == c.fiber || use.clock == 0 || use.clock <= mine.get(u)) continue;
       race = absl::StrCat(
           "an object is destroyed while another fiber's last use of it is not ordered before the destruction "
@@ -157,8 +112,7 @@ std::optional<std::string> RaceDetector::on_atomic_destroyed(const Context& c, c
       break;
     }
   }
-  if (cache_[cache_slot(object)].object == object) cache_[cache_slot(object)] = CacheEntry{};
-  atomics_.erase(it);
+  free_states_.push_back(index);
   return race;
 }
 
@@ -181,7 +135,7 @@ void RaceDetector::on_fence(std::uint32_t id, std::memory_order order) {
 
 // --- Shared<T> cells (FastTrack) ----------------------------------------------------------------
 
-void RaceDetector::adopt(CellShadow& shadow) const noexcept {
+void RaceDetector::adopt_cell(CellShadow& shadow) const noexcept {
   if (shadow.schedule == schedule_) return;
   shadow = CellShadow{};
   shadow.schedule = schedule_;
@@ -209,7 +163,7 @@ std::string RaceDetector::describe_cell_race(const Context& c, bool write, inter
 std::optional<std::string> RaceDetector::on_cell_access(const Context& c, CellShadow& shadow, bool write,
                                                         interleave::source_location where) {
   if (!enabled_) return std::nullopt;
-  adopt(shadow);
+  adopt_cell(shadow);
   const VectorClock& mine = fiber(c.fiber).clock;
   const std::uint32_t now = mine.get(c.fiber);
   const auto ordered = [&](const CellAccess& a) { return a.clock == 0 || a.clock <= mine.get(a.fiber); };

@@ -17,7 +17,6 @@
 // reads are unordered among themselves; an access in the epoch already recorded costs one compare.
 #pragma once
 
-#include <absl/container/flat_hash_map.h>
 #include <absl/container/inlined_vector.h>
 
 #include <algorithm>
@@ -65,6 +64,12 @@ class VectorClock {
     for (std::uint32_t i = 0; i < kInline; ++i) small_[i] = std::max(small_[i], other.small_[i]);
     if (!other.large_.empty()) join_large(other);
   }
+  // *this = other, without touching the spill vectors when neither clock has spilled.
+  void assign(const VectorClock& other) {
+    small_ = other.small_;
+    if (!other.large_.empty() || !large_.empty()) [[unlikely]]
+      large_ = other.large_;
+  }
   void clear() noexcept {
     small_ = {};
     large_.clear();
@@ -111,11 +116,49 @@ class RaceDetector {
   void on_wake(std::uint32_t waker, std::uint32_t woken);
   void on_woken(std::uint32_t fiber);
 
-  void on_atomic(const Context& c, const void* object, const char* what, AtomicOp op, std::memory_order order);
+  // An atomic operation of kind `op` with memory order `order` by the fiber of `c` on the object
+  // whose handle is `shadow`. Inline: it runs at every atomic operation of a schedule.
+  void on_atomic(const Context& c, AtomicShadow& shadow, const char* what, AtomicOp op, std::memory_order order) {
+    if (!enabled_) return;
+    FiberClocks& f = fiber(c.fiber);
+    AtomicState& a = atomic(shadow);
+    record_use(a, c, f, what);
+    if (op != AtomicOp::store) {  // reads the value: synchronizes with its release sequence
+      if (acquires(order)) {
+        f.clock.join(a.release);
+      } else {
+        f.pending_acquire.join(a.release);
+      }
+    }
+    const bool release = releases(order);
+    if (op == AtomicOp::store) {
+      // A store heads a new release sequence (a relaxed one heads none, unless a release fence
+      // came before it).
+      if (release) {
+        a.release.assign(f.clock);
+      } else if (f.has_fence_release) {
+        a.release.assign(f.fence_release);
+      } else {
+        a.release.clear();
+      }
+    } else if (op == AtomicOp::rmw) {
+      // A read-modify-write continues the release sequence it read from, and adds its own.
+      if (release) {
+        a.release.join(f.clock);
+      } else if (f.has_fence_release) {
+        a.release.join(f.fence_release);
+      }
+    }
+    if (release && op != AtomicOp::load) f.clock.tick(c.fiber);
+  }
   // A futex wait's comparison or a wake: a use of the word for lifetime checks, no ordering.
-  void on_atomic_use(const Context& c, const void* object, const char* what);
+  void on_atomic_use(const Context& c, AtomicShadow& shadow, const char* what) {
+    if (!enabled_) return;
+    const FiberClocks& f = fiber(c.fiber);
+    record_use(atomic(shadow), c, f, what);
+  }
   // The object's state is dropped; a returned message is a lifetime race to report.
-  std::optional<std::string> on_atomic_destroyed(const Context& c, const void* object);
+  std::optional<std::string> on_atomic_destroyed(const Context& c, AtomicShadow& shadow);
   void on_fence(std::uint32_t fiber, std::memory_order order);
 
   // FastTrack's common case, without building a Context: true when the access needs no check
@@ -144,9 +187,24 @@ class RaceDetector {
     VectorClock wake;             // the clocks of wakes that released it, taken when its wait returns
   };
   struct AtomicState {
-    VectorClock release;                   // the clock of the release sequence the object's current value heads
-    absl::InlinedVector<UseSite, 4> uses;  // per fiber
+    VectorClock release;  // the clock of the release sequence the object's current value heads
+    std::array<UseSite, VectorClock::kInline> uses{};  // per fiber (clock 0: none)
+    std::vector<UseSite> more_uses;                    // fibers kInline, kInline + 1, ...
+    void reset() noexcept {
+      release.clear();
+      for (UseSite& u : uses) u.clock = 0;
+      more_uses.clear();
+    }
   };
+
+  static bool acquires(std::memory_order order) noexcept {
+    return order == std::memory_order_acquire || order == std::memory_order_consume ||
+           order == std::memory_order_acq_rel || order == std::memory_order_seq_cst;
+  }
+  static bool releases(std::memory_order order) noexcept {
+    return order == std::memory_order_release || order == std::memory_order_acq_rel ||
+           order == std::memory_order_seq_cst;
+  }
 
   [[gnu::always_inline]] FiberClocks& fiber(std::uint32_t id) {
     if (id < fibers_.size()) [[likely]]
@@ -154,28 +212,42 @@ class RaceDetector {
     return grow(id);
   }
   FiberClocks& grow(std::uint32_t id);
-  AtomicState& atomic(const void* object);
-  struct CacheEntry {
-    const void* object = nullptr;
-    AtomicState* state = nullptr;
-  };
-  static std::size_t cache_slot(const void* object) noexcept {
-    const auto p = reinterpret_cast<std::uintptr_t>(object);
-    return ((p >> 2) ^ (p >> 7)) & 7;
+  // The object's state: through its inline handle when that belongs to this schedule, else
+  // looked up (or created) by address and the handle set.
+  [[gnu::always_inline]] AtomicState& atomic(AtomicShadow& shadow) {
+    if (shadow.schedule == schedule_) [[likely]]
+      return states_[shadow.index];
+    return adopt(shadow);
   }
-  void record_use(AtomicState& state, const Context& c, const char* what);
+  AtomicState& adopt(AtomicShadow& shadow);
+  [[gnu::always_inline]] void record_use(AtomicState& state, const Context& c, const FiberClocks& f, const char* what) {
+    UseSite& u = c.fiber < VectorClock::kInline ? state.uses[c.fiber] : more_use(state, c.fiber);
+    u.clock = f.clock.get(c.fiber);
+    u.step = c.step;
+    u.what = what;
+    u.operation = c.operation;
+    u.where = c.operation_where;
+  }
+  static UseSite& more_use(AtomicState& state, std::uint32_t fiber);
+  [[nodiscard]] static const UseSite* use_of(const AtomicState& state, std::uint32_t fiber) noexcept {
+    if (fiber < VectorClock::kInline) return &state.uses[fiber];
+    const std::size_t i = fiber - VectorClock::kInline;
+    return i < state.more_uses.size() ? &state.more_uses[i] : nullptr;
+  }
   // Brings a cell whose shadow belongs to an earlier schedule (or none) to this one.
-  void adopt(CellShadow& shadow) const noexcept;
+  void adopt_cell(CellShadow& shadow) const noexcept;
   std::string describe_cell_race(const Context& c, bool write, interleave::source_location where,
                                  const CellAccess& earlier, bool earlier_write, bool destroying) const;
 
   bool enabled_ = true;
   std::uint64_t schedule_ = 0;
   std::vector<FiberClocks> fibers_;
-  absl::flat_hash_map<const void*, AtomicState> atomics_;
-  // The states of recently used objects (a hash lookup is most of an atomic operation's cost).
-  // Emptied whenever the map inserts (it may move every state); an erased object's slot is cleared.
-  std::array<CacheEntry, 8> cache_{};
+  // Atomic objects' states, kept for reuse across schedules: states_[0, states_used_) are this
+  // schedule's, those on free_states_ among them were dropped with their objects. An object finds
+  // its state through its AtomicShadow, which names this schedule and the index.
+  std::vector<AtomicState> states_;
+  std::size_t states_used_ = 0;
+  std::vector<std::uint32_t> free_states_;
   std::vector<absl::InlinedVector<CellAccess, 4>> read_sets_;  // indexed by CellShadow::read_set - 1
   std::size_t read_sets_used_ = 0;
   VectorClock seq_cst_fences_;

@@ -214,6 +214,7 @@ PooledFiber& Runtime::attach_pool_fiber(std::uint32_t fiber_id) {
     if (!pooled->busy && pooled.get() != releasing_) {
       pooled->busy = true;
       fibers_[fiber_id].pool_slot = static_cast<int>(&pooled - pool_.data());
+      fibers_[fiber_id].fiber = pooled->fiber.get();
       return *pooled;
     }
   }
@@ -224,10 +225,9 @@ PooledFiber& Runtime::attach_pool_fiber(std::uint32_t fiber_id) {
   pooled->busy = true;
   pool_.push_back(std::move(pooled));
   fibers_[fiber_id].pool_slot = static_cast<int>(pool_.size() - 1);
+  fibers_[fiber_id].fiber = pool_.back()->fiber.get();
   return *pool_.back();
 }
-
-PooledFiber& Runtime::running_pool_fiber() { return *pool_[static_cast<std::size_t>(fibers_[current_].pool_slot)]; }
 
 void Runtime::fiber_entry(void* argument) {
   auto* pooled = static_cast<PooledFiber*>(argument);
@@ -288,6 +288,7 @@ void Runtime::finish_current() {
   mine.busy = false;
   releasing_ = &mine;  // still running until the switch below: not attachable before then
   f.pool_slot = -1;
+  f.fiber = nullptr;
 
   std::optional<std::uint32_t> next;
   if (aborting_) {
@@ -362,16 +363,15 @@ std::optional<std::uint32_t> Runtime::next_to_tear_down() {
   return fallback;
 }
 
-void Runtime::transfer(PooledFiber& from, std::uint32_t to, bool synchronizing) {
+void Runtime::transfer(std::uint32_t to, bool synchronizing) {
+  Fiber& from = *fibers_[current_].fiber;
   FiberState& target = fibers_[to];
-  const bool starting = target.status == Status::not_started;
-  if (starting) {
+  if (target.status == Status::not_started) [[unlikely]] {
     attach_pool_fiber(to);
     target.status = Status::runnable;
   }
-  PooledFiber& destination = *pool_[static_cast<std::size_t>(target.pool_slot)];
   set_current(to);
-  switch_fiber(*from.fiber, *destination.fiber, synchronizing);
+  switch_fiber(from, *target.fiber, synchronizing);
 }
 
 std::optional<std::uint32_t> Runtime::pick_next(bool current_runnable) {
@@ -450,12 +450,11 @@ void Runtime::schedule(const char* what, const void* object, bool yielding, bool
     check_abort(yielding || blocking);
     return;
   }
-  if (yielding) chooser_.deprioritize(current_);
+  if (yielding && chooser_.prioritizing()) chooser_.deprioritize(current_);
   const auto next = pick_next(true);
   if (next && *next != current_) {
     ++preemptions_;
-    PooledFiber& mine = running_pool_fiber();
-    transfer(mine, *next, false);
+    transfer(*next, false);
     if (aborting_) {
       check_abort(yielding || blocking);
       return;
@@ -478,14 +477,14 @@ void Runtime::block_current() {
     throw Aborted{};
   }
   if (*next == current_) return;  // its own deadline passed while everyone else was blocked
-  PooledFiber& mine = running_pool_fiber();
-  transfer(mine, *next, false);
+  transfer(*next, false);
 }
 
-bool Runtime::futex_wait(const std::uint32_t* word, std::uint32_t expected, std::int64_t deadline_ns) {
+bool Runtime::futex_wait(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t expected,
+                         std::int64_t deadline_ns) {
   schedule("futex wait", word, false, true);
   if (aborting_) return true;
-  detector_.on_atomic_use(detector_context(), word, "futex wait");
+  detector_.on_atomic_use(detector_context(), shadow, "futex wait");
   if (*word != expected) return true;
   if (deadline_ns >= 0 && deadline_ns <= now_ns_) return false;
   if (chooser_.spurious_wakeup(current_)) {
@@ -515,10 +514,10 @@ bool Runtime::futex_wait(const std::uint32_t* word, std::uint32_t expected, std:
   return !timed_out;
 }
 
-void Runtime::futex_wake(const std::uint32_t* word, std::uint32_t count) {
+void Runtime::futex_wake(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t count) {
   schedule("futex wake", word, false);
   if (aborting_) return;
-  detector_.on_atomic_use(detector_context(), word, "futex wake");
+  detector_.on_atomic_use(detector_context(), shadow, "futex wake");
   waiters_.clear();
   for (std::uint32_t i = 0; i < fibers_.size(); ++i) {
     const FiberState& f = fibers_[i];
@@ -603,7 +602,7 @@ void Runtime::join_during_teardown(std::uint32_t fiber) {
     me.status = Status::blocked;
     me.blocked_on = BlockedOn::join;
     me.join_target = fiber;
-    transfer(running_pool_fiber(), fiber, false);
+    transfer(fiber, false);
   }
   fibers_[current_].status = Status::runnable;
   fibers_[current_].blocked_on = BlockedOn::nothing;
@@ -691,21 +690,14 @@ void Runtime::report_race(std::string message, interleave::source_location where
   fail_later(FailureKind::data_race, std::move(message), where);
 }
 
-void Runtime::atomic_effects(const void* object, const char* what, AtomicOp op, std::memory_order order) {
-  if (aborting_) return;
-  if (full_trace_) record_release_acquire(object, op, order);
-  if (!detector_.enabled()) return;
-  detector_.on_atomic(detector_context(), object, what, op, order);
-}
-
-void Runtime::atomic_destroyed(const void* object) noexcept {
+void Runtime::atomic_destroyed(const void* object, AtomicShadow& shadow) noexcept {
   if (full_trace_) release_heads_.erase(object);  // a new object at this address starts clean
   try {
     if (aborting_) {
-      (void)detector_.on_atomic_destroyed(detector_context(), object);  // drops its state
+      (void)detector_.on_atomic_destroyed(detector_context(), shadow);  // drops its state
       return;
     }
-    if (auto race = detector_.on_atomic_destroyed(detector_context(), object)) {
+    if (auto race = detector_.on_atomic_destroyed(detector_context(), shadow)) {
       if (full_trace_)
         absl::StrAppend(&*race, "\n    (the object is #", object_number(trace_, object), " in the steps below)");
       report_race(std::move(*race), {}, false);
@@ -821,30 +813,30 @@ void step(const char* what, const void* object) {
   rt->schedule(what, object, false);
 }
 
-void atomic_step(const char* what, const void* object, AtomicOp op, std::memory_order order) {
+void atomic_step(const char* what, const void* object, AtomicShadow& shadow, AtomicOp op, std::memory_order order) {
   Runtime* rt = current_runtime;
   if (rt == nullptr) return;
   IgnoreScope ignore;
   rt->schedule(what, object, false);
-  rt->atomic_effects(object, what, op, order);
+  rt->atomic_effects(object, shadow, what, op, order);
 }
 
-void atomic_effects(const void* object, AtomicOp op, std::memory_order order) noexcept {
+void atomic_effects(const void* object, AtomicShadow& shadow, AtomicOp op, std::memory_order order) noexcept {
   Runtime* rt = current_runtime;
   if (rt == nullptr) return;
   IgnoreScope ignore;
   try {
-    rt->atomic_effects(object, "atomic compare_exchange", op, order);
+    rt->atomic_effects(object, shadow, "atomic compare_exchange", op, order);
   } catch (...) {
     rt->fail_later(FailureKind::exception, "out of memory in the race detector", {});
   }
 }
 
-void atomic_destroyed(const void* object) noexcept {
+void atomic_destroyed(const void* object, AtomicShadow& shadow) noexcept {
   Runtime* rt = current_runtime;
   if (rt == nullptr) return;
   IgnoreScope ignore;
-  rt->atomic_destroyed(object);
+  rt->atomic_destroyed(object, shadow);
 }
 
 void fence(std::memory_order order) {
@@ -888,17 +880,17 @@ void yield(const char* what) {
   rt->schedule(what, nullptr, true);
 }
 
-bool futex_wait(const std::uint32_t* word, std::uint32_t expected, std::int64_t deadline_ns) {
+bool futex_wait(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t expected, std::int64_t deadline_ns) {
   Runtime& rt = require_runtime("a futex wait");
   IgnoreScope ignore;
-  return rt.futex_wait(word, expected, deadline_ns);
+  return rt.futex_wait(word, shadow, expected, deadline_ns);
 }
 
-void futex_wake(const std::uint32_t* word, std::uint32_t count) {
+void futex_wake(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t count) {
   Runtime* rt = current_runtime;
   if (rt == nullptr) return;
   IgnoreScope ignore;
-  rt->futex_wake(word, count);
+  rt->futex_wake(word, shadow, count);
 }
 
 std::int64_t now_ns() {

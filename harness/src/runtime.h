@@ -60,6 +60,8 @@ class Chooser {
     if (!tracking()) return pick_fiber_by_strategy(runnable, current, current_runnable, step);
     return pick_fiber_tracked(runnable, current, current_runnable, step);
   }
+  // PCT: a yielding fiber lets the others go first (deprioritize); other strategies ignore it.
+  [[nodiscard]] bool prioritizing() const noexcept { return id_.strategy == Strategy::pct; }
   void deprioritize(std::uint32_t fiber);
   bool spurious_wakeup(std::uint32_t current);
   std::size_t pick_waiter(const std::vector<std::uint32_t>& waiters, std::uint32_t current);
@@ -142,6 +144,7 @@ struct FiberState {
   bool timed_out = false;
   bool joined = false;
   int pool_slot = -1;
+  Fiber* fiber = nullptr;  // the pool fiber it runs on (pool_slot's), while it has one
   std::uint32_t join_target = 0;
   const std::uint32_t* wait_word = nullptr;
   std::int64_t deadline_ns = -1;
@@ -173,13 +176,19 @@ class Runtime {
 
   // Entry points (see model_runtime.h).
   void schedule(const char* what, const void* object, bool yielding, bool blocking = false);
-  bool futex_wait(const std::uint32_t* word, std::uint32_t expected, std::int64_t deadline_ns);
-  void futex_wake(const std::uint32_t* word, std::uint32_t count);
+  bool futex_wait(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t expected, std::int64_t deadline_ns);
+  void futex_wake(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t count);
   std::uint32_t spawn(std::function<void()> task);
   void join(std::uint32_t fiber);
   void abandon(std::uint32_t fiber) noexcept;
-  void atomic_effects(const void* object, const char* what, AtomicOp op, std::memory_order order);
-  void atomic_destroyed(const void* object) noexcept;
+  void atomic_effects(const void* object, AtomicShadow& shadow, const char* what, AtomicOp op,
+                      std::memory_order order) {
+    if (aborting_) return;
+    if (full_trace_) record_release_acquire(object, op, order);
+    if (!detector_.enabled()) return;
+    detector_.on_atomic(detector_context(), shadow, what, op, order);
+  }
+  void atomic_destroyed(const void* object, AtomicShadow& shadow) noexcept;
   void fence(std::memory_order order);
   void cell_created(CellShadow& shadow, interleave::source_location where) noexcept;
   void cell_access(CellShadow& shadow, bool write, interleave::source_location where);
@@ -207,7 +216,8 @@ class Runtime {
   std::optional<std::uint32_t> next_to_tear_down();
   std::optional<std::uint32_t> pick_next(bool current_runnable);
   void advance_time();
-  void transfer(PooledFiber& from, std::uint32_t to, bool synchronizing);
+  // Switches from the running fiber to `to` (starting it on a pool fiber if it never ran).
+  void transfer(std::uint32_t to, bool synchronizing);
   void block_current();
   void make_runnable(std::uint32_t fiber);
   void remove_runnable(std::uint32_t fiber);
@@ -222,7 +232,6 @@ class Runtime {
   // fiber already unwinding) records it for the next scheduling point.
   void report_race(std::string message, interleave::source_location where, bool can_unwind);
   PooledFiber& attach_pool_fiber(std::uint32_t fiber_id);
-  PooledFiber& running_pool_fiber();
 
   std::size_t stack_bytes_;
   std::vector<std::unique_ptr<PooledFiber>> pool_;

@@ -39,14 +39,14 @@ class ModelAtomic {
   constexpr ModelAtomic(T value) noexcept : value_(value) {}  // NOLINT(google-explicit-constructor)
   ModelAtomic(const ModelAtomic&) = delete;
   ModelAtomic& operator=(const ModelAtomic&) = delete;
-  ~ModelAtomic() { atomic_destroyed(this); }
+  ~ModelAtomic() { atomic_destroyed(this, shadow_); }
 
   T load(std::memory_order order = std::memory_order_seq_cst) const {
-    atomic_step("atomic load", this, AtomicOp::load, order);
+    atomic_step("atomic load", this, shadow_, AtomicOp::load, order);
     return cell_load(order);
   }
   void store(T value, std::memory_order order = std::memory_order_seq_cst) {
-    atomic_step("atomic store", this, AtomicOp::store, order);
+    atomic_step("atomic store", this, shadow_, AtomicOp::store, order);
 #if INTERLEAVE_TSAN
     value_.store(value, order);
 #else
@@ -55,7 +55,7 @@ class ModelAtomic {
 #endif
   }
   T exchange(T value, std::memory_order order = std::memory_order_seq_cst) {
-    atomic_step("atomic exchange", this, AtomicOp::rmw, order);
+    atomic_step("atomic exchange", this, shadow_, AtomicOp::rmw, order);
 #if INTERLEAVE_TSAN
     return value_.exchange(value, order);
 #else
@@ -76,7 +76,7 @@ class ModelAtomic {
       expected = value_;
     }
 #endif
-    atomic_effects(this, exchanged ? AtomicOp::rmw : AtomicOp::load, exchanged ? success : failure);
+    atomic_effects(this, shadow_, exchanged ? AtomicOp::rmw : AtomicOp::load, exchanged ? success : failure);
     return exchanged;
   }
   // Never fails spuriously in the model: the schedules already explore the interleavings that
@@ -105,6 +105,8 @@ class ModelAtomic {
   const std::uint32_t* address() const noexcept requires std::is_same_v<T, std::uint32_t> {
     return reinterpret_cast<const std::uint32_t*>(&value_);
   }
+  // The race detector's handle on this object (for the futex operations on it).
+  AtomicShadow& shadow() const noexcept { return shadow_; }
 
  private:
   T cell_load([[maybe_unused]] std::memory_order order) const {
@@ -117,7 +119,7 @@ class ModelAtomic {
 
   template <class F>
   T read_modify_write(const char* what, std::memory_order order, F f) {
-    atomic_step(what, this, AtomicOp::rmw, order);
+    atomic_step(what, this, shadow_, AtomicOp::rmw, order);
 #if INTERLEAVE_TSAN
     T old = value_.load(std::memory_order_relaxed);
     while (!value_.compare_exchange_weak(old, f(old), order, std::memory_order_relaxed)) {
@@ -133,6 +135,7 @@ class ModelAtomic {
 #else
   T value_{};
 #endif
+  mutable AtomicShadow shadow_{};  // the race detector's handle (the value stays at offset 0: address())
 };
 
 }  // namespace detail::model
@@ -160,17 +163,21 @@ struct ModelPlatform {
   static TimePoint now() { return Clock::now(); }
 
   static void wait(const Atomic<std::uint32_t>& word, std::uint32_t expected) {
-    detail::model::futex_wait(word.address(), expected, -1);
+    detail::model::futex_wait(word.address(), word.shadow(), expected, -1);
   }
   static bool wait_until(const Atomic<std::uint32_t>& word, std::uint32_t expected, TimePoint deadline) {
     const auto ns = deadline.time_since_epoch().count();
-    return detail::model::futex_wait(word.address(), expected, ns < 0 ? 0 : ns);
+    return detail::model::futex_wait(word.address(), word.shadow(), expected, ns < 0 ? 0 : ns);
   }
-  static void wake_one(const Atomic<std::uint32_t>& word) { detail::model::futex_wake(word.address(), 1); }
+  static void wake_one(const Atomic<std::uint32_t>& word) {
+    detail::model::futex_wake(word.address(), word.shadow(), 1);
+  }
   static void wake(const Atomic<std::uint32_t>& word, std::uint32_t count) {
-    detail::model::futex_wake(word.address(), count);
+    detail::model::futex_wake(word.address(), word.shadow(), count);
   }
-  static void wake_all(const Atomic<std::uint32_t>& word) { detail::model::futex_wake(word.address(), UINT32_MAX); }
+  static void wake_all(const Atomic<std::uint32_t>& word) {
+    detail::model::futex_wake(word.address(), word.shadow(), UINT32_MAX);
+  }
   static void yield() { detail::model::yield("yield"); }
   // std::atomic_thread_fence in the model: a scheduling point, and an edge for the race detector.
   // (ThreadSanitizer does not support fences, so under it the fence is the model's only.)

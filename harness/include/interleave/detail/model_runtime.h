@@ -35,11 +35,6 @@ void step(const char* what, const void* object);
 // strategies that favour one fiber (PCT) let the others go first.
 void yield(const char* what);
 
-// Futex wait on `word`: returns at once if *word != expected; else blocks until woken, a spurious
-// wake-up, or (deadline_ns >= 0) the virtual clock reaching the deadline. False on timeout.
-bool futex_wait(const std::uint32_t* word, std::uint32_t expected, std::int64_t deadline_ns);
-void futex_wake(const std::uint32_t* word, std::uint32_t count);
-
 // Virtual time in nanoseconds; advances only when every fiber is blocked.
 std::int64_t now_ns();
 std::uint32_t current_fiber() noexcept;
@@ -94,18 +89,31 @@ inline void pop_operation() noexcept {
 // continues the object's release sequence.
 enum class AtomicOp : std::uint8_t { load, store, rmw };
 
+// The race detector's handle on an atomic object's state, kept inline in the object (as a
+// Shared<T> cell keeps its CellShadow), so that finding the state is one comparison, not a hash
+// lookup. Valid only for the schedule whose number it carries.
+struct AtomicShadow {
+  std::uint64_t schedule = 0;
+  std::uint32_t index = 0;
+};
+
 // A scheduling point for atomic operation `op` (memory order `order`) on `object`, which happens
 // right after it returns (no other fiber runs in between): step() plus the operation's
-// happens-before effects.
-void atomic_step(const char* what, const void* object, AtomicOp op, std::memory_order order);
+// happens-before effects. `shadow` is the object's own.
+void atomic_step(const char* what, const void* object, AtomicShadow& shadow, AtomicOp op, std::memory_order order);
 // The happens-before effects of an operation whose kind is known only after it ran (a
 // compare-exchange: rmw with the success order, or load with the failure order). Not a
 // scheduling point.
-void atomic_effects(const void* object, AtomicOp op, std::memory_order order) noexcept;
+void atomic_effects(const void* object, AtomicShadow& shadow, AtomicOp op, std::memory_order order) noexcept;
+// Futex wait on `word` (the value of an atomic object whose race detector handle is `shadow`):
+// returns at once if *word != expected; else blocks until woken, a spurious wake-up, or
+// (deadline_ns >= 0) the virtual clock reaching the deadline. False on timeout.
+bool futex_wait(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t expected, std::int64_t deadline_ns);
+void futex_wake(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t count);
 // An atomic object is being destroyed: every fiber's last operation on it must happen-before
 // (else a data race is reported), and its clocks are dropped so a new object at the same address
 // starts clean.
-void atomic_destroyed(const void* object) noexcept;
+void atomic_destroyed(const void* object, AtomicShadow& shadow) noexcept;
 // std::atomic_thread_fence(order) in the model.
 void fence(std::memory_order order);
 
