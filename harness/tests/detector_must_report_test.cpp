@@ -230,6 +230,29 @@ struct MutexDestroyedAfterRelaxedFlag {
   }
 };
 
+// The same lifetime race by the tenth fiber (fibers 8 and beyond keep their last uses of an object
+// outside its state's inline part): nine threads take the lock and are joined, the tenth takes it
+// and raises a relaxed flag, and the lock is destroyed before that thread is joined.
+struct MutexDestroyedWhileTheTenthFibersUseIsUnordered {
+  static constexpr const char* kName = "MutexDestroyedWhileTheTenthFibersUseIsUnordered";
+  template <Platform P>
+  void operator()() const {
+    auto lock = std::make_unique<BasicMutex<P>>();
+    auto take = [&] {
+      lock->lock();
+      lock->unlock();
+    };
+    std::vector<std::unique_ptr<BasicThread<P>>> threads;
+    for (int t = 1; t <= 8; ++t) threads.push_back(std::make_unique<BasicThread<P>>(take));
+    for (auto& t : threads) t->start();
+    for (auto& t : threads) t->join();
+    destroy_after_relaxed_flag<P>(std::move(lock), [](BasicMutex<P>& m) {
+      m.lock();
+      m.unlock();
+    });
+  }
+};
+
 // A Shared cell destroyed while the other fiber's write is not ordered before it.
 struct SharedDestroyedAfterRelaxedFlag {
   static constexpr const char* kName = "SharedDestroyedAfterRelaxedFlag";
@@ -344,6 +367,9 @@ TEST(DetectorMustReport, RaceBetweenFibersPastTheInlineClockEntries) {
 }
 TEST(DetectorMustReport, EventDestroyedWhileItsLastUseIsUnordered) { check_case<EventDestroyedAfterRelaxedFlag>(); }
 TEST(DetectorMustReport, MutexDestroyedWhileItsLastUseIsUnordered) { check_case<MutexDestroyedAfterRelaxedFlag>(); }
+TEST(DetectorMustReport, MutexDestroyedWhileTheTenthFibersUseIsUnordered) {
+  check_case<MutexDestroyedWhileTheTenthFibersUseIsUnordered>();
+}
 TEST(DetectorMustReport, SharedCellDestroyedWhileItsLastWriteIsUnordered) {
   check_case<SharedDestroyedAfterRelaxedFlag>();
 }
