@@ -85,6 +85,24 @@ BENCHMARK(BM_Scheduler_CounterLockPerIncrement)
     ->UseRealTime();
 BENCHMARK(BM_Scheduler_CounterLockAroundLoop)->Name("Counter/LockAroundLoop/interleave-detector-off")->UseRealTime();
 
+// PCT (depth 3) switches only where a higher-priority fiber becomes runnable or at its change
+// points, so few of its points switch: beside the random walk, what a point costs apart from
+// switching.
+void BM_Pct_CounterLockPerIncrement(benchmark::State& state) {
+  bench::run_schedules(state, Counter<true>{}, false, Strategy::pct);
+}
+void BM_Pct_Queue(benchmark::State& state) { bench::run_schedules(state, TwoByTwoQueue{}, false, Strategy::pct); }
+void BM_PctDetector_CounterLockPerIncrement(benchmark::State& state) {
+  bench::run_schedules(state, Counter<true>{}, true, Strategy::pct);
+}
+void BM_PctDetector_Queue(benchmark::State& state) {
+  bench::run_schedules(state, TwoByTwoQueue{}, true, Strategy::pct);
+}
+BENCHMARK(BM_PctDetector_CounterLockPerIncrement)->Name("Counter/LockPerIncrement/interleave-pct")->UseRealTime();
+BENCHMARK(BM_PctDetector_Queue)->Name("Queue/TwoByTwo/interleave-pct")->UseRealTime();
+BENCHMARK(BM_Pct_CounterLockPerIncrement)->Name("Counter/LockPerIncrement/interleave-pct-detector-off")->UseRealTime();
+BENCHMARK(BM_Pct_Queue)->Name("Queue/TwoByTwo/interleave-pct-detector-off")->UseRealTime();
+
 #ifdef INTERLEAVE_HAVE_RELACY
 template <class F>
 void run_relacy(benchmark::State& state, F simulate) {

@@ -16,11 +16,13 @@ inline constexpr int kSchedulesPerIteration = 100;
 
 // Explores `body` for kSchedulesPerIteration schedules per benchmark iteration on one thread
 // (jobs = 1: the cost of the scheduler itself; parallel_benchmark.cpp measures jobs), with the race
-// detector on or off, and reports schedules_per_s and ns_per_point (time per scheduling point).
+// detector on or off, under `strategy` (the random walk unless told), and reports schedules_per_s and ns_per_point
+// (time per scheduling point).
 template <class Body>
-void run_schedules(benchmark::State& state, Body body, bool detector) {
+void run_schedules(benchmark::State& state, Body body, bool detector, Strategy strategy = Strategy::random_walk) {
   const bool was = set_race_detector(detector);
   Options options;
+  options.strategy = strategy;
   options.schedules = kSchedulesPerIteration;
   options.jobs = 1;
   std::uint64_t points = 0;

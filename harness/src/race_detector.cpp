@@ -14,6 +14,9 @@ namespace {
 // any thread) is never mistaken for this one's.
 std::atomic<std::uint64_t> g_schedules{0};
 
+// " (what)" for a known description, nothing for an unknown one.
+std::string describe(const std::string& what) { return what.empty() ? std::string() : absl::StrCat(" (", what, ")"); }
+
 std::string site(interleave::source_location where) {
   if (where.line() == 0) return "an unknown location";
   return absl::StrCat(where.file_name(), ":", where.line());
@@ -89,7 +92,9 @@ void RaceDetector::on_woken(std::uint32_t id) {
   f.wake.clear();
 }
 
-std::optional<std::string> RaceDetector::on_atomic_destroyed(const Context& c, AtomicShadow& shadow) {
+std::optional<std::string> RaceDetector::on_atomic_destroyed(
+    const Context& c, AtomicShadow& shadow,
+    absl::FunctionRef<std::string(std::uint32_t fiber, std::uint64_t step)> describe_use) {
   if (shadow.schedule != schedule_) return std::nullopt;  // not used in this schedule
   const std::uint32_t index = shadow.index;
   shadow = AtomicShadow{};
@@ -106,9 +111,7 @@ std::optional<std::string> RaceDetector::on_atomic_destroyed(const Context& c, A
           "(no happens-before edge between them)\n    fiber ",
           c.fiber, " destroys it at step ", c.step,
           c.operation != nullptr ? absl::StrCat(", in ", c.operation, " at ", site(c.operation_where)) : "",
-          "\n    fiber ", u, " last used it (", use.what,
-          use.operation != nullptr ? absl::StrCat(" in ", use.operation, " at ", site(use.where)) : "", ") at step ",
-          use.step);
+          "\n    fiber ", u, " last used it", describe(describe_use(u, use.step)), " at step ", use.step);
       break;
     }
   }

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <absl/container/inlined_vector.h>
+#include <absl/functional/function_ref.h>
 
 #include <algorithm>
 #include <array>
@@ -85,13 +86,12 @@ class VectorClock {
   std::vector<std::uint32_t> large_;  // fibers kInline, kInline + 1, ...
 };
 
-// The latest operation of one fiber on an atomic object (for lifetime checks). clock 0: none.
+// The latest operation of one fiber on an atomic object (for lifetime checks): the fiber's clock
+// and the step it ran at. clock 0: none. What the operation was is told by the trace, when the
+// run keeps one (see on_atomic_destroyed).
 struct UseSite {
   std::uint32_t clock = 0;
   std::uint64_t step = 0;
-  const char* what = "";
-  const char* operation = nullptr;
-  interleave::source_location where{};
 };
 
 // What the runtime knows about the running fiber when it calls the detector.
@@ -118,11 +118,11 @@ class RaceDetector {
 
   // An atomic operation of kind `op` with memory order `order` by the fiber of `c` on the object
   // whose handle is `shadow`. Inline: it runs at every atomic operation of a schedule.
-  void on_atomic(const Context& c, AtomicShadow& shadow, const char* what, AtomicOp op, std::memory_order order) {
+  void on_atomic(std::uint32_t id, std::uint64_t step, AtomicShadow& shadow, AtomicOp op, std::memory_order order) {
     if (!enabled_) return;
-    FiberClocks& f = fiber(c.fiber);
+    FiberClocks& f = fiber(id);
     AtomicState& a = atomic(shadow);
-    record_use(a, c, f, what);
+    record_use(a, id, f, step);
     if (op != AtomicOp::store) {  // reads the value: synchronizes with its release sequence
       if (acquires(order)) {
         f.clock.join(a.release);
@@ -149,16 +149,19 @@ class RaceDetector {
         a.release.join(f.fence_release);
       }
     }
-    if (release && op != AtomicOp::load) f.clock.tick(c.fiber);
+    if (release && op != AtomicOp::load) f.clock.tick(id);
   }
   // A futex wait's comparison or a wake: a use of the word for lifetime checks, no ordering.
-  void on_atomic_use(const Context& c, AtomicShadow& shadow, const char* what) {
+  void on_atomic_use(std::uint32_t id, std::uint64_t step, AtomicShadow& shadow) {
     if (!enabled_) return;
-    const FiberClocks& f = fiber(c.fiber);
-    record_use(atomic(shadow), c, f, what);
+    const FiberClocks& f = fiber(id);
+    record_use(atomic(shadow), id, f, step);
   }
   // The object's state is dropped; a returned message is a lifetime race to report.
-  std::optional<std::string> on_atomic_destroyed(const Context& c, AtomicShadow& shadow);
+  // `describe_use(fiber, step)` names an earlier operation in the report (empty: unknown).
+  std::optional<std::string> on_atomic_destroyed(
+      const Context& c, AtomicShadow& shadow,
+      absl::FunctionRef<std::string(std::uint32_t fiber, std::uint64_t step)> describe_use);
   void on_fence(std::uint32_t fiber, std::memory_order order);
 
   // FastTrack's common case, without building a Context: true when the access needs no check
@@ -220,13 +223,11 @@ class RaceDetector {
     return adopt(shadow);
   }
   AtomicState& adopt(AtomicShadow& shadow);
-  [[gnu::always_inline]] void record_use(AtomicState& state, const Context& c, const FiberClocks& f, const char* what) {
-    UseSite& u = c.fiber < VectorClock::kInline ? state.uses[c.fiber] : more_use(state, c.fiber);
-    u.clock = f.clock.get(c.fiber);
-    u.step = c.step;
-    u.what = what;
-    u.operation = c.operation;
-    u.where = c.operation_where;
+  [[gnu::always_inline]] void record_use(AtomicState& state, std::uint32_t id, const FiberClocks& f,
+                                         std::uint64_t step) {
+    UseSite& u = id < VectorClock::kInline ? state.uses[id] : more_use(state, id);
+    u.clock = f.clock.get(id);
+    u.step = step;
   }
   static UseSite& more_use(AtomicState& state, std::uint32_t fiber);
   [[nodiscard]] static const UseSite* use_of(const AtomicState& state, std::uint32_t fiber) noexcept {

@@ -484,7 +484,7 @@ bool Runtime::futex_wait(const std::uint32_t* word, AtomicShadow& shadow, std::u
                          std::int64_t deadline_ns) {
   schedule("futex wait", word, false, true);
   if (aborting_) return true;
-  detector_.on_atomic_use(detector_context(), shadow, "futex wait");
+  detector_.on_atomic_use(current_, steps_, shadow);
   if (*word != expected) return true;
   if (deadline_ns >= 0 && deadline_ns <= now_ns_) return false;
   if (chooser_.spurious_wakeup(current_)) {
@@ -517,7 +517,7 @@ bool Runtime::futex_wait(const std::uint32_t* word, AtomicShadow& shadow, std::u
 void Runtime::futex_wake(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t count) {
   schedule("futex wake", word, false);
   if (aborting_) return;
-  detector_.on_atomic_use(detector_context(), shadow, "futex wake");
+  detector_.on_atomic_use(current_, steps_, shadow);
   waiters_.clear();
   for (std::uint32_t i = 0; i < fibers_.size(); ++i) {
     const FiberState& f = fibers_[i];
@@ -690,14 +690,31 @@ void Runtime::report_race(std::string message, interleave::source_location where
   fail_later(FailureKind::data_race, std::move(message), where);
 }
 
+std::string Runtime::describe_step(std::uint32_t fiber, std::uint64_t step) const {
+  if (!full_trace_) return {};
+  // The trace is in step order, and events after a scheduling point share its number: the
+  // point's own entry is the earliest one of that fiber with that number.
+  const TraceEntry* found = nullptr;
+  for (auto it = trace_.rbegin(); it != trace_.rend() && it->step >= step; ++it) {
+    if (it->step == step && it->fiber == fiber) found = &*it;
+  }
+  if (found == nullptr) return {};
+  std::string d = found->what;
+  if (found->operation != nullptr) absl::StrAppend(&d, " in ", found->operation);
+  const std::string at = location(found->where);
+  if (!at.empty()) absl::StrAppend(&d, " at ", at);
+  return d;
+}
+
 void Runtime::atomic_destroyed(const void* object, AtomicShadow& shadow) noexcept {
   if (full_trace_) release_heads_.erase(object);  // a new object at this address starts clean
   try {
+    const auto describe = [this](std::uint32_t fiber, std::uint64_t step) { return describe_step(fiber, step); };
     if (aborting_) {
-      (void)detector_.on_atomic_destroyed(detector_context(), shadow);  // drops its state
+      (void)detector_.on_atomic_destroyed(detector_context(), shadow, describe);  // drops its state
       return;
     }
-    if (auto race = detector_.on_atomic_destroyed(detector_context(), shadow)) {
+    if (auto race = detector_.on_atomic_destroyed(detector_context(), shadow, describe)) {
       if (full_trace_)
         absl::StrAppend(&*race, "\n    (the object is #", object_number(trace_, object), " in the steps below)");
       report_race(std::move(*race), {}, false);
@@ -818,7 +835,7 @@ void atomic_step(const char* what, const void* object, AtomicShadow& shadow, Ato
   if (rt == nullptr) return;
   IgnoreScope ignore;
   rt->schedule(what, object, false);
-  rt->atomic_effects(object, shadow, what, op, order);
+  rt->atomic_effects(object, shadow, op, order);
 }
 
 void atomic_effects(const void* object, AtomicShadow& shadow, AtomicOp op, std::memory_order order) noexcept {
@@ -826,7 +843,7 @@ void atomic_effects(const void* object, AtomicShadow& shadow, AtomicOp op, std::
   if (rt == nullptr) return;
   IgnoreScope ignore;
   try {
-    rt->atomic_effects(object, shadow, "atomic compare_exchange", op, order);
+    rt->atomic_effects(object, shadow, op, order);
   } catch (...) {
     rt->fail_later(FailureKind::exception, "out of memory in the race detector", {});
   }

@@ -181,12 +181,11 @@ class Runtime {
   std::uint32_t spawn(std::function<void()> task);
   void join(std::uint32_t fiber);
   void abandon(std::uint32_t fiber) noexcept;
-  void atomic_effects(const void* object, AtomicShadow& shadow, const char* what, AtomicOp op,
-                      std::memory_order order) {
+  void atomic_effects(const void* object, AtomicShadow& shadow, AtomicOp op, std::memory_order order) {
     if (aborting_) return;
     if (full_trace_) record_release_acquire(object, op, order);
     if (!detector_.enabled()) return;
-    detector_.on_atomic(detector_context(), shadow, what, op, order);
+    detector_.on_atomic(current_, steps_, shadow, op, order);
   }
   void atomic_destroyed(const void* object, AtomicShadow& shadow) noexcept;
   void fence(std::memory_order order);
@@ -228,6 +227,9 @@ class Runtime {
   void record_failure(FailureKind kind, std::string message, interleave::source_location where);
   void report_deadlock();
   [[nodiscard]] Context detector_context() const noexcept;
+  // Full traces: "what in operation at file:line" for the scheduling point `step` of `fiber`;
+  // empty without a full trace or when the trace has no such step.
+  [[nodiscard]] std::string describe_step(std::uint32_t fiber, std::uint64_t step) const;
   // Reports a race found by the detector: unwinds the fiber when it can, else (a destructor, or a
   // fiber already unwinding) records it for the next scheduling point.
   void report_race(std::string message, interleave::source_location where, bool can_unwind);

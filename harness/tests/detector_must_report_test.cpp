@@ -414,6 +414,37 @@ TEST(DetectorMustReport, ReportNamesBothAccessesWithLocationsAndSteps) {
   EXPECT_EQ(again.failure->step, r.failure->step);
 }
 
+// A lifetime race's report names the destroying fiber and the other fiber's last operation on the
+// object, with its primitive operation and source line, and the steps of both.
+TEST(DetectorMustReport, LifetimeReportNamesTheOtherFibersLastOperation) {
+  if (kTsan) GTEST_SKIP() << "TSan reports the freed memory's use itself";
+  int set_line = 0;
+  Options options = options_for(Strategy::random_walk, 7);
+  options.jobs = 1;  // the body writes the line into the test's variable: one thread at a time
+  const Result r = explore(options, [&]<Platform P>() {
+    auto event = std::make_unique<BasicEvent<P>>();
+    typename P::template Atomic<std::uint32_t> done{0};
+    BasicThread<P> t([&] {
+      set_line = __LINE__ + 1;
+      event->set();
+      done.store(1, std::memory_order_relaxed);
+    });
+    t.start();
+    await_relaxed<P>(done);
+    event.reset();
+    t.join();
+  });
+  ASSERT_TRUE(r.failed());
+  ASSERT_EQ(r.failure->kind, FailureKind::data_race) << r;
+  const std::string& m = r.failure->message;
+  EXPECT_NE(m.find("an object is destroyed while another fiber's last use of it is not ordered"), std::string::npos)
+      << m;
+  EXPECT_NE(m.find("fiber 1 last used it (atomic "), std::string::npos) << m;
+  EXPECT_NE(m.find(" in Event::set at "), std::string::npos) << m;
+  EXPECT_NE(m.find("detector_must_report_test.cpp:" + std::to_string(set_line)), std::string::npos) << m;
+  EXPECT_NE(m.find(") at step "), std::string::npos) << m;
+}
+
 // With the detector off the same body passes: what failed above was the detector.
 TEST(DetectorMustReport, DetectorOffReportsNothing) {
   if (kTsan) GTEST_SKIP() << "TSan reports the race itself";
