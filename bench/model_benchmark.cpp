@@ -62,6 +62,29 @@ struct Counter {
   }
 };
 
+// Two threads that only yield, 1000 times each: every point is the scheduler's own work (pick,
+// switch, count, record), with no primitive around it. Beside CoinFlipSwitchFloor, what the
+// scheduler adds to random switching.
+struct YieldOnly {
+  template <Platform P>
+  void operator()() const {
+    int yields = 0;
+    auto spin = [&] {
+      for (int i = 0; i < 1000; ++i) {
+        P::yield();
+        ++yields;
+      }
+    };
+    BasicThread<P> a(spin);
+    BasicThread<P> b(spin);
+    a.start();
+    b.start();
+    a.join();
+    b.join();
+    INTERLEAVE_ASSERT(yields == 2000);
+  }
+};
+
 template <class Body>
 void run_interleave(benchmark::State& state, Body body, bool detector = true) {
   bench::run_schedules(state, body, detector);
@@ -74,6 +97,9 @@ void BM_Interleave_CounterLockPerIncrement(benchmark::State& state) { run_interl
 void BM_Interleave_CounterLockAroundLoop(benchmark::State& state) { run_interleave(state, Counter<false>{}); }
 BENCHMARK(BM_Interleave_CounterLockPerIncrement)->Name("Counter/LockPerIncrement/interleave")->UseRealTime();
 BENCHMARK(BM_Interleave_CounterLockAroundLoop)->Name("Counter/LockAroundLoop/interleave")->UseRealTime();
+
+void BM_Interleave_YieldOnly(benchmark::State& state) { run_interleave(state, YieldOnly{}, false); }
+BENCHMARK(BM_Interleave_YieldOnly)->Name("YieldOnly/interleave-detector-off")->UseRealTime();
 
 // The same with the race detector off: the scheduler alone.
 void BM_Scheduler_Queue(benchmark::State& state) { run_interleave(state, TwoByTwoQueue{}, false); }

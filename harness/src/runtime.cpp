@@ -446,6 +446,10 @@ void Runtime::check_abort(bool blocking) {
 }
 
 void Runtime::schedule(const char* what, const void* object, bool yielding, bool blocking) {
+  schedule_inline(what, object, yielding, blocking);
+}
+
+void Runtime::schedule_inline(const char* what, const void* object, bool yielding, bool blocking) {
   if (aborting_) {
     check_abort(yielding || blocking);
     return;
@@ -827,14 +831,14 @@ void step(const char* what, const void* object) {
   Runtime* rt = current_runtime;
   if (rt == nullptr) return;  // e.g. constructing or destroying a model object outside explore()
   IgnoreScope ignore;
-  rt->schedule(what, object, false);
+  rt->schedule_inline(what, object, false);
 }
 
 void atomic_step(const char* what, const void* object, AtomicShadow& shadow, AtomicOp op, std::memory_order order) {
   Runtime* rt = current_runtime;
   if (rt == nullptr) return;
   IgnoreScope ignore;
-  rt->schedule(what, object, false);
+  rt->schedule_inline(what, object, false);
   rt->atomic_effects(object, shadow, op, order);
 }
 
@@ -894,7 +898,7 @@ void yield(const char* what) {
   Runtime* rt = current_runtime;
   if (rt == nullptr) return;
   IgnoreScope ignore;
-  rt->schedule(what, nullptr, true);
+  rt->schedule_inline(what, nullptr, true);
 }
 
 bool futex_wait(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t expected, std::int64_t deadline_ns) {
