@@ -6,7 +6,11 @@
 //   Queue/TwoByTwo             2 producers / 2 consumers move 100 items through a bounded queue of
 //                              capacity 4 (interleave: Queue<int>; Relacy: a mutex, two condition
 //                              variables and a ring of rl::var slots, the classic blocking queue)
-//   RawFiberSwitch             one fiber switch (the floor for one scheduling point)
+//   RawFiberSwitch             one fiber switch, between two fixed call sites
+//   CoinFlipSwitchFloor        two fibers and a fair coin at every point: the floor of a random
+//                              walk's point (half of them switch, unpredictably)
+//   YieldOnly                  2 threads x 1000 yields under the real scheduler: its own cost
+//   ...-pct                    the counter and the queue under PCT, which rarely switches
 //
 // The counter is a plain int for interleave and an rl::var<int> for Relacy: in both tools the
 // scheduling points are the lock operations (Relacy checks rl::var accesses for races, which the

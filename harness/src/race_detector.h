@@ -116,8 +116,8 @@ class RaceDetector {
   void on_wake(std::uint32_t waker, std::uint32_t woken);
   void on_woken(std::uint32_t fiber);
 
-  // An atomic operation of kind `op` with memory order `order` by the fiber of `c` on the object
-  // whose handle is `shadow`. Inline: it runs at every atomic operation of a schedule.
+  // An atomic operation of kind `op` with memory order `order` by fiber `id`, at scheduling point
+  // `step`, on the object whose handle is `shadow`. Inline: it runs at every atomic operation.
   void on_atomic(std::uint32_t id, std::uint64_t step, AtomicShadow& shadow, AtomicOp op, std::memory_order order) {
     if (!enabled_) return;
     FiberClocks& f = fiber(id);
@@ -215,8 +215,8 @@ class RaceDetector {
     return grow(id);
   }
   FiberClocks& grow(std::uint32_t id);
-  // The object's state: through its inline handle when that belongs to this schedule, else
-  // looked up (or created) by address and the handle set.
+  // The object's state: through its inline handle when that belongs to this schedule, else (its
+  // first operation in this schedule) a fresh state, and the handle set to it.
   [[gnu::always_inline]] AtomicState& atomic(AtomicShadow& shadow) {
     if (shadow.schedule == schedule_) [[likely]]
       return states_[shadow.index];
