@@ -104,7 +104,7 @@ std::optional<std::string> RaceDetector::on_atomic_destroyed(
     const AtomicState& state = states_[index];
     const std::size_t fibers = VectorClock::kInline + state.more_uses.size();
     for (std::uint32_t u = 0; u < fibers; ++u) {
-      const UseSite& use = *use_of(state, u);
+      const UseSite& use = use_of(state, u);
       if (u == c.fiber || use.clock == 0 || use.clock <= mine.get(u)) continue;
       race = absl::StrCat(
           "an object is destroyed while another fiber's last use of it is not ordered before the destruction "

@@ -230,10 +230,9 @@ class RaceDetector {
     u.step = step;
   }
   static UseSite& more_use(AtomicState& state, std::uint32_t fiber);
-  [[nodiscard]] static const UseSite* use_of(const AtomicState& state, std::uint32_t fiber) noexcept {
-    if (fiber < VectorClock::kInline) return &state.uses[fiber];
-    const std::size_t i = fiber - VectorClock::kInline;
-    return i < state.more_uses.size() ? &state.more_uses[i] : nullptr;
+  // Fiber `fiber`'s use; `fiber` < kInline + more_uses.size().
+  [[nodiscard]] static const UseSite& use_of(const AtomicState& state, std::uint32_t fiber) noexcept {
+    return fiber < VectorClock::kInline ? state.uses[fiber] : state.more_uses[fiber - VectorClock::kInline];
   }
   // Brings a cell whose shadow belongs to an earlier schedule (or none) to this one.
   void adopt_cell(CellShadow& shadow) const noexcept;

@@ -213,8 +213,7 @@ PooledFiber& Runtime::attach_pool_fiber(std::uint32_t fiber_id) {
   for (auto& pooled : pool_) {
     if (!pooled->busy && pooled.get() != releasing_) {
       pooled->busy = true;
-      fibers_[fiber_id].pool_slot = static_cast<int>(&pooled - pool_.data());
-      fibers_[fiber_id].fiber = pooled->fiber.get();
+      fibers_[fiber_id].pooled = pooled.get();
       return *pooled;
     }
   }
@@ -224,8 +223,7 @@ PooledFiber& Runtime::attach_pool_fiber(std::uint32_t fiber_id) {
   pooled->fiber->reset(&Runtime::fiber_entry, pooled.get());
   pooled->busy = true;
   pool_.push_back(std::move(pooled));
-  fibers_[fiber_id].pool_slot = static_cast<int>(pool_.size() - 1);
-  fibers_[fiber_id].fiber = pool_.back()->fiber.get();
+  fibers_[fiber_id].pooled = pool_.back().get();
   return *pool_.back();
 }
 
@@ -284,11 +282,10 @@ void Runtime::finish_current() {
   }
   if (me == 0 && !aborting_) check_all_joined();
 
-  PooledFiber& mine = *pool_[static_cast<std::size_t>(f.pool_slot)];
+  PooledFiber& mine = *f.pooled;
   mine.busy = false;
   releasing_ = &mine;  // still running until the switch below: not attachable before then
-  f.pool_slot = -1;
-  f.fiber = nullptr;
+  f.pooled = nullptr;
 
   std::optional<std::uint32_t> next;
   if (aborting_) {
@@ -310,7 +307,7 @@ void Runtime::finish_current() {
       target.status = Status::runnable;
     }
     set_current(*next);
-    destination = pool_[static_cast<std::size_t>(target.pool_slot)]->fiber.get();
+    destination = target.pooled->fiber.get();
   }
   // Only the hand-back to the OS thread synchronizes: between fibers, thread start and join are
   // the happens-before edges (see run_current_task and join), and a switch is none.
@@ -364,14 +361,14 @@ std::optional<std::uint32_t> Runtime::next_to_tear_down() {
 }
 
 void Runtime::transfer(std::uint32_t to, bool synchronizing) {
-  Fiber& from = *fibers_[current_].fiber;
+  Fiber& from = *fibers_[current_].pooled->fiber;
   FiberState& target = fibers_[to];
   if (target.status == Status::not_started) [[unlikely]] {
     attach_pool_fiber(to);
     target.status = Status::runnable;
   }
   set_current(to);
-  switch_fiber(from, *target.fiber, synchronizing);
+  switch_fiber(from, *target.pooled->fiber, synchronizing);
 }
 
 std::optional<std::uint32_t> Runtime::pick_next(bool current_runnable) {

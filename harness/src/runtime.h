@@ -143,8 +143,7 @@ struct FiberState {
   BlockedOn blocked_on = BlockedOn::nothing;
   bool timed_out = false;
   bool joined = false;
-  int pool_slot = -1;
-  Fiber* fiber = nullptr;  // the pool fiber it runs on (pool_slot's), while it has one
+  PooledFiber* pooled = nullptr;  // the pool fiber it runs on, while it has one
   std::uint32_t join_target = 0;
   const std::uint32_t* wait_word = nullptr;
   std::int64_t deadline_ns = -1;
