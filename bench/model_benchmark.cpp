@@ -39,17 +39,6 @@ using namespace interleave;
 using bench::kSchedulesPerIteration;
 using bench::TwoByTwoQueue;
 
-// Runs `task` on two threads at once and joins them.
-template <Platform P, class Task>
-void on_two_threads(Task task) {
-  BasicThread<P> a(task);
-  BasicThread<P> b(task);
-  a.start();
-  b.start();
-  a.join();
-  b.join();
-}
-
 template <bool LockPerIncrement>
 struct Counter {
   template <Platform P>
@@ -67,7 +56,12 @@ struct Counter {
         for (int i = 0; i < 1000; ++i) ++counter;
       }
     };
-    on_two_threads<P>(increment);
+    BasicThread<P> a(increment);
+    BasicThread<P> b(increment);
+    a.start();
+    b.start();
+    a.join();
+    b.join();
     INTERLEAVE_ASSERT(counter == 2000);
   }
 };
@@ -85,7 +79,12 @@ struct YieldOnly {
         ++yields;
       }
     };
-    on_two_threads<P>(spin);
+    BasicThread<P> a(spin);
+    BasicThread<P> b(spin);
+    a.start();
+    b.start();
+    a.join();
+    b.join();
     INTERLEAVE_ASSERT(yields == 2000);
   }
 };
