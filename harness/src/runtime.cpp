@@ -353,8 +353,9 @@ std::optional<std::uint32_t> Runtime::next_to_tear_down() {
     const FiberState& f = fibers_[i];
     if (f.status == Status::finished) continue;
     if (!fallback) fallback = i;
-    const bool waits_for_unwinding = f.status == Status::blocked && f.blocked_on == BlockedOn::join &&
-                                     fibers_[f.join_target].status != Status::finished;
+    const bool waits_for_unwinding = (f.status == Status::blocked && f.blocked_on == BlockedOn::join &&
+                                      fibers_[f.join_target].status != Status::finished) ||
+                                     f.waits_in_teardown;
     if (!waits_for_unwinding) return i;
   }
   return fallback;
@@ -437,7 +438,13 @@ void Runtime::check_abort(bool blocking) {
   // at its next scheduling point outside one, or at a blocking one.
   if (std::uncaught_exceptions() == 0 && (blocking || fibers_[current_].operations.depth == 0)) throw Aborted{};
   if (++abort_spins_ > 1'000'000) {
-    std::fprintf(stderr, "interleave: a fiber kept operating while being torn down after a failure; giving up\n");
+    // The report is lost with the process: say at least what failed (the fatal-signal handler
+    // adds the reproduce line).
+    std::fprintf(stderr,
+                 "interleave: %s: %s\ninterleave: a fiber kept operating while being torn down after that failure "
+                 "(it waits, while unwinding, for something no fiber left can give); giving up\n",
+                 failure_ ? std::string(to_string(failure_->kind)).c_str() : "failure",
+                 failure_ ? failure_->message.c_str() : "(none recorded)");
     std::abort();
   }
 }
@@ -484,7 +491,7 @@ void Runtime::block_current() {
 bool Runtime::futex_wait(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t expected,
                          std::int64_t deadline_ns) {
   schedule("futex wait", word, false, true);
-  if (aborting_) return true;
+  if (aborting_) return wait_during_teardown(word, expected);
   detector_.on_atomic_use(current_, steps_, shadow);
   if (*word != expected) return true;
   if (deadline_ns >= 0 && deadline_ns <= now_ns_) return false;
@@ -513,6 +520,30 @@ bool Runtime::futex_wait(const std::uint32_t* word, AtomicShadow& shadow, std::u
     edges_.push_back(TraceEdge{fibers_[current_].woken_by, trace_.size() - 1, EdgeKind::wake});
   }
   return !timed_out;
+}
+
+bool Runtime::wait_during_teardown(const std::uint32_t* word, std::uint32_t expected) {
+  // Only a fiber that is already unwinding gets here (the scheduling point unwinds the others):
+  // a destructor of its, say a lock re-taken by a condition variable's wait, waits for a word
+  // that a fiber still to unwind will change (by unlocking). Let the others unwind first; the
+  // caller re-checks, as after a spurious wake-up. If none can, the caller's retries are bounded
+  // by check_abort.
+  if (*word != expected) return true;
+  FiberState& me = fibers_[current_];
+  me.waits_in_teardown = true;
+  std::optional<std::uint32_t> other;
+  for (std::uint32_t i = static_cast<std::uint32_t>(fibers_.size()); i-- > 0;) {
+    const FiberState& f = fibers_[i];
+    if (i == current_ || f.status == Status::finished || f.status == Status::not_started || f.waits_in_teardown) {
+      continue;
+    }
+    if (f.status == Status::blocked && f.blocked_on == BlockedOn::join && f.join_target == current_) continue;
+    other = i;
+    break;
+  }
+  if (other) transfer(*other, false);
+  fibers_[current_].waits_in_teardown = false;
+  return true;
 }
 
 void Runtime::futex_wake(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t count) {

@@ -143,7 +143,8 @@ struct FiberState {
   BlockedOn blocked_on = BlockedOn::nothing;
   bool timed_out = false;
   bool joined = false;
-  PooledFiber* pooled = nullptr;  // the pool fiber it runs on, while it has one
+  bool waits_in_teardown = false;  // unwinding, and waiting for a fiber still to unwind (a lock)
+  PooledFiber* pooled = nullptr;   // the pool fiber it runs on, while it has one
   std::uint32_t join_target = 0;
   const std::uint32_t* wait_word = nullptr;
   std::int64_t deadline_ns = -1;
@@ -225,6 +226,7 @@ class Runtime {
   void make_runnable(std::uint32_t fiber);
   void remove_runnable(std::uint32_t fiber);
   void join_during_teardown(std::uint32_t fiber);
+  bool wait_during_teardown(const std::uint32_t* word, std::uint32_t expected);
   void record(const char* what, const void* object);
   void record_release_acquire(const void* object, AtomicOp op, std::memory_order order);
   void check_abort(bool blocking);

@@ -56,11 +56,13 @@ class BasicCondition {
   using Ticket = std::uint32_t;
 
   // Releases `mutex` (held by the caller), sleeps until notified (or spuriously), re-locks it.
+  // The mutex is held again however it returns, an exception included (the model scheduler tears
+  // a sleeping thread down by unwinding it), as std::condition_variable::wait promises.
   void wait(BasicMutex<P>& mutex, interleave::source_location where) {
     const Ticket ticket = prepare_wait();
     mutex.unlock(where);
+    const Relock relock{mutex, where};
     wait(ticket);
-    mutex.lock(where);
   }
 
   // As wait(mutex); returns false when it woke because `deadline` passed. The mutex is held again
@@ -68,9 +70,8 @@ class BasicCondition {
   bool wait_until(BasicMutex<P>& mutex, typename P::TimePoint deadline, interleave::source_location where) {
     const Ticket ticket = prepare_wait();
     mutex.unlock(where);
-    const bool woke = wait_until(ticket, deadline);
-    mutex.lock(where);
-    return woke;
+    const Relock relock{mutex, where};
+    return wait_until(ticket, deadline);
   }
 
   // Registers the caller as a waiter. Follow with a re-check of the predicate, then either give
@@ -81,12 +82,11 @@ class BasicCondition {
   // Gives up a registration (the re-check found the predicate true). The next notify may then
   // make one system call for nobody.
   void cancel_wait() noexcept {}
-  // Sleeps unless a notify came since prepare_wait (or returns spuriously).
-  void wait(Ticket ticket) noexcept { P::wait(state_, ticket); }
+  // Sleeps unless a notify came since prepare_wait (or returns spuriously). Not noexcept: the
+  // model scheduler ends a failed schedule by unwinding the threads that sleep here.
+  void wait(Ticket ticket) { P::wait(state_, ticket); }
   // As wait(ticket); returns false when it woke because `deadline` passed.
-  bool wait_until(Ticket ticket, typename P::TimePoint deadline) noexcept {
-    return P::wait_until(state_, ticket, deadline);
-  }
+  bool wait_until(Ticket ticket, typename P::TimePoint deadline) { return P::wait_until(state_, ticket, deadline); }
 
   // Wakes the registered threads, if any (all of them: see Guarantees).
   void notify_one() noexcept { notify_all(); }
@@ -103,6 +103,16 @@ class BasicCondition {
 
  private:
   static constexpr std::uint32_t kRegistered = 1;
+
+  // Locks the mutex when the wait ends, by return or by exception.
+  struct Relock {
+    Relock(BasicMutex<P>& mutex_, interleave::source_location where_) noexcept : mutex(mutex_), where(where_) {}
+    Relock(const Relock&) = delete;
+    Relock& operator=(const Relock&) = delete;
+    ~Relock() noexcept(false) { mutex.lock(where); }  // the model may unwind a lock (teardown)
+    BasicMutex<P>& mutex;
+    interleave::source_location where;
+  };
 
   typename P::template Atomic<std::uint32_t> state_{0};
 };
