@@ -20,6 +20,7 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "escapes.h"
 #include "interleave/contract.h"
 #include "interleave/stress.h"
 #include "runtime.h"
@@ -118,6 +119,12 @@ void arm_signal_message(const std::string& token, const std::string& command, co
 }
 
 void disarm_signal_message() { g_signal_message_length = 0; }
+
+}  // namespace
+
+void write_schedule_reproduce_line() noexcept { write_all(g_signal_message, g_signal_message_length); }
+
+namespace {
 
 // --- helpers ------------------------------------------------------------------------------------
 
@@ -366,6 +373,14 @@ Shrunk shrink_schedule(Runtime& runtime, const std::function<void()>& body, cons
 
 Result explore_function(Options options, const std::function<void()>& body, std::string reproduce_command,
                         const FailureProbeFactory& make_probe, bool runner_shards_tests) {
+  if (model::active()) {
+    // The outer schedule's fibers run on this thread's runtime and stacks: an inner exploration
+    // would replace them under the running fiber.
+    throw std::logic_error(absl::StrCat("interleave: explore() was called inside an explored body (fiber ",
+                                        model::current_fiber(),
+                                        "); explorations do not nest: explore the inner body on its own"));
+  }
+  link_escape_checks();
   options.apply_environment();
   if (runner_shards_tests) {
     options.shard_count = 1;

@@ -94,7 +94,7 @@ void RaceDetector::on_woken(std::uint32_t id) {
 
 std::optional<std::string> RaceDetector::on_atomic_destroyed(
     const Context& c, AtomicShadow& shadow,
-    absl::FunctionRef<std::string(std::uint32_t fiber, std::uint64_t step)> describe_use) {
+    absl::FunctionRef<std::string(std::uint32_t fiber, std::uint64_t step)> describe_use, std::uint32_t* other) {
   if (shadow.schedule != schedule_) return std::nullopt;  // not used in this schedule
   const std::uint32_t index = shadow.index;
   shadow = AtomicShadow{};
@@ -112,6 +112,7 @@ std::optional<std::string> RaceDetector::on_atomic_destroyed(
           c.fiber, " destroys it at step ", c.step,
           c.operation != nullptr ? absl::StrCat(", in ", c.operation, " at ", site(c.operation_where)) : "",
           "\n    fiber ", u, " last used it", describe(describe_use(u, use.step)), " at step ", use.step);
+      if (other != nullptr) *other = u;
       break;
     }
   }
@@ -218,24 +219,29 @@ std::optional<std::string> RaceDetector::on_cell_access(const Context& c, CellSh
   return std::nullopt;
 }
 
-std::optional<std::string> RaceDetector::on_cell_destroyed(const Context& c, CellShadow& shadow) {
+std::optional<std::string> RaceDetector::on_cell_destroyed(const Context& c, CellShadow& shadow, std::uint32_t* other) {
   if (!enabled_ || shadow.schedule != schedule_) return std::nullopt;
   const VectorClock& mine = fiber(c.fiber).clock;
   const auto ordered = [&](const CellAccess& a) { return a.clock == 0 || a.clock <= mine.get(a.fiber); };
   const interleave::source_location where = c.operation != nullptr ? c.operation_where : interleave::source_location{};
   std::optional<std::string> race;
+  const CellAccess* unordered = nullptr;
   if (!ordered(shadow.write)) {
+    unordered = &shadow.write;
     race = describe_cell_race(c, true, where, shadow.write, true, true);
   } else if (shadow.read_set != 0) {
     for (const auto& r : read_sets_[shadow.read_set - 1]) {
       if (!ordered(r)) {
+        unordered = &r;
         race = describe_cell_race(c, true, where, r, false, true);
         break;
       }
     }
   } else if (!ordered(shadow.read)) {
+    unordered = &shadow.read;
     race = describe_cell_race(c, true, where, shadow.read, false, true);
   }
+  if (unordered != nullptr && other != nullptr) *other = unordered->fiber;
   shadow.schedule = 0;
   return race;
 }

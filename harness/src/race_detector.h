@@ -157,11 +157,13 @@ class RaceDetector {
     const FiberClocks& f = fiber(id);
     record_use(atomic(shadow), id, f, step);
   }
-  // The object's state is dropped; a returned message is a lifetime race to report.
+  // The object's state is dropped; a returned message is a lifetime race to report, and
+  // `*other` (when given) the fiber whose use is not ordered before the destruction.
   // `describe_use(fiber, step)` names an earlier operation in the report (empty: unknown).
   std::optional<std::string> on_atomic_destroyed(
       const Context& c, AtomicShadow& shadow,
-      absl::FunctionRef<std::string(std::uint32_t fiber, std::uint64_t step)> describe_use);
+      absl::FunctionRef<std::string(std::uint32_t fiber, std::uint64_t step)> describe_use,
+      std::uint32_t* other = nullptr);
   void on_fence(std::uint32_t fiber, std::memory_order order);
 
   // FastTrack's common case, without building a Context: true when the access needs no check
@@ -179,7 +181,8 @@ class RaceDetector {
   void on_cell_created(const Context& c, CellShadow& shadow, interleave::source_location where);
   std::optional<std::string> on_cell_access(const Context& c, CellShadow& shadow, bool write,
                                             interleave::source_location where);
-  std::optional<std::string> on_cell_destroyed(const Context& c, CellShadow& shadow);
+  // As on_atomic_destroyed, for a cell.
+  std::optional<std::string> on_cell_destroyed(const Context& c, CellShadow& shadow, std::uint32_t* other = nullptr);
 
  private:
   struct FiberClocks {

@@ -722,6 +722,21 @@ void Runtime::report_race(std::string message, interleave::source_location where
   fail_later(FailureKind::data_race, std::move(message), where);
 }
 
+void Runtime::report_lifetime_race(std::string message, std::uint32_t other) {
+  // An object destroyed under a fiber still running that nobody joined: the missing join is the
+  // bug to report (the race is how it shows). A finished, unjoined fiber's use is a plain
+  // lifetime race.
+  if (other != 0 && other < fibers_.size() && !fibers_[other].joined && fibers_[other].status != Status::finished) {
+    fail_later(FailureKind::unjoined_fiber,
+               absl::StrCat("fiber ", other,
+                            " was still running, never joined, when an object it used was destroyed (join every ",
+                            "thread before destroying what it uses)\n    ", std::move(message)),
+               {});
+    return;
+  }
+  report_race(std::move(message), {}, false);
+}
+
 std::string Runtime::describe_step(std::uint32_t fiber, std::uint64_t step) const {
   if (!full_trace_) return {};
   // The trace is in step order, and events after a scheduling point share its number: the
@@ -746,10 +761,11 @@ void Runtime::atomic_destroyed(const void* object, AtomicShadow& shadow) noexcep
       (void)detector_.on_atomic_destroyed(detector_context(), shadow, describe);  // drops its state
       return;
     }
-    if (auto race = detector_.on_atomic_destroyed(detector_context(), shadow, describe)) {
+    std::uint32_t other = 0;
+    if (auto race = detector_.on_atomic_destroyed(detector_context(), shadow, describe, &other)) {
       if (full_trace_)
         absl::StrAppend(&*race, "\n    (the object is #", object_number(trace_, object), " in the steps below)");
-      report_race(std::move(*race), {}, false);
+      report_lifetime_race(std::move(*race), other);
     }
   } catch (...) {
     fail_later(FailureKind::exception, "out of memory in the race detector", {});
@@ -812,7 +828,10 @@ void Runtime::cell_access(CellShadow& shadow, bool write, interleave::source_loc
 void Runtime::cell_destroyed(CellShadow& shadow) noexcept {
   if (aborting_) return;
   try {
-    if (auto race = detector_.on_cell_destroyed(detector_context(), shadow)) report_race(std::move(*race), {}, false);
+    std::uint32_t other = 0;
+    if (auto race = detector_.on_cell_destroyed(detector_context(), shadow, &other)) {
+      report_lifetime_race(std::move(*race), other);
+    }
   } catch (...) {
     fail_later(FailureKind::exception, "out of memory in the race detector", {});
   }

@@ -226,6 +226,7 @@ class Runtime {
   void make_runnable(std::uint32_t fiber);
   void remove_runnable(std::uint32_t fiber);
   void join_during_teardown(std::uint32_t fiber);
+  void report_lifetime_race(std::string message, std::uint32_t other);
   bool wait_during_teardown(const std::uint32_t* word, std::uint32_t expected);
   void record(const char* what, const void* object);
   void record_release_acquire(const void* object, AtomicOp op, std::memory_order order);

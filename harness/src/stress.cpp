@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "interleave/detail/fiber.h"  // INTERLEAVE_TSAN
+#include "interleave/detail/model_runtime.h"
 
 namespace interleave {
 
@@ -428,6 +429,10 @@ void stress_assertion_failed(std::string message, interleave::source_location wh
 }
 
 StressResult stress_function(Options options, const std::function<void()>& body, std::string reproduce_command) {
+  if (detail::model::active()) {
+    throw std::logic_error(absl::StrCat("interleave: stress() was called inside an explored body (fiber ",
+                                        detail::model::current_fiber(), "); run it outside explore()"));
+  }
   options.apply_environment();
   if (reproduce_command.empty()) reproduce_command = program_command_line();
 
