@@ -1,7 +1,8 @@
 // Fuzzes ScheduleId::parse, the parser of INTERLEAVE_REPLAY tokens (outside input: pasted from a
 // report, typed, or corrupted in a shell). For every input:
-//   - parse either returns or throws std::invalid_argument whose message quotes the accepted form;
-//     anything else (another exception, a crash, a sanitizer report, a hang) is a finding;
+//   - parse either returns or throws std::invalid_argument whose message quotes the accepted form
+//     and stays short (at most 80 bytes of the input are quoted); anything else (another exception,
+//     a crash, a sanitizer report, a hang) is a finding;
 //   - a token that parses prints back to exactly itself, and the printed token parses to the same
 //     ScheduleId (tokens are canonical: one schedule, one spelling).
 // The input's bytes also build a ScheduleId directly (every field in its documented range), whose
@@ -42,6 +43,7 @@ void check_parse(std::string_view token) {
     if (message.find("schedule token") == std::string::npos || message.find("expected") == std::string::npos) {
       finding("the error does not name the token and the accepted form", token, message);
     }
+    if (message.size() > 2048) finding("the error is longer than 2048 bytes", token, message.substr(0, 2048));
     return;
   }
   const std::string printed = id.token();

@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "quote.h"
+
 namespace interleave {
 
 namespace {
@@ -17,18 +19,19 @@ constexpr std::string_view kForm =
     "'random.s=<hex>.i=<n>.w=<0..1000>.m=<n>=1..>', 'pct.d=<1..64>.k=<n>=1..>.s=<hex>.i=<n>.w=<0..1000>.m=<n>=1..>' "
     "or 'choices.c=<fiber>_<decision>:<value>,...|-.m=<n>=1..>', as printed in a failure report";
 
-// Input is quoted with C escapes: a byte such as NUL or a newline must not cut or garble the message.
-std::string quoted(std::string_view text) { return absl::CHexEscape(absl::string_view(text.data(), text.size())); }
+// Input is quoted with C escapes (a byte such as NUL or a newline must not cut or garble the
+// message) and at most 80 bytes of it (a pasted 50 MB file must not become a 200 MB message).
+std::string quoted(std::string_view text) { return detail::quote_input(text); }
 
 [[noreturn]] void reject(std::string_view token, std::string_view why) {
   throw std::invalid_argument(
-      absl::StrFormat("interleave: schedule token '%s' is malformed: %s; expected %s", quoted(token), why, kForm));
+      absl::StrFormat("interleave: schedule token %s is malformed: %s; expected %s", quoted(token), why, kForm));
 }
 
 std::uint64_t field(std::string_view token, std::string_view part, std::string_view key, bool hex, std::uint64_t min,
                     std::uint64_t max) {
   if (part.size() <= key.size() + 1 || part.substr(0, key.size()) != key || part[key.size()] != '=') {
-    reject(token, absl::StrCat("expected field '", std::string(key), "=' but found '", quoted(part), "'"));
+    reject(token, absl::StrCat("expected field '", std::string(key), "=' but found ", quoted(part)));
   }
   const std::string_view digits = part.substr(key.size() + 1);
   const std::string_view allowed = hex ? "0123456789abcdef" : "0123456789";
@@ -37,7 +40,7 @@ std::uint64_t field(std::string_view token, std::string_view part, std::string_v
                   (hex ? absl::SimpleHexAtoi(absl::string_view(digits.data(), digits.size()), &value)
                        : absl::SimpleAtoi(absl::string_view(digits.data(), digits.size()), &value));
   if (!ok || value < min || value > max) {
-    reject(token, absl::StrCat("field '", std::string(key), "' has value '", quoted(digits), "'; it must be ",
+    reject(token, absl::StrCat("field '", std::string(key), "' has value ", quoted(digits), "; it must be ",
                                hex ? "lower-case hexadecimal" : "a decimal integer", " from ", min, " to ", max));
   }
   // Canonical form only, so every accepted token prints back to itself.
@@ -54,8 +57,8 @@ std::uint64_t number(std::string_view token, std::string_view digits, std::strin
                   absl::SimpleAtoi(absl::string_view(digits.data(), digits.size()), &value) &&
                   !(digits.size() > 1 && digits[0] == '0');
   if (!ok || value < min || value > max) {
-    reject(token, absl::StrCat(std::string(what), " '", quoted(digits), "' must be a decimal integer from ", min,
-                               " to ", max, " without leading zeros"));
+    reject(token, absl::StrCat(std::string(what), " ", quoted(digits), " must be a decimal integer from ", min, " to ",
+                               max, " without leading zeros"));
   }
   return value;
 }
@@ -63,7 +66,7 @@ std::uint64_t number(std::string_view token, std::string_view digits, std::strin
 // "c=<fiber>_<decision>:<value>,..." or "c=-".
 std::vector<Choice> choice_list(std::string_view token, std::string_view part) {
   if (part.substr(0, 2) != "c=") {
-    reject(token, absl::StrCat("expected field 'c=' but found '", quoted(part), "'"));
+    reject(token, absl::StrCat("expected field 'c=' but found ", quoted(part)));
   }
   const std::string_view list = part.substr(2);
   std::vector<Choice> out;
@@ -74,7 +77,7 @@ std::vector<Choice> choice_list(std::string_view token, std::string_view part) {
     const auto underscore = entry.find('_');
     const auto colon = entry.find(':');
     if (underscore == std::string_view::npos || colon == std::string_view::npos || colon < underscore) {
-      reject(token, absl::StrCat("choice '", quoted(entry), "' is not <fiber>_<decision>:<value>"));
+      reject(token, absl::StrCat("choice ", quoted(entry), " is not <fiber>_<decision>:<value>"));
     }
     Choice c;
     c.fiber = static_cast<std::uint32_t>(number(token, entry.substr(0, underscore), "fiber", 0, UINT32_MAX - 1));
@@ -127,7 +130,7 @@ ScheduleId ScheduleId::parse(std::string_view token) {
     id.pct_step_estimate = field(token, parts[2], "k", false, 1, UINT64_MAX);
     next = 3;
   } else {
-    reject(token, absl::StrCat("unknown strategy '", quoted(parts[0]), "' (known: random, pct, choices)"));
+    reject(token, absl::StrCat("unknown strategy ", quoted(parts[0]), " (known: random, pct, choices)"));
   }
   id.seed = field(token, parts[next], "s", true, 0, UINT64_MAX);
   id.index = field(token, parts[next + 1], "i", false, 0, UINT64_MAX);

@@ -118,6 +118,26 @@ TEST(ScheduleToken, MalformedTokensAreRejectedWithTheReason) {
   }
 }
 
+// A token pasted from the wrong place (a whole file of NUL bytes) was quoted whole, twice, into
+// the message: 1 MiB gave a message of more than 8 MiB. Now the message quotes at most 80 bytes of
+// it, escaped, and says how much is left out.
+TEST(ScheduleToken, AHugeTokenGivesAShortMessage) {
+  const std::string token(std::size_t{1} << 20, '\0');
+  try {
+    (void)ScheduleId::parse(token);
+    FAIL() << "accepted a token of NUL bytes";
+  } catch (const std::invalid_argument& e) {
+    const std::string message = e.what();
+    EXPECT_LT(message.size(), 1500U) << message.substr(0, 2000);
+    std::string quoted = "schedule token '";
+    for (int i = 0; i < 80; ++i) quoted += "\\x00";
+    EXPECT_NE(message.find(quoted + "'... (1048496 more bytes) is malformed"), std::string::npos)
+        << message.substr(0, 2000);
+    EXPECT_NE(message.find("unknown strategy"), std::string::npos) << message.substr(0, 2000);
+    EXPECT_NE(message.find("expected 'random.s="), std::string::npos) << message.substr(0, 2000);
+  }
+}
+
 TEST(Options, EveryVariableOverridesItsField) {
   ScopedEnv a("INTERLEAVE_STRATEGY", "pct");
   ScopedEnv b("INTERLEAVE_PCT_DEPTH", "5");
@@ -242,6 +262,27 @@ TEST(Options, MalformedValuesAreErrorsNamingTheAcceptedForm) {
       EXPECT_NE(m.find(std::string(name) + "='" + value + "'"), std::string::npos) << m;
       EXPECT_NE(m.find(accepted), std::string::npos) << m;
     }
+  }
+}
+
+// An environment variable can hold 128 KiB of anything: its value was echoed raw and whole. Now it
+// is quoted escaped (control bytes as \x escapes, so the message stays one line) and at most 80
+// bytes of it.
+TEST(Options, ALongOrBinaryValueIsQuotedShortAndEscaped) {
+  const std::string value = std::string("\x01\x7f\n", 3) + std::string(100'000, 'x');
+  ScopedEnv env("INTERLEAVE_SEED", value.c_str());
+  Options o;
+  try {
+    o.apply_environment();
+    FAIL() << "accepted the value";
+  } catch (const std::invalid_argument& e) {
+    const std::string m = e.what();
+    EXPECT_LT(m.size(), 600U) << m.substr(0, 1000);
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m.substr(0, 1000);
+    EXPECT_NE(m.find("INTERLEAVE_SEED='\\x01\\x7f\\n" + std::string(77, 'x') + "'... (99923 more bytes)"),
+              std::string::npos)
+        << m.substr(0, 1000);
+    EXPECT_NE(m.find("unsigned 64-bit"), std::string::npos) << m.substr(0, 1000);
   }
 }
 

@@ -2,13 +2,17 @@
 // form), appending from several processes at once, and INTERLEAVE_TEST's explore_test replaying
 // recorded schedules before exploring and recording new failures. Every test works in a temporary
 // directory of its own; properties/regression_file_properties.cpp covers INTERLEAVE_PROPERTY.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -91,11 +95,80 @@ TEST(RegressionFile, LoadOfAMissingFileHasNoCasesAndAnUnreadableOneIsAnError) {
   const TemporaryDirectory dir;
   EXPECT_EQ(RegressionFile::load(dir.path() + "/Missing.txt").cases().size(), 0U);
   try {
-    (void)RegressionFile::load(dir.path());  // a directory: open succeeds, read fails
+    (void)RegressionFile::load(dir.path());  // a directory
     ADD_FAILURE() << "a directory was read as a regression file";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find(dir.path()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(dir.path() + " is a directory; a regression file must be a regular file"),
+              std::string::npos)
+        << e.what();
   }
+}
+
+// The error of RegressionFile::load(path), or "(loaded)".
+std::string load_error(const std::string& path) {
+  try {
+    (void)RegressionFile::load(path);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "(loaded)";
+}
+
+// A regression file of NUL bytes (a core dump or a disk image saved under the suite's name) quoted
+// its whole line: 1 MiB gave a 4 MiB message, 50 MB a 200 MB one. Now the line is quoted escaped,
+// at most 80 bytes of it, and a file over 16 MiB is refused unread.
+TEST(RegressionFile, AFileOfNulBytesGivesAShortErrorNamingItsLine) {
+  const TemporaryDirectory dir;
+  const std::string path = dir.file("Suite.txt");
+  write_text(path, "# a comment\n" + std::string(std::size_t{1} << 20, '\0') + "\n");
+  const std::string message = load_error(path);
+  EXPECT_LT(message.size(), 1000U) << message.substr(0, 2000);
+  std::string quoted = "the line '";
+  for (int i = 0; i < 80; ++i) quoted += "\\x00";
+  EXPECT_NE(message.find(path + ":2: " + quoted + "'... (1048496 more bytes) has 1 field, not 3"), std::string::npos)
+      << message.substr(0, 2000);
+  EXPECT_NE(message.find("accepted: '<TestName> rc"), std::string::npos) << message.substr(0, 2000);
+
+  // 50 MB (a sparse file: no disk space, no time to write it) is refused by its size.
+  write_text(path, "");
+  ASSERT_EQ(::truncate(path.c_str(), 50'000'000), 0);
+  const std::string large = load_error(path);
+  EXPECT_LT(large.size(), 400U) << large.substr(0, 2000);
+  EXPECT_NE(large.find(path + " is 50000000 bytes; a regression file is read whole and may be at most 16777216 bytes"),
+            std::string::npos)
+      << large;
+}
+
+// A FIFO named like a regression file blocked open() for ever (waiting for a writer), so the test
+// program hung before its first test. Now it is refused at once: the file is opened non-blocking and
+// must be a regular file. Should load() block again, the test does not hang: after a generous bound
+// it opens the FIFO for writing itself, which lets the blocked open() return, and fails.
+TEST(RegressionFile, AFifoIsRefusedWithoutWaitingForAWriter) {
+  const TemporaryDirectory dir;
+  const std::string path = dir.file("Suite.txt");
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  auto loading = std::async(std::launch::async, [&path] { return load_error(path); });
+  if (loading.wait_for(std::chrono::seconds(20)) != std::future_status::ready) {
+    ADD_FAILURE() << "RegressionFile::load blocked on a FIFO";
+    const int writer = ::open(path.c_str(), O_WRONLY);  // pairs with the blocked reader
+    if (writer >= 0) ::close(writer);
+  }
+  const std::string message = loading.get();
+  EXPECT_NE(message.find(path + " is a FIFO (named pipe); a regression file must be a regular file"), std::string::npos)
+      << message;
+
+  // Appending refuses it the same way (opening it read-write never blocked, but reading it failed
+  // with "Illegal seek").
+  try {
+    (void)append_regression(path, RegressionCase{"Counter", RegressionKind::replay, kToken, 0}, {});
+    ADD_FAILURE() << "appended to a FIFO";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(path + " is a FIFO (named pipe)"), std::string::npos) << e.what();
+  }
+  // A device is refused the same way (reading one such as /dev/zero would never end).
+  const std::string device = load_error("/dev/null");
+  EXPECT_NE(device.find("/dev/null is a character device; a regression file must be a regular file"), std::string::npos)
+      << device;
 }
 
 TEST(RegressionFile, AppendWritesTheHeaderOnceCommentsAsOneLineAndNoDuplicates) {

@@ -53,7 +53,8 @@ struct ScheduleId {
   std::vector<Choice> choices;
 
   [[nodiscard]] std::string token() const;
-  // Parses a token. Throws std::invalid_argument naming what is wrong and the accepted form.
+  // Parses a token. Throws std::invalid_argument naming what is wrong (quoting at most 80 bytes of
+  // the token, escaped) and the accepted form.
   static ScheduleId parse(std::string_view token);
 
   friend bool operator==(const ScheduleId&, const ScheduleId&) = default;
