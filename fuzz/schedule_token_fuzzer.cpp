@@ -54,6 +54,10 @@ void check_parse(std::string_view token) {
 void check_print(const std::uint8_t* data, std::size_t size) {
   interleave::ScheduleId id;
   const std::uint64_t bits = take_u64(data, size);
+  // Every token carries a recorded fingerprint: 1..32 points, 1..points fibers, any hash.
+  id.test.steps = 1 + static_cast<std::uint32_t>((bits >> 16) % interleave::TestFingerprint::kSteps);
+  id.test.fibers = 1 + static_cast<std::uint32_t>((bits >> 24) % id.test.steps);
+  id.test.hash = static_cast<std::uint32_t>(bits >> 32);
   if ((bits & 6U) == 6U) {
     // A choices schedule: entries sorted by (fiber, decision), values >= 1.
     id.strategy = interleave::Strategy::choices;

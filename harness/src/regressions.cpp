@@ -395,7 +395,17 @@ Result explore_recorded(const RegressionTarget& target, Options options, const s
     }
     Options replay = options;
     replay.replay = c.value;
-    Result result = run(std::move(replay));
+    Result result;
+    try {
+      result = run(std::move(replay));
+    } catch (const ReplayMismatch& e) {
+      std::string reason = e.what();
+      if (reason.rfind("interleave: ", 0) == 0) reason.erase(0, 12);
+      throw ReplayMismatch(absl::StrCat(
+          "interleave: ", where, ": the recorded case of ", target.test, " cannot be replayed: ", reason,
+          "\n  For this recorded case: if its bug is fixed, delete its line; if not, delete it and run the test "
+          "again, which records the failure anew when it finds it."));
+    }
     if (result.failed()) {
       result.failure->message = absl::StrCat("recorded regression ", where, " fails again: ", result.failure->message);
       return result;

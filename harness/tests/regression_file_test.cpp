@@ -32,8 +32,8 @@ using test_support::ScopedEnv;
 using test_support::TemporaryDirectory;
 using test_support::write_text;
 
-constexpr const char* kToken = "random.s=1eaf5eed.i=3.w=50.m=100000";
-constexpr const char* kOtherToken = "pct.d=3.k=120.s=7.i=0.w=0.m=5000";
+constexpr const char* kToken = "random.s=1eaf5eed.i=3.w=50.m=100000.t=32-3-0a1b2c3d";
+constexpr const char* kOtherToken = "pct.d=3.k=120.s=7.i=0.w=0.m=5000.t=12-2-00ff00ff";
 
 std::string parse_error(const std::string& text) {
   try {
@@ -76,8 +76,10 @@ TEST(RegressionFile, MalformedLinesNameFileLineAndTheAcceptedForm) {
       {"Counter/02 replay " + std::string(kToken), "'/' not followed by a number from 2"},
       {"/2 replay " + std::string(kToken), "is empty before '/'"},
       {"Counter rc AA\\x01", "other than letters, digits and + _ - / ="},
-      {"Counter replay random.s=zz.i=0.w=50.m=1", "schedule token"},
-      {"Counter replay random.s=01eaf5eed.i=3.w=50.m=100000", "field 's' has a leading zero"},
+      {"Counter replay random.s=zz.i=0.w=50.m=1.t=1-1-00000000", "schedule token"},
+      {"Counter replay random.s=01eaf5eed.i=3.w=50.m=100000.t=1-1-00000000", "field 's' has a leading zero"},
+      // A token printed before tokens carried their test's fingerprint.
+      {"Counter replay random.s=1eaf5eed.i=3.w=50.m=100000", "it has no test fingerprint"},
   };
   for (const Bad& b : bad) {
     const std::string message = parse_error("# header\n\nOther rc AAAA\n" + b.line + "\n");
@@ -221,13 +223,13 @@ TEST(RegressionFile, ConcurrentAppendsFromProcessesKeepEveryCaseOnce) {
       try {
         for (int i = 0; i < kCases; ++i) {
           // Every process appends the shared cases 0..kCases-1 and one of its own.
-          append_regression(
-              path,
-              RegressionCase{"Shared", RegressionKind::replay, "random.s=1.i=" + std::to_string(i) + ".w=0.m=10", 0},
-              {"process " + std::to_string(p)});
+          append_regression(path,
+                            RegressionCase{"Shared", RegressionKind::replay,
+                                           "random.s=1.i=" + std::to_string(i) + ".w=0.m=10.t=1-1-00000000", 0},
+                            {"process " + std::to_string(p)});
           append_regression(path,
                             RegressionCase{"Own" + std::to_string(p), RegressionKind::replay,
-                                           "random.s=2.i=" + std::to_string(i) + ".w=0.m=10", 0},
+                                           "random.s=2.i=" + std::to_string(i) + ".w=0.m=10.t=1-1-00000000", 0},
                             {});
         }
       } catch (...) {
@@ -353,13 +355,68 @@ TEST(RegressionTest, NewFailureIsRecordedAndReplayedFirstWhileTheBugIsThere) {
     EXPECT_EQ(RegressionFile::load(path).cases().size(), 2U);  // nothing appended
   }
   {
-    // Fixed: the recorded schedules pass, exploration runs and passes, the file is unchanged.
+    // Fixed by a change that adds scheduling points before the bug (the lock): the recorded
+    // schedules no longer fit the test, which is an error naming the line, not a pass that shows
+    // nothing; the file is unchanged.
     const std::string before = read_text(path);
+    detail::RegressionScope scope(dir.path());
+    const int line = RegressionFile::load(path).cases_of(name)[0].line;
+    try {
+      (void)explore_counter(true);
+      ADD_FAILURE() << "a recorded schedule that no longer fits the test was replayed";
+    } catch (const ReplayMismatch& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find(path + ":" + std::to_string(line) + ": the recorded case of " + name + " cannot be replayed"),
+                std::string::npos)
+          << m;
+      EXPECT_NE(m.find("does not fit this test"), std::string::npos) << m;
+      EXPECT_NE(m.find("if its bug is fixed, delete its line"), std::string::npos) << m;
+    }
+    EXPECT_EQ(read_text(path), before);
+  }
+  {
+    // Its lines deleted, as the error says: exploration runs and passes, nothing is recorded.
+    write_text(path, std::string(regression_file_header()));
     detail::RegressionScope scope(dir.path());
     const Result fixed = explore_counter(true);
     EXPECT_TRUE(fixed.passed()) << fixed.report();
     EXPECT_EQ(fixed.schedules_run, few_schedules().schedules);
-    EXPECT_EQ(read_text(path), before);
+    EXPECT_EQ(read_text(path), std::string(regression_file_header()));
+  }
+}
+
+// A case recorded for one test and pasted under another's name (or a test whose body changed):
+// the token's schedule is not this test's, and replaying it passed without a word.
+TEST(RegressionTest, ACaseFromAnotherTestIsAnErrorNamingFileLineAndBothTests) {
+  const TemporaryDirectory dir;
+  const std::string path = regression_file_path(dir.path(), "RegressionTest");
+  // A failing schedule of a body of three fibers that only store.
+  const Result other = explore(few_schedules(), []<Platform P>() {
+    typename P::template Atomic<int> x{0};
+    BasicThread<P> a([&] { x.store(1); });
+    BasicThread<P> b([&] { x.store(2); });
+    a.start();
+    b.start();
+    a.join();
+    b.join();
+    INTERLEAVE_ASSERT(x.load() == 2);
+  });
+  ASSERT_TRUE(other.failed());
+  const std::string token = other.shrunk ? other.shrunk->token() : other.schedule.token();
+  write_text(path,
+             "# recorded elsewhere\nACaseFromAnotherTestIsAnErrorNamingFileLineAndBothTests replay " + token + "\n");
+  detail::RegressionScope scope(dir.path());
+  try {
+    (void)explore_counter(false);
+    ADD_FAILURE() << "a case of another test was replayed";
+  } catch (const ReplayMismatch& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find(path + ":2: the recorded case of ACaseFromAnotherTestIsAnErrorNamingFileLineAndBothTests"),
+              std::string::npos)
+        << m;
+    const TestFingerprint recorded = (other.shrunk ? *other.shrunk : other.schedule).test;
+    EXPECT_NE(m.find("(fingerprint " + recorded.text() + ")"), std::string::npos) << m;
+    EXPECT_NE(m.find("but this test's first"), std::string::npos) << m;
   }
 }
 

@@ -117,8 +117,9 @@ struct RegressionTarget {
 // and where), then `run(options)`; a new failure is appended to the file and its message says so.
 // With a replay token in force (Options::replay or INTERLEAVE_REPLAY) it only runs `run(options)`:
 // reproducing one schedule neither replays nor records cases. Throws std::invalid_argument for a
-// malformed INTERLEAVE_* variable or regression file line, std::runtime_error for a file that
-// cannot be read.
+// malformed INTERLEAVE_* variable or regression file line, ReplayMismatch naming the file:line for
+// a recorded schedule that no longer fits the test (see explore.h), std::runtime_error for a file
+// that cannot be read.
 Result explore_recorded(const RegressionTarget& target, Options options, const std::function<Result(Options)>& run);
 
 // "2026-11-26 02:40:11 UTC", for comments.
