@@ -400,13 +400,14 @@ std::string replay_misfit(const Runtime& runtime, const ScheduleId& id) {
   std::string problem;
   const TestFingerprint found = runtime.fingerprint(id.test.steps);
   if (found != id.test) {
-    problem = absl::StrCat(
-        "it was recorded from a test whose first ", plural(id.test.steps, "scheduling point"), " ran ",
-        plural(id.test.fibers, "fiber"), " (fingerprint ", id.test.text(), "), but this test's ",
-        found.steps < id.test.steps ? absl::StrCat("whole run made ", plural(found.steps, "scheduling point"))
-                                    : absl::StrCat("first ", plural(found.steps, "scheduling point")),
-        " ran ", plural(found.fibers, "fiber"), " (fingerprint ", found.text(),
-        "): ", runtime.describe_fingerprint(found.steps));
+    problem =
+        absl::StrCat("it was recorded from a test whose first ", plural(id.test.steps, "scheduling point"), " ran ",
+                     plural(id.test.fibers, "fiber"), " (fingerprint ", id.test.text(), "), but this test's ",
+                     found.steps < id.test.steps
+                         ? absl::StrCat("whole run made only ", plural(found.steps, "scheduling point"), ", which ran ")
+                         : absl::StrCat("first ", plural(found.steps, "scheduling point"), " ran "),
+                     plural(found.fibers, "fiber"), " (fingerprint ", found.text(),
+                     "): ", runtime.describe_fingerprint(found.steps));
   } else if (const auto& misfit = runtime.chooser().misfit()) {
     const Choice& c = misfit->choice;
     problem = absl::StrCat("its choice ", c.fiber, "_", c.decision, ":", c.value, " names position ", c.value, " of ",

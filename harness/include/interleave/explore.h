@@ -77,7 +77,9 @@ class Result {
   std::optional<Failure> failure;
   std::uint64_t schedules_run = 0;
   std::uint64_t total_steps = 0;  // over all schedules run
-  ScheduleId schedule;            // the failing schedule (or the last one run)
+  // The failing schedule (or the last one run); its `test` fingerprint is recorded for a failing
+  // schedule (and a replay), so schedule.token() replays it.
+  ScheduleId schedule;
   std::uint64_t schedules_planned = 0;
   bool replayed = false;          // the run replayed one schedule (Options::replay)
   std::uint64_t steps = 0;        // of the failing schedule reported (the shrunk one, if shrunk)
