@@ -12,7 +12,7 @@ if ! [[ "${seconds}" =~ ^[1-9][0-9]*$ ]]; then
   exit 2
 fi
 targets=(schedule_token_fuzzer environment_fuzzer perturbation_fuzzer regression_file_fuzzer)
-# Longest input each target tries: a valid token is at most 110 bytes; 16 NAME=VALUE lines of
+# Longest input each target tries: a valid token is at most 127 bytes; 16 NAME=VALUE lines of
 # ordinary length fit in 1 KiB; a perturbation is at most 31 bytes without leading zeros; a
 # regression file of a dozen cases with their comments fits in 4 KiB. Longer inputs only slow the
 # search down.

@@ -2,8 +2,9 @@
 // users' own (outside input: checked in, merged and edited by hand). For every input:
 //   - parse returns exactly the cases an independent statement of the format (regressions.h,
 //     docs/properties.md) finds, or throws std::invalid_argument exactly when that statement finds
-//     a malformed line, naming "<file>:<that line>: " and the accepted form; any other exception, a
-//     crash, a sanitizer report or a hang is a finding;
+//     a malformed line, naming "<file>:<that line>: " and the accepted form in a message of at most
+//     2048 bytes (at most 80 bytes of the line are quoted); any other exception, a crash, a
+//     sanitizer report or a hang is a finding;
 //   - every case prints back (entry()) to a line that parses to the same case, and the file made of
 //     the header and those lines parses to the same cases;
 //   - the input as a comment (regression_comment_text) is one line of printable ASCII that parses
@@ -165,6 +166,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (message.find("accepted: '<TestName> rc <RapidCheck reproduce string>'") == std::string::npos) {
       finding("the error does not state the accepted form", text, message);
     }
+    if (message.size() > 2048) finding("the error is longer than 2048 bytes", text, message.substr(0, 2048));
     return 0;
   } catch (const std::exception& e) {
     finding("an exception other than std::invalid_argument", text, e.what());

@@ -1,7 +1,8 @@
 // Fuzzes ScheduleId::parse, the parser of INTERLEAVE_REPLAY tokens (outside input: pasted from a
 // report, typed, or corrupted in a shell). For every input:
-//   - parse either returns or throws std::invalid_argument whose message quotes the accepted form;
-//     anything else (another exception, a crash, a sanitizer report, a hang) is a finding;
+//   - parse either returns or throws std::invalid_argument whose message quotes the accepted form
+//     and stays short (at most 80 bytes of the input are quoted); anything else (another exception,
+//     a crash, a sanitizer report, a hang) is a finding;
 //   - a token that parses prints back to exactly itself, and the printed token parses to the same
 //     ScheduleId (tokens are canonical: one schedule, one spelling).
 // The input's bytes also build a ScheduleId directly (every field in its documented range), whose
@@ -42,6 +43,7 @@ void check_parse(std::string_view token) {
     if (message.find("schedule token") == std::string::npos || message.find("expected") == std::string::npos) {
       finding("the error does not name the token and the accepted form", token, message);
     }
+    if (message.size() > 2048) finding("the error is longer than 2048 bytes", token, message.substr(0, 2048));
     return;
   }
   const std::string printed = id.token();
@@ -52,6 +54,10 @@ void check_parse(std::string_view token) {
 void check_print(const std::uint8_t* data, std::size_t size) {
   interleave::ScheduleId id;
   const std::uint64_t bits = take_u64(data, size);
+  // Every token carries a recorded fingerprint: 1..32 points, 1..points fibers, any hash.
+  id.test.steps = 1 + static_cast<std::uint32_t>((bits >> 16) % interleave::TestFingerprint::kSteps);
+  id.test.fibers = 1 + static_cast<std::uint32_t>((bits >> 24) % id.test.steps);
+  id.test.hash = static_cast<std::uint32_t>(bits >> 32);
   if ((bits & 6U) == 6U) {
     // A choices schedule: entries sorted by (fiber, decision), values >= 1.
     id.strategy = interleave::Strategy::choices;

@@ -146,7 +146,7 @@ TEST(RegressionFiles, AMalformedFileFailsNamingFileAndLine) {
   // A schedule token recorded for a property is refused by its line.
   {
     std::ofstream out(path);
-    out << this_test() << " replay random.s=1.i=0.w=0.m=10\n";
+    out << this_test() << " replay random.s=1.i=0.w=0.m=10.t=1-1-00000000\n";
   }
   const std::string wrong_kind = check_with_regressions<RealMutex>(dir.path());
   EXPECT_NE(wrong_kind.find(path + ":1: " + this_test() + " is an INTERLEAVE_PROPERTY"), std::string::npos)
@@ -172,7 +172,13 @@ TEST(RegressionFiles, AReplayTokenInForceNeitherReplaysNorRecords) {
   const std::string path = regression_file_path(dir.path(), "RegressionFiles");
   ASSERT_FALSE(check_with_regressions<zoo::CheckThenSetMutex>(dir.path()).empty());
   const std::string before = read_text(path);
-  const ScopedEnv replay("INTERLEAVE_REPLAY", "random.s=0.i=13.w=50.m=100000");
+  // The schedule token of the recorded failure, from its comment.
+  const std::string key = "# schedule: INTERLEAVE_REPLAY=";
+  const std::size_t at = before.find(key);
+  ASSERT_NE(at, std::string::npos) << before;
+  const std::string token = before.substr(at + key.size(), before.find('\n', at) - at - key.size());
+  ASSERT_NO_THROW((void)ScheduleId::parse(token)) << token;
+  const ScopedEnv replay("INTERLEAVE_REPLAY", token);
   const std::string failure = check_with_regressions<zoo::CheckThenSetMutex>(dir.path());
   EXPECT_EQ(failure.find("recorded regression"), std::string::npos) << failure;
   EXPECT_EQ(failure.find("as a regression"), std::string::npos) << failure;

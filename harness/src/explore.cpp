@@ -23,6 +23,7 @@
 #include "escapes.h"
 #include "interleave/contract.h"
 #include "interleave/stress.h"
+#include "quote.h"
 #include "runtime.h"
 #include "trace_export.h"
 #include "workers.h"
@@ -62,9 +63,16 @@ using model::TraceEntry;
 // --- the reproduce line, printed from a fatal-signal handler --------------------------------
 
 // Written before each schedule runs, read only by the signal handler, which runs on the thread
-// that faulted: each exploring thread has its own.
+// that faulted: each exploring thread has its own. The message is three pieces with the schedule's
+// test fingerprint between them (twice: after "while running schedule <token>" and after the
+// token of the reproduce line), either fixed when the schedule's fingerprint is known or taken
+// from the points run so far when it is not (an exploration's schedules: it is known only after
+// they run).
 thread_local char g_signal_message[4096];
 thread_local std::size_t g_signal_message_length = 0;
+thread_local std::size_t g_signal_fingerprint_at[2] = {0, 0};
+thread_local char g_signal_fingerprint[32];
+thread_local std::size_t g_signal_fingerprint_length = 0;  // 0: take it from the run
 
 void write_all(const char* data, std::size_t length) {
   while (length > 0) {
@@ -83,7 +91,20 @@ void on_fatal_signal(int signal, siginfo_t* info, void*) {
     const char overflow[] = " (stack overflow in a fiber: raise INTERLEAVE_STACK_KIB if the recursion is legitimate)";
     write_all(overflow, sizeof overflow - 1);
   }
-  write_all(g_signal_message, g_signal_message_length);
+  char live[40];
+  const char* fingerprint = g_signal_fingerprint;
+  std::size_t fingerprint_length = g_signal_fingerprint_length;
+  if (fingerprint_length == 0) {
+    fingerprint = live;
+    fingerprint_length = model::fingerprint_text_for_signal(live, sizeof live);
+  }
+  const std::size_t first = std::min(g_signal_fingerprint_at[0], g_signal_message_length);
+  const std::size_t second = std::min(g_signal_fingerprint_at[1], g_signal_message_length);
+  write_all(g_signal_message, first);
+  if (g_signal_message_length > 0) write_all(fingerprint, fingerprint_length);
+  write_all(g_signal_message + first, second - first);
+  if (g_signal_message_length > 0) write_all(fingerprint, fingerprint_length);
+  write_all(g_signal_message + second, g_signal_message_length - second);
   // Die of the same signal, as if we had not been here.
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
@@ -110,12 +131,21 @@ void install_fatal_signal_reporter() {
   (void)installed;
 }
 
-void arm_signal_message(const std::string& token, const std::string& command, const std::string& configuration) {
-  const std::string text = absl::StrCat(" while running schedule ", token, "\n  configuration: ", configuration,
-                                        "\nreproduce: INTERLEAVE_REPLAY=", token, " ", command, "\n");
+void arm_signal_message(const ScheduleId& id, const std::string& command, const std::string& configuration) {
+  std::string token = id.token();
+  token.erase(token.rfind(".t=") + 3);  // the fingerprint goes after it
+  const std::string head = absl::StrCat(" while running schedule ", token);
+  const std::string middle =
+      absl::StrCat("\n  configuration: ", configuration, "\nreproduce: INTERLEAVE_REPLAY=", token);
+  const std::string text = absl::StrCat(head, middle, " ", command, "\n");
   const std::size_t n = std::min(text.size(), sizeof g_signal_message);
   text.copy(g_signal_message, n);
   g_signal_message_length = n;
+  g_signal_fingerprint_at[0] = head.size();
+  g_signal_fingerprint_at[1] = head.size() + middle.size();
+  const std::string fingerprint = id.test.recorded() ? id.test.text() : std::string();
+  g_signal_fingerprint_length = std::min(fingerprint.size(), sizeof g_signal_fingerprint);
+  fingerprint.copy(g_signal_fingerprint, g_signal_fingerprint_length);
 }
 
 void disarm_signal_message() { g_signal_message_length = 0; }
@@ -369,6 +399,42 @@ Shrunk shrink_schedule(Runtime& runtime, const std::function<void()>& body, cons
   return out;
 }
 
+// Empty when the run just made fits the replayed token `id`, else the error: the token was
+// recorded from another test (or this one before it changed), so the schedule it names could not
+// be replayed, and the run shows nothing.
+std::string replay_misfit(const Runtime& runtime, const ScheduleId& id) {
+  const auto plural = [](std::uint64_t n, const char* word) { return absl::StrCat(n, " ", word, n == 1 ? "" : "s"); };
+  std::string problem;
+  const TestFingerprint found = runtime.fingerprint(id.test.steps);
+  if (found != id.test) {
+    problem =
+        absl::StrCat("it was recorded from a test whose first ", plural(id.test.steps, "scheduling point"), " ran ",
+                     plural(id.test.fibers, "fiber"), " (fingerprint ", id.test.text(), "), but this test's ",
+                     found.steps < id.test.steps
+                         ? absl::StrCat("whole run made only ", plural(found.steps, "scheduling point"), ", which ran ")
+                         : absl::StrCat("first ", plural(found.steps, "scheduling point"), " ran "),
+                     plural(found.fibers, "fiber"), " (fingerprint ", found.text(),
+                     "): ", runtime.describe_fingerprint(found.steps));
+  } else if (const auto& misfit = runtime.chooser().misfit()) {
+    const Choice& c = misfit->choice;
+    problem = absl::StrCat("its choice ", c.fiber, "_", c.decision, ":", c.value, " names position ", c.value, " of ",
+                           misfit->decision, ", which in this test had positions 0 to ", misfit->positions - 1);
+  } else if (const std::optional<Choice> unreached = runtime.chooser().unreached_choice()) {
+    const Choice& c = *unreached;
+    const std::uint64_t taken = runtime.chooser().decisions_of(c.fiber);
+    problem = absl::StrCat("its choice ", c.fiber, "_", c.decision, ":", c.value, " was never reached: in this test ",
+                           taken == 0 ? absl::StrCat("fiber ", c.fiber, " took no decision (it never ran)")
+                                      : absl::StrCat("fiber ", c.fiber, " took ", plural(taken, "decision")));
+  }
+  if (problem.empty()) return {};
+  return absl::StrCat(
+      "interleave: the replay token ", quote_input(id.token()), " does not fit this test: ", problem,
+      ".\n  The token comes from another test, or this test (or the code it tests) changed since the token was "
+      "printed, or the test does not run the same way every time. Its schedule was not replayed, so this run shows "
+      "nothing: run the test without INTERLEAVE_REPLAY to explore it, and replay the token its own failure report "
+      "prints (a property's token goes with the RC_PARAMS=\"reproduce=...\" of the same report).");
+}
+
 }  // namespace
 
 Result explore_function(Options options, const std::function<void()>& body, std::string reproduce_command,
@@ -440,6 +506,7 @@ Result explore_function(Options options, const std::function<void()>& body, std:
   std::atomic<std::uint64_t> finished{0};
   std::uint64_t batch_limit = 0;
   std::uint64_t step_estimate = 50;
+  std::string misfit;  // replaying: why the run does not fit the token (one run, on this thread)
 
   const auto explore_batch = [&](unsigned worker) {
     Runtime& mine = worker == 0 ? runtime : runtime_for(stack_bytes);
@@ -460,10 +527,11 @@ Result explore_function(Options options, const std::function<void()>& body, std:
       const std::uint64_t position = next_position.fetch_add(1, std::memory_order_relaxed);
       if (position >= batch_limit || position > failing_position.load(std::memory_order_acquire)) return;
       const ScheduleId id = id_at(position, step_estimate);
-      arm_signal_message(id.token(), reproduce_command, result.configuration);
+      arm_signal_message(id, reproduce_command, result.configuration);
       // Exploration records only which fiber ran each step; a failing schedule is then replayed
       // with a full trace, which also checks that it fails the same way again.
       Outcome outcome = mine.run(id, body, replaying);
+      if (replaying) misfit = replay_misfit(mine, id);
       total_steps.fetch_add(outcome.steps, std::memory_order_relaxed);
       std::uint64_t seen = longest.load(std::memory_order_relaxed);
       while (seen < outcome.steps && !longest.compare_exchange_weak(seen, outcome.steps, std::memory_order_relaxed)) {
@@ -492,6 +560,11 @@ Result explore_function(Options options, const std::function<void()>& body, std:
                                explore_batch);
   }
   result.total_steps = total_steps.load();
+  // A token from another test must not pass (or fail) as if its schedule had been replayed.
+  if (!misfit.empty()) {
+    disarm_signal_message();
+    throw ReplayMismatch(misfit);
+  }
 
   if (first.position == UINT64_MAX) {
     result.schedules_run = count;
@@ -502,25 +575,29 @@ Result explore_function(Options options, const std::function<void()>& body, std:
 
   // Replay the failing schedule once: a test that does not fail the same way again depends on
   // something outside the schedule (time, addresses, global state), and its reproduce line would lie.
-  const ScheduleId& id = first.id;
+  ScheduleId id = first.id;
   result.schedules_run = first.position + 1;
-  result.schedule = id;
   result.steps = first.steps;
   result.preemptions = first.preemptions;
   result.found_preemptions = first.preemptions;
   const std::vector<std::uint32_t>& first_sequence = first.sequence;
   const Failure& first_failure = first.failure;
-  arm_signal_message(id.token(), reproduce_command, result.configuration);
+  arm_signal_message(id, reproduce_command, result.configuration);
   std::vector<Choice> departures;
   Outcome again = runtime.run(id, body, true, &departures);
+  // The token names the test it belongs to: the fingerprint of this run (a replayed token's own).
+  id.test = runtime.fingerprint();
+  result.schedule = id;
   const bool same = again.failure && again.failure->kind == first_failure.kind && again.steps == first.steps &&
                     *again.sequence == first_sequence;
   if (same && !replaying && options.shrink_runs > 0) {
     // Then shrink it, and report the simplest schedule that still fails with the same bug.
     const Failure bug = *again.failure;
+    arm_signal_message(id, reproduce_command, result.configuration);  // not the fingerprint of a shrinking run
     Shrunk shrunk = shrink_schedule(runtime, body, bug, std::move(departures), id.max_steps, options.shrink_runs);
-    arm_signal_message(shrunk.id.token(), reproduce_command, result.configuration);
+    arm_signal_message(shrunk.id, reproduce_command, result.configuration);
     Outcome final_run = runtime.run(shrunk.id, body, true);
+    shrunk.id.test = runtime.fingerprint();
     result.shrink_runs = shrunk.runs;
     if (final_run.failure && same_bug(*final_run.failure, bug)) {
       result.shrunk = shrunk.id;

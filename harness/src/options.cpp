@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "quote.h"
 #include "trace_export.h"
 
 extern char** environ;
@@ -25,9 +26,11 @@ constexpr std::string_view kPerturbationForm =
     "'off', 'light', 'heavy', or per-mille rates 'yield=<n>,spin=<n>,sleep=<n>' (any of the three, each 0..1000, "
     "summing to at most 1000)";
 
+// The value is quoted escaped and at most 80 bytes of it: an environment variable can hold 128 KiB
+// of anything, control characters included.
 [[noreturn]] void bad_value(std::string_view name, std::string_view value, std::string_view accepted) {
-  throw std::invalid_argument(
-      absl::StrFormat("interleave: environment variable %s='%s' is not valid; accepted: %s", name, value, accepted));
+  throw std::invalid_argument(absl::StrFormat("interleave: environment variable %s=%s is not valid; accepted: %s", name,
+                                              detail::quote_input(value), accepted));
 }
 
 std::uint64_t parse_unsigned(std::string_view name, std::string_view value, std::uint64_t min, std::uint64_t max,
@@ -214,9 +217,8 @@ std::string Perturbation::describe() const {
 Perturbation Perturbation::parse(std::string_view text) {
   const auto refuse = [text]() -> Perturbation {
     // C escapes: what() is a C string, so a NUL byte quoted raw would cut off the accepted form.
-    throw std::invalid_argument(absl::StrCat("interleave: perturbation '",
-                                             absl::CHexEscape(absl::string_view(text.data(), text.size())),
-                                             "' is not valid; accepted: ", std::string(kPerturbationForm)));
+    throw std::invalid_argument(absl::StrCat("interleave: perturbation ", detail::quote_input(text),
+                                             " is not valid; accepted: ", std::string(kPerturbationForm)));
     return {};
   };
   if (text == "off") return off();
@@ -280,7 +282,12 @@ void Options::apply_environment() {
     if (known == nullptr) {
       std::vector<std::string> names;
       for (const auto& v : variables()) names.emplace_back(v.name);
-      throw std::invalid_argument(absl::StrCat("interleave: unknown environment variable ", std::string(name),
+      // A name is shown as is when it is an identifier, else quoted like a value (it can hold anything but '=').
+      const bool plain = !name.empty() && name.size() <= detail::kQuotedBytes &&
+                         name.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") ==
+                             std::string_view::npos;
+      throw std::invalid_argument(absl::StrCat("interleave: unknown environment variable ",
+                                               plain ? std::string(name) : detail::quote_input(name),
                                                "; the INTERLEAVE_ variables are: ", absl::StrJoin(names, ", ")));
     }
     known->apply(*this, name, value);

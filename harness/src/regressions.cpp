@@ -17,6 +17,7 @@
 #include <system_error>
 
 #include "interleave/schedule.h"
+#include "quote.h"
 
 namespace interleave {
 
@@ -46,9 +47,8 @@ bool is_reproduce_char(char c) noexcept {
          c == '-' || c == '/' || c == '=';
 }
 
-std::string quote_escaped(std::string_view text) {
-  return absl::StrCat("'", absl::CHexEscape(absl::string_view(text.data(), text.size())), "'");
-}
+// At most 80 bytes, escaped: a line of 50 MB of NUL bytes must not become a 200 MB message.
+std::string quote_escaped(std::string_view text) { return detail::quote_input(text); }
 
 [[noreturn]] void malformed(const std::string& path, int line, std::string_view what) {
   throw std::invalid_argument(absl::StrCat("interleave: ", regression_location(path, line), ": ", std::string(what),
@@ -103,12 +103,24 @@ std::string check_case(const RegressionCase& c) {
 
 std::string system_error_text(int error) { return std::error_code(error, std::generic_category()).message(); }
 
-// Reads the whole of an open descriptor from offset 0.
+// Regression files are read whole; the harness writes a few hundred bytes per case, so a larger
+// file is not one it wrote (a log or a core file under the wrong name) and is refused, not read.
+constexpr std::size_t kMaxRegressionFileBytes = 16 << 20;
+
+[[noreturn]] void too_large(const std::string& path, std::uint64_t size) {
+  throw std::runtime_error(absl::StrCat("interleave: regression file ", path, " is ",
+                                        size > kMaxRegressionFileBytes ? absl::StrCat(size, " bytes") : "growing",
+                                        "; a regression file is read whole and may be at most ",
+                                        kMaxRegressionFileBytes, " bytes (16 MiB): is it the file you meant?"));
+}
+
+// Reads the whole of an open regular file from offset 0, at most kMaxRegressionFileBytes.
 std::string read_all(int fd, const std::string& path) {
   std::string text;
   char buffer[8192];
   off_t offset = 0;
   while (true) {
+    if (text.size() > kMaxRegressionFileBytes) too_large(path, text.size());
     const ssize_t n = ::pread(fd, buffer, sizeof buffer, offset);
     if (n < 0) {
       if (errno == EINTR) continue;
@@ -132,6 +144,34 @@ void write_all(int fd, std::string_view text, const std::string& path) {
           absl::StrCat("interleave: cannot write regression file ", path, ": ", system_error_text(errno)));
     }
     text.remove_prefix(static_cast<std::size_t>(n));
+  }
+}
+
+std::string_view file_type(mode_t mode) noexcept {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+[[noreturn]] void not_regular(const std::string& path, std::string_view type) {
+  throw std::runtime_error(absl::StrCat("interleave: regression file ", path, " is ", std::string(type),
+                                        "; a regression file must be a regular file (or not exist yet)"));
+}
+
+// Refuses what is not a regular file of at most kMaxRegressionFileBytes. The descriptor was opened
+// with O_NONBLOCK, so opening a FIFO did not wait for a writer (it would wait for ever).
+void check_regular(int fd, const std::string& path) {
+  struct stat status {};
+  if (::fstat(fd, &status) != 0) {
+    throw std::runtime_error(
+        absl::StrCat("interleave: cannot examine regression file ", path, ": ", system_error_text(errno)));
+  }
+  if (!S_ISREG(status.st_mode)) not_regular(path, file_type(status.st_mode));
+  if (static_cast<std::uint64_t>(status.st_size) > kMaxRegressionFileBytes) {
+    too_large(path, static_cast<std::uint64_t>(status.st_size));
   }
 }
 
@@ -234,7 +274,7 @@ RegressionFile RegressionFile::parse(std::string_view text, std::string path) {
 }
 
 RegressionFile RegressionFile::load(std::string path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) {
       RegressionFile empty;
@@ -245,6 +285,7 @@ RegressionFile RegressionFile::load(std::string path) {
         absl::StrCat("interleave: cannot open regression file ", path, ": ", system_error_text(errno)));
   }
   const Descriptor descriptor(fd);
+  check_regular(fd, path);
   const std::string text = read_all(fd, path);
   return parse(text, std::move(path));
 }
@@ -271,12 +312,14 @@ AppendedRegression append_regression(const std::string& path, const RegressionCa
                                             ": ", error.message()));
     }
   }
-  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_NONBLOCK | O_CLOEXEC, 0644);
   if (fd < 0) {
+    if (errno == EISDIR) not_regular(path, "a directory");
     throw std::runtime_error(
         absl::StrCat("interleave: cannot open regression file ", path, " to append: ", system_error_text(errno)));
   }
   const Descriptor descriptor(fd);
+  check_regular(fd, path);
   // Held until the descriptor closes: test processes of one suite (ctest -j) append in turn, and
   // each sees the others' cases before deciding whether its own is new.
   while (::flock(fd, LOCK_EX) != 0) {
@@ -352,7 +395,17 @@ Result explore_recorded(const RegressionTarget& target, Options options, const s
     }
     Options replay = options;
     replay.replay = c.value;
-    Result result = run(std::move(replay));
+    Result result;
+    try {
+      result = run(std::move(replay));
+    } catch (const ReplayMismatch& e) {
+      std::string reason = e.what();
+      if (reason.rfind("interleave: ", 0) == 0) reason.erase(0, 12);
+      throw ReplayMismatch(absl::StrCat(
+          "interleave: ", where, ": the recorded case of ", target.test, " cannot be replayed: ", reason,
+          "\n  For this recorded case: if its bug is fixed, delete its line; if not, delete it and run the test "
+          "again, which records the failure anew when it finds it."));
+    }
     if (result.failed()) {
       result.failure->message = absl::StrCat("recorded regression ", where, " fails again: ", result.failure->message);
       return result;

@@ -12,6 +12,7 @@
 #include <exception>
 #include <limits>
 #include <stdexcept>
+#include <string_view>
 #include <utility>
 
 #include "interleave/contract.h"
@@ -39,6 +40,8 @@ std::string location(const interleave::source_location& where) {
 void Chooser::begin(const ScheduleId& id) {
   id_ = id;
   decisions_.clear();
+  misfit_.reset();
+  reached_.assign(id.strategy == Strategy::choices ? id.choices.size() : 0, false);
   std::uint64_t s = id.seed;
   rng_.seed(Xoshiro256::splitmix(s) ^ id.index);
   priorities_.clear();
@@ -56,7 +59,23 @@ std::uint32_t Chooser::decide(std::uint32_t fiber) {
   if (id_.strategy != Strategy::choices) return 0;
   const auto& list = id_.choices;
   const auto it = std::lower_bound(list.begin(), list.end(), last_);
-  return it != list.end() && it->fiber == last_.fiber && it->decision == last_.decision ? it->value : 0;
+  if (it == list.end() || it->fiber != last_.fiber || it->decision != last_.decision) return 0;
+  reached_[static_cast<std::size_t>(it - list.begin())] = true;
+  return it->value;
+}
+
+void Chooser::check_fit(std::uint32_t listed, std::uint32_t positions, const char* decision) {
+  if (listed < positions || misfit_) return;
+  Choice c = last_;
+  c.value = listed;
+  misfit_ = Misfit{c, positions, decision};
+}
+
+std::optional<Choice> Chooser::unreached_choice() const {
+  for (std::size_t i = 0; i < reached_.size(); ++i) {
+    if (!reached_[i]) return id_.choices[i];
+  }
+  return std::nullopt;
 }
 
 void Chooser::record(std::uint32_t value) {
@@ -92,6 +111,7 @@ std::uint32_t Chooser::pick_fiber_tracked(const std::vector<std::uint32_t>& runn
     order_.push_back(current);
   }
   const std::uint32_t listed = decide(current);
+  if (listed != 0) check_fit(listed, static_cast<std::uint32_t>(order_.size()), "a pick among the runnable fibers");
   std::uint32_t chosen = order_[listed % order_.size()];
   if (id_.strategy != Strategy::choices) chosen = pick_fiber_by_strategy(runnable, current, current_runnable, step);
   record(static_cast<std::uint32_t>(std::find(order_.begin(), order_.end(), chosen) - order_.begin()));
@@ -137,6 +157,7 @@ bool Chooser::spurious_wakeup(std::uint32_t current) {
   bool spurious = false;
   if (id_.strategy == Strategy::choices) {
     spurious = listed != 0;
+    if (listed != 0) check_fit(listed, 2, "whether a futex wait wakes spuriously (1: it does)");
   } else if (id_.spurious_wakeup_permille > 0) {
     spurious = below(1000) < static_cast<std::uint64_t>(id_.spurious_wakeup_permille);
   }
@@ -147,6 +168,7 @@ bool Chooser::spurious_wakeup(std::uint32_t current) {
 std::size_t Chooser::pick_waiter(const std::vector<std::uint32_t>& waiters, std::uint32_t current) {
   // A position in waiting order: 0, the longest waiter, is the undisturbed choice.
   const std::uint32_t listed = tracking() ? decide(current) : 0;
+  if (listed != 0) check_fit(listed, static_cast<std::uint32_t>(waiters.size()), "which waiter a wake picks");
   const std::size_t k = id_.strategy == Strategy::choices ? listed % waiters.size() : below(waiters.size());
   record(static_cast<std::uint32_t>(k));
   return k;
@@ -174,6 +196,7 @@ Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body, bo
   runnable_.push_back(0);
   trace_.clear();
   sequence_.clear();
+  fingerprint_size_ = 0;
   edges_.clear();
   release_heads_.clear();
   full_trace_ = full_trace;
@@ -414,6 +437,10 @@ void Runtime::advance_time() {
 void Runtime::record(const char* what, const void* object) {
   if (aborting_) return;  // teardown after a failure is not part of the schedule
   sequence_.push_back(current_);
+  if (fingerprint_size_ < fingerprint_points_.size()) [[unlikely]] {
+    const OperationFrame* outer = fibers_[current_].operations.outermost();
+    fingerprint_points_[fingerprint_size_++] = FingerprintPoint{current_, what, outer ? outer->name : nullptr};
+  }
   if (!full_trace_) return;
   const FiberState& f = fibers_[current_];
   TraceEntry e;
@@ -837,6 +864,51 @@ void Runtime::cell_destroyed(CellShadow& shadow) noexcept {
   }
 }
 
+TestFingerprint Runtime::fingerprint(std::uint32_t steps) const noexcept {
+  TestFingerprint f;
+  f.steps = std::min(steps, fingerprint_size_);
+  // FNV-1a (64-bit) over each point's fiber number (4 bytes, little-endian), what and operation
+  // (each ended by a NUL): the same bytes on every build and run.
+  std::uint64_t h = 14695981039346656037ULL;
+  const auto add = [&h](unsigned char byte) {
+    h ^= byte;
+    h *= 1099511628211ULL;
+  };
+  for (std::uint32_t i = 0; i < f.steps; ++i) {
+    const FingerprintPoint& p = fingerprint_points_[i];
+    f.fibers = std::max(f.fibers, p.fiber + 1);
+    for (int b = 0; b < 4; ++b) add(static_cast<unsigned char>(p.fiber >> (8 * b)));
+    for (const char* c = p.what; *c != '\0'; ++c) add(static_cast<unsigned char>(*c));
+    add(0);
+    for (const char* c = p.operation != nullptr ? p.operation : ""; *c != '\0'; ++c)
+      add(static_cast<unsigned char>(*c));
+    add(0);
+  }
+  f.hash = static_cast<std::uint32_t>(h ^ (h >> 32));
+  return f;
+}
+
+std::string Runtime::describe_fingerprint(std::uint32_t steps) const {
+  // Repeats of one point (a spin loop) are counted, not listed: the message stays short.
+  std::string out;
+  const std::uint32_t n = std::min(steps, fingerprint_size_);
+  for (std::uint32_t i = 0; i < n;) {
+    const FingerprintPoint& p = fingerprint_points_[i];
+    std::uint32_t same = 1;
+    while (i + same < n && fingerprint_points_[i + same].fiber == p.fiber &&
+           std::string_view(fingerprint_points_[i + same].what) == p.what &&
+           std::string_view(fingerprint_points_[i + same].operation ? fingerprint_points_[i + same].operation : "") ==
+               (p.operation ? p.operation : "")) {
+      ++same;
+    }
+    absl::StrAppend(&out, out.empty() ? "" : ", ", "fiber ", p.fiber, " ", p.what,
+                    p.operation != nullptr ? absl::StrCat(" in ", p.operation) : std::string(),
+                    same > 1 ? absl::StrCat(" (x", same, ")") : std::string());
+    i += same;
+  }
+  return out;
+}
+
 std::uint32_t Runtime::object_number(const std::vector<TraceEntry>& trace, const void* object) {
   if (object == nullptr) return 0;
   // Numbered by first appearance in the trace, so the numbers are the same on every replay.
@@ -859,6 +931,35 @@ std::uint32_t Runtime::object_number(const std::vector<TraceEntry>& trace, const
 // Entry points used by ModelPlatform.
 
 bool active() noexcept { return current_runtime != nullptr; }
+
+std::size_t fingerprint_text_for_signal(char* out, std::size_t capacity) noexcept {
+  // No allocation and no formatting library: this runs in a signal handler.
+  char text[40];
+  std::size_t n = 0;
+  const Runtime* rt = current_runtime;
+  const TestFingerprint f = rt != nullptr ? rt->fingerprint() : TestFingerprint{};
+  if (!f.recorded()) {
+    text[n++] = '-';
+  } else {
+    const auto decimal = [&](std::uint32_t v) {
+      char digits[10];
+      std::size_t k = 0;
+      do {
+        digits[k++] = static_cast<char>('0' + v % 10);
+        v /= 10;
+      } while (v != 0);
+      while (k > 0) text[n++] = digits[--k];
+    };
+    decimal(f.steps);
+    text[n++] = '-';
+    decimal(f.fibers);
+    text[n++] = '-';
+    for (int shift = 28; shift >= 0; shift -= 4) text[n++] = "0123456789abcdef"[(f.hash >> shift) & 15U];
+  }
+  const std::size_t copied = std::min(n, capacity);
+  for (std::size_t i = 0; i < copied; ++i) out[i] = text[i];
+  return copied;
+}
 
 namespace {
 Runtime& require_runtime(const char* what) {

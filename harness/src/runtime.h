@@ -68,6 +68,21 @@ class Chooser {
   // Records the departures from the undisturbed schedule into `out` (nullptr: stop recording).
   void record_into(std::vector<Choice>* out) noexcept { record_ = out; }
 
+  // A choices schedule's fit to the run (a replayed token is checked against it): the first
+  // listed choice whose value names a position the decision does not have, and the first listed
+  // choice the run never reached.
+  struct Misfit {
+    Choice choice;
+    std::uint32_t positions = 0;  // the decision had positions 0..positions-1
+    const char* decision = "";    // "a pick among the runnable fibers", ...
+  };
+  [[nodiscard]] const std::optional<Misfit>& misfit() const noexcept { return misfit_; }
+  [[nodiscard]] std::optional<Choice> unreached_choice() const;
+  // Tracking: the decisions `fiber` took in the run.
+  [[nodiscard]] std::uint64_t decisions_of(std::uint32_t fiber) const noexcept {
+    return fiber < decisions_.size() ? decisions_[fiber] : 0;
+  }
+
  private:
   std::uint64_t below(std::uint64_t n) noexcept { return rng_.below(n); }
   // Inline for the common case, a random walk; PCT's priorities are out of line.
@@ -83,6 +98,8 @@ class Chooser {
                                    bool current_runnable, std::uint64_t step);
   // Tracking: counts the decision of `fiber`; under choices, returns its listed value (0: none).
   std::uint32_t decide(std::uint32_t fiber);
+  // Choices: notes a listed value that names no position of the decision being taken.
+  void check_fit(std::uint32_t listed, std::uint32_t positions, const char* decision);
   void record(std::uint32_t value);
 
   ScheduleId id_;
@@ -93,6 +110,15 @@ class Chooser {
   std::vector<std::uint32_t> order_;          // tracking: the positions of a pick
   Choice last_{};                             // tracking: the decision being taken
   std::vector<Choice>* record_ = nullptr;
+  std::vector<bool> reached_;  // choices: per listed choice, whether the run took that decision
+  std::optional<Misfit> misfit_;
+};
+
+// One of the first scheduling points of a run, for its TestFingerprint (schedule.h).
+struct FingerprintPoint {
+  std::uint32_t fiber = 0;
+  const char* what = "";
+  const char* operation = nullptr;
 };
 
 // One executed scheduling point (or event) of a schedule.
@@ -169,6 +195,14 @@ class Runtime {
               std::vector<Choice>* record = nullptr);
 
   [[nodiscard]] std::size_t stack_bytes() const noexcept { return stack_bytes_; }
+
+  // The last run's TestFingerprint over its first min(steps, points it made) scheduling points.
+  // Reads only names kept since the run (string literals): safe in a signal handler.
+  [[nodiscard]] TestFingerprint fingerprint(std::uint32_t steps = TestFingerprint::kSteps) const noexcept;
+  // Those points as a report shows them: "fiber 0 spawn, fiber 1 atomic load in Mutex::lock, ...".
+  [[nodiscard]] std::string describe_fingerprint(std::uint32_t steps) const;
+  // The last run's chooser: how a choices schedule fitted it.
+  [[nodiscard]] const Chooser& chooser() const noexcept { return chooser_; }
 
   // Asked whenever a fiber finishes: a non-empty answer is a failure found outside the runtime
   // (a GoogleTest assertion), recorded as an assertion failure.
@@ -250,6 +284,10 @@ class Runtime {
   std::vector<std::uint32_t> waiters_;
   std::vector<TraceEntry> trace_;
   std::vector<std::uint32_t> sequence_;
+  // The run's first scheduling points, kept in every run (a few stores per schedule) so that a
+  // fatal signal's reproduce line and every report can carry the test's fingerprint.
+  std::array<FingerprintPoint, TestFingerprint::kSteps> fingerprint_points_{};
+  std::uint32_t fingerprint_size_ = 0;
   bool full_trace_ = false;
   // Full traces only: the edges, and per atomic object the head of its current release sequence
   // (the last release store/RMW not since overwritten by a plain store) with the fibers that
@@ -274,5 +312,10 @@ class Runtime {
   std::function<std::string()> probe_;
   RaceDetector detector_;
 };
+
+// Writes the TestFingerprint text ("<steps>-<fibers>-<hash>", schedule.h) of the points run so far
+// by the exploration running on this thread, or "-" outside one, into `out` (not terminated);
+// returns its length. Async-signal-safe: the fatal-signal reproduce line uses it.
+std::size_t fingerprint_text_for_signal(char* out, std::size_t capacity) noexcept;
 
 }  // namespace interleave::detail::model

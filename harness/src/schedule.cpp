@@ -9,26 +9,31 @@
 #include <stdexcept>
 #include <vector>
 
+#include "quote.h"
+
 namespace interleave {
 
 namespace {
 
 constexpr std::string_view kForm =
-    "'random.s=<hex>.i=<n>.w=<0..1000>.m=<n>=1..>', 'pct.d=<1..64>.k=<n>=1..>.s=<hex>.i=<n>.w=<0..1000>.m=<n>=1..>' "
-    "or 'choices.c=<fiber>_<decision>:<value>,...|-.m=<n>=1..>', as printed in a failure report";
+    "'random.s=<hex>.i=<n>.w=<0..1000>.m=<n>=1..>.t=<fingerprint>', "
+    "'pct.d=<1..64>.k=<n>=1..>.s=<hex>.i=<n>.w=<0..1000>.m=<n>=1..>.t=<fingerprint>' "
+    "or 'choices.c=<fiber>_<decision>:<value>,...|-.m=<n>=1..>.t=<fingerprint>' (<fingerprint>: "
+    "<steps 1..32>-<fibers 1..steps>-<8 hex digits>), as printed in a failure report";
 
-// Input is quoted with C escapes: a byte such as NUL or a newline must not cut or garble the message.
-std::string quoted(std::string_view text) { return absl::CHexEscape(absl::string_view(text.data(), text.size())); }
+// Input is quoted with C escapes (a byte such as NUL or a newline must not cut or garble the
+// message) and at most 80 bytes of it (a pasted 50 MB file must not become a 200 MB message).
+std::string quoted(std::string_view text) { return detail::quote_input(text); }
 
 [[noreturn]] void reject(std::string_view token, std::string_view why) {
   throw std::invalid_argument(
-      absl::StrFormat("interleave: schedule token '%s' is malformed: %s; expected %s", quoted(token), why, kForm));
+      absl::StrFormat("interleave: schedule token %s is malformed: %s; expected %s", quoted(token), why, kForm));
 }
 
 std::uint64_t field(std::string_view token, std::string_view part, std::string_view key, bool hex, std::uint64_t min,
                     std::uint64_t max) {
   if (part.size() <= key.size() + 1 || part.substr(0, key.size()) != key || part[key.size()] != '=') {
-    reject(token, absl::StrCat("expected field '", std::string(key), "=' but found '", quoted(part), "'"));
+    reject(token, absl::StrCat("expected field '", std::string(key), "=' but found ", quoted(part)));
   }
   const std::string_view digits = part.substr(key.size() + 1);
   const std::string_view allowed = hex ? "0123456789abcdef" : "0123456789";
@@ -37,7 +42,7 @@ std::uint64_t field(std::string_view token, std::string_view part, std::string_v
                   (hex ? absl::SimpleHexAtoi(absl::string_view(digits.data(), digits.size()), &value)
                        : absl::SimpleAtoi(absl::string_view(digits.data(), digits.size()), &value));
   if (!ok || value < min || value > max) {
-    reject(token, absl::StrCat("field '", std::string(key), "' has value '", quoted(digits), "'; it must be ",
+    reject(token, absl::StrCat("field '", std::string(key), "' has value ", quoted(digits), "; it must be ",
                                hex ? "lower-case hexadecimal" : "a decimal integer", " from ", min, " to ", max));
   }
   // Canonical form only, so every accepted token prints back to itself.
@@ -54,8 +59,8 @@ std::uint64_t number(std::string_view token, std::string_view digits, std::strin
                   absl::SimpleAtoi(absl::string_view(digits.data(), digits.size()), &value) &&
                   !(digits.size() > 1 && digits[0] == '0');
   if (!ok || value < min || value > max) {
-    reject(token, absl::StrCat(std::string(what), " '", quoted(digits), "' must be a decimal integer from ", min,
-                               " to ", max, " without leading zeros"));
+    reject(token, absl::StrCat(std::string(what), " ", quoted(digits), " must be a decimal integer from ", min, " to ",
+                               max, " without leading zeros"));
   }
   return value;
 }
@@ -63,7 +68,7 @@ std::uint64_t number(std::string_view token, std::string_view digits, std::strin
 // "c=<fiber>_<decision>:<value>,..." or "c=-".
 std::vector<Choice> choice_list(std::string_view token, std::string_view part) {
   if (part.substr(0, 2) != "c=") {
-    reject(token, absl::StrCat("expected field 'c=' but found '", quoted(part), "'"));
+    reject(token, absl::StrCat("expected field 'c=' but found ", quoted(part)));
   }
   const std::string_view list = part.substr(2);
   std::vector<Choice> out;
@@ -74,7 +79,7 @@ std::vector<Choice> choice_list(std::string_view token, std::string_view part) {
     const auto underscore = entry.find('_');
     const auto colon = entry.find(':');
     if (underscore == std::string_view::npos || colon == std::string_view::npos || colon < underscore) {
-      reject(token, absl::StrCat("choice '", quoted(entry), "' is not <fiber>_<decision>:<value>"));
+      reject(token, absl::StrCat("choice ", quoted(entry), " is not <fiber>_<decision>:<value>"));
     }
     Choice c;
     c.fiber = static_cast<std::uint32_t>(number(token, entry.substr(0, underscore), "fiber", 0, UINT32_MAX - 1));
@@ -89,7 +94,50 @@ std::vector<Choice> choice_list(std::string_view token, std::string_view part) {
   return out;
 }
 
+// "t=<steps>-<fibers>-<hash>".
+TestFingerprint fingerprint_field(std::string_view token, std::string_view part) {
+  if (part.substr(0, 2) != "t=") {
+    reject(token, absl::StrCat("expected the test fingerprint field 't=' but found ", quoted(part)));
+  }
+  const std::string_view text = part.substr(2);
+  if (text == "-") {
+    reject(token, "it records no test fingerprint ('t=-'), so a replay could not tell whether it fits the test");
+  }
+  const auto first = text.find('-');
+  const auto second = first == std::string_view::npos ? first : text.find('-', first + 1);
+  if (second == std::string_view::npos) {
+    reject(token, absl::StrCat("the test fingerprint ", quoted(text), " is not <steps>-<fibers>-<hash>"));
+  }
+  TestFingerprint f;
+  f.steps =
+      static_cast<std::uint32_t>(number(token, text.substr(0, first), "fingerprint steps", 1, TestFingerprint::kSteps));
+  f.fibers = static_cast<std::uint32_t>(
+      number(token, text.substr(first + 1, second - first - 1), "fingerprint fibers", 1, f.steps));
+  const std::string_view hash = text.substr(second + 1);
+  std::uint32_t value = 0;
+  if (hash.size() != 8 || hash.find_first_not_of("0123456789abcdef") != std::string_view::npos ||
+      !absl::SimpleHexAtoi(absl::string_view(hash.data(), hash.size()), &value)) {
+    reject(token, absl::StrCat("fingerprint hash ", quoted(hash), " must be 8 lower-case hexadecimal digits"));
+  }
+  f.hash = value;
+  return f;
+}
+
+// A token of the form before fingerprints: the field count one short and 'm=' last.
+[[noreturn]] void reject_unfingerprinted(std::string_view token) {
+  reject(token,
+         "it has no test fingerprint (a last field 't=<steps>-<fibers>-<hash>'): tokens printed before fingerprints "
+         "were added are not accepted, because a replay could not tell whether the token belongs to the test; run "
+         "the test without INTERLEAVE_REPLAY (or let its regression file record the failure again) and use the "
+         "token its report prints");
+}
+
 }  // namespace
+
+std::string TestFingerprint::text() const {
+  if (!recorded()) return "-";
+  return absl::StrFormat("%d-%d-%08x", steps, fibers, hash);
+}
 
 std::string ScheduleId::token() const {
   if (strategy == Strategy::choices) {
@@ -97,9 +145,10 @@ std::string ScheduleId::token() const {
     for (const Choice& c : choices) {
       absl::StrAppend(&list, list.empty() ? "" : ",", c.fiber, "_", c.decision, ":", c.value);
     }
-    return absl::StrCat("choices.c=", list.empty() ? std::string("-") : list, ".m=", max_steps);
+    return absl::StrCat("choices.c=", list.empty() ? std::string("-") : list, ".m=", max_steps, ".t=", test.text());
   }
-  const std::string tail = absl::StrFormat("s=%x.i=%d.w=%d.m=%d", seed, index, spurious_wakeup_permille, max_steps);
+  const std::string tail =
+      absl::StrFormat("s=%x.i=%d.w=%d.m=%d.t=%s", seed, index, spurious_wakeup_permille, max_steps, test.text());
   if (strategy == Strategy::pct) return absl::StrFormat("pct.d=%d.k=%d.%s", pct_depth, pct_step_estimate, tail);
   return absl::StrCat("random.", tail);
 }
@@ -111,28 +160,37 @@ ScheduleId ScheduleId::parse(std::string_view token) {
     parts.emplace_back(p.data(), p.size());
   ScheduleId id;
   std::size_t next = 1;
+  const auto count = [&](std::string_view kind, std::size_t expected) {
+    if (parts.size() == expected - 1 && parts.back().substr(0, 2) == "m=") reject_unfingerprinted(token);
+    if (parts.size() != expected) {
+      reject(token,
+             absl::StrCat("a ", std::string(kind), " token has ", expected, " fields, this one has ", parts.size()));
+    }
+  };
   if (parts[0] == "random") {
     id.strategy = Strategy::random_walk;
-    if (parts.size() != 5) reject(token, absl::StrCat("a random token has 5 fields, this one has ", parts.size()));
+    count("random", 6);
   } else if (parts[0] == "choices") {
-    if (parts.size() != 3) reject(token, absl::StrCat("a choices token has 3 fields, this one has ", parts.size()));
+    count("choices", 4);
     id.strategy = Strategy::choices;
     id.choices = choice_list(token, parts[1]);
     id.max_steps = field(token, parts[2], "m", false, 1, UINT64_MAX);
+    id.test = fingerprint_field(token, parts[3]);
     return id;
   } else if (parts[0] == "pct") {
     id.strategy = Strategy::pct;
-    if (parts.size() != 7) reject(token, absl::StrCat("a pct token has 7 fields, this one has ", parts.size()));
+    count("pct", 8);
     id.pct_depth = static_cast<int>(field(token, parts[1], "d", false, 1, 64));
     id.pct_step_estimate = field(token, parts[2], "k", false, 1, UINT64_MAX);
     next = 3;
   } else {
-    reject(token, absl::StrCat("unknown strategy '", quoted(parts[0]), "' (known: random, pct, choices)"));
+    reject(token, absl::StrCat("unknown strategy ", quoted(parts[0]), " (known: random, pct, choices)"));
   }
   id.seed = field(token, parts[next], "s", true, 0, UINT64_MAX);
   id.index = field(token, parts[next + 1], "i", false, 0, UINT64_MAX);
   id.spurious_wakeup_permille = static_cast<int>(field(token, parts[next + 2], "w", false, 0, 1000));
   id.max_steps = field(token, parts[next + 3], "m", false, 1, UINT64_MAX);
+  id.test = fingerprint_field(token, parts[next + 4]);
   return id;
 }
 

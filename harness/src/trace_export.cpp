@@ -13,6 +13,8 @@
 #include <optional>
 #include <stdexcept>
 
+#include "quote.h"
+
 namespace interleave::detail {
 
 namespace {
@@ -305,8 +307,8 @@ bool is_trace_path(std::string_view path) noexcept {
 void check_trace_path(std::string_view path) {
   if (path.empty() || is_trace_path(path)) return;
   throw std::invalid_argument(
-      absl::StrCat("interleave: trace path '", std::string(path),
-                   "' (Options::trace_path, INTERLEAVE_TRACE) is not valid; accepted: ", std::string(kTracePathForm)));
+      absl::StrCat("interleave: trace path ", quote_input(path),
+                   " (Options::trace_path, INTERLEAVE_TRACE) is not valid; accepted: ", std::string(kTracePathForm)));
 }
 
 // --- Chrome Trace Event JSON -------------------------------------------------------------------------
@@ -567,7 +569,7 @@ void write_trace_files(std::string_view path, const std::vector<TraceEntry>& ent
   result.trace_error.clear();
   if (!result.failure) return;
   if (!is_trace_path(path)) {
-    result.trace_error = absl::StrCat("trace path '", std::string(path), "' is not valid; accepted: ", kTracePathForm);
+    result.trace_error = absl::StrCat("trace path ", quote_input(path), " is not valid; accepted: ", kTracePathForm);
     return;
   }
   const std::string stem(path.substr(0, path.size() - 5));  // both extensions have five characters

@@ -20,8 +20,18 @@ namespace {
 
 using test_support::ScopedEnv;
 
+// Any recorded fingerprint: 1..32 points, 1..points fibers, any hash.
+TestFingerprint generate_fingerprint() {
+  TestFingerprint f;
+  f.steps = *rc::gen::inRange<std::uint32_t>(1, TestFingerprint::kSteps + 1);
+  f.fibers = *rc::gen::inRange<std::uint32_t>(1, f.steps + 1);
+  f.hash = *rc::gen::arbitrary<std::uint32_t>();
+  return f;
+}
+
 ScheduleId generate_schedule_id() {
   ScheduleId id;
+  id.test = generate_fingerprint();
   id.strategy = *rc::gen::element(Strategy::random_walk, Strategy::pct, Strategy::choices);
   if (id.strategy == Strategy::choices) {
     // Sorted by (fiber, decision), non-zero values; nothing else is part of a choices token.
@@ -62,6 +72,19 @@ RC_GTEST_PROP(ScheduleToken, EveryTokenParsesBackToItself, ()) {
   RC_ASSERT(ScheduleId::parse(token) == id);
   RC_ASSERT(ScheduleId::parse(token).token() == token);
   RC_ASSERT(token.find_first_of(" \t\n'\"$`\\") == std::string::npos);  // shell-safe as one word
+  // The fingerprint is the last field, so it stays visible at the end of a long choices list.
+  RC_ASSERT(token.ends_with(".t=" + id.test.text()));
+}
+
+// A token that differs from a printed one only in its fingerprint names another test: it parses to
+// a ScheduleId that is not equal, so a replay compares the fingerprint it was given.
+RC_GTEST_PROP(ScheduleToken, TheFingerprintIsPartOfTheIdentity, ()) {
+  const ScheduleId id = generate_schedule_id();
+  ScheduleId other = id;
+  other.test = generate_fingerprint();
+  RC_PRE(!(other.test == id.test));
+  RC_ASSERT(!(ScheduleId::parse(other.token()) == id));
+  RC_ASSERT(ScheduleId::parse(other.token()).test == other.test);
 }
 
 RC_GTEST_PROP(ScheduleToken, ArbitraryStringsParseOrAreRejectedCleanly, ()) {
@@ -79,32 +102,49 @@ RC_GTEST_PROP(ScheduleToken, ArbitraryStringsParseOrAreRejectedCleanly, ()) {
 }
 
 TEST(ScheduleToken, MalformedTokensAreRejectedWithTheReason) {
+  const std::string t = ".t=1-1-00000000";  // a well-formed fingerprint, so that the fields before it are checked
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"", "it is empty"},
-      {"dfs.s=1.i=0.w=0.m=1", "unknown strategy 'dfs'"},
-      {"random.s=1.i=0.w=0", "a random token has 5 fields"},
-      {"random.s=xyz.i=0.w=0.m=1", "field 's' has value 'xyz'"},
-      {"random.s=1.i=-1.w=0.m=1", "field 'i' has value '-1'"},
-      {"random.s=1.i=0.w=1001.m=1", "from 0 to 1000"},
-      {"random.s=1.i=0.w=0.m=0", "field 'm' has value '0'"},
-      {"random.i=0.s=1.w=0.m=1", "expected field 's='"},
-      {"random.s=01.i=0.w=0.m=1", "leading zero"},
-      {"random.s=1F.i=0.w=0.m=1", "lower-case hexadecimal"},
-      {"pct.d=0.k=5.s=1.i=0.w=0.m=1", "field 'd' has value '0'"},
-      {"pct.d=3.s=1.i=0.w=0.m=1", "a pct token has 7 fields"},
-      {"random.s=1.i=99999999999999999999999.w=0.m=1", "field 'i'"},
-      {"choices.c=.m=1", "the choice list is empty (write '-' for no choices)"},
-      {"choices.c=-", "a choices token has 3 fields"},
-      {"choices.c=1_5:1,1_5:2.m=1", "choice 1_5 does not come after choice 1_5"},
-      {"choices.c=1_7:1,1_3:2.m=1", "choice 1_3 does not come after choice 1_7"},
-      {"choices.c=2_1:1,1_3:2.m=1", "choice 1_3 does not come after choice 2_1"},
-      {"choices.c=4.m=1", "choice '4' is not <fiber>_<decision>:<value>"},
-      {"choices.c=4:1_2.m=1", "choice '4:1_2' is not <fiber>_<decision>:<value>"},
-      {"choices.c=1_4:0.m=1", "value '0' must be a decimal integer from 1"},
-      {"choices.c=1_04:1.m=1", "decision '04' must be a decimal integer from 0"},
-      {"choices.c=x_4:1.m=1", "fiber 'x'"},
-      {"choices.c=1_1:4294967296.m=1", "value '4294967296'"},
-      {"choices.m=1.c=-", "expected field 'c='"},
+      {"dfs.s=1.i=0.w=0.m=1" + t, "unknown strategy 'dfs'"},
+      {"random.s=1.i=0.w=0", "a random token has 6 fields"},
+      {"random.s=xyz.i=0.w=0.m=1" + t, "field 's' has value 'xyz'"},
+      {"random.s=1.i=-1.w=0.m=1" + t, "field 'i' has value '-1'"},
+      {"random.s=1.i=0.w=1001.m=1" + t, "from 0 to 1000"},
+      {"random.s=1.i=0.w=0.m=0" + t, "field 'm' has value '0'"},
+      {"random.i=0.s=1.w=0.m=1" + t, "expected field 's='"},
+      {"random.s=01.i=0.w=0.m=1" + t, "leading zero"},
+      {"random.s=1F.i=0.w=0.m=1" + t, "lower-case hexadecimal"},
+      {"pct.d=0.k=5.s=1.i=0.w=0.m=1" + t, "field 'd' has value '0'"},
+      {"pct.d=3.s=1.i=0.w=0.m=1" + t, "a pct token has 8 fields"},
+      {"random.s=1.i=99999999999999999999999.w=0.m=1" + t, "field 'i'"},
+      {"choices.c=.m=1" + t, "the choice list is empty (write '-' for no choices)"},
+      {"choices.c=-", "a choices token has 4 fields"},
+      {"choices.c=1_5:1,1_5:2.m=1" + t, "choice 1_5 does not come after choice 1_5"},
+      {"choices.c=1_7:1,1_3:2.m=1" + t, "choice 1_3 does not come after choice 1_7"},
+      {"choices.c=2_1:1,1_3:2.m=1" + t, "choice 1_3 does not come after choice 2_1"},
+      {"choices.c=4.m=1" + t, "choice '4' is not <fiber>_<decision>:<value>"},
+      {"choices.c=4:1_2.m=1" + t, "choice '4:1_2' is not <fiber>_<decision>:<value>"},
+      {"choices.c=1_4:0.m=1" + t, "value '0' must be a decimal integer from 1"},
+      {"choices.c=1_04:1.m=1" + t, "decision '04' must be a decimal integer from 0"},
+      {"choices.c=x_4:1.m=1" + t, "fiber 'x'"},
+      {"choices.c=1_1:4294967296.m=1" + t, "value '4294967296'"},
+      {"choices.m=1.c=-" + t, "expected field 'c='"},
+      // The fingerprint field.
+      {"random.s=1.i=0.w=0.m=1", "it has no test fingerprint"},  // a token printed before fingerprints
+      {"pct.d=3.k=5.s=1.i=0.w=0.m=1", "it has no test fingerprint"},
+      {"choices.c=1_4:2.m=1", "it has no test fingerprint"},
+      {"random.s=1.i=0.w=0.m=1.t=-", "it records no test fingerprint ('t=-')"},
+      {"random.s=1.i=0.w=0.m=1.x=1-1-00000000", "expected the test fingerprint field 't='"},
+      {"random.s=1.i=0.w=0.m=1.t=1-1", "the test fingerprint '1-1' is not <steps>-<fibers>-<hash>"},
+      {"random.s=1.i=0.w=0.m=1.t=0-1-00000000", "fingerprint steps '0' must be a decimal integer from 1 to 32"},
+      {"random.s=1.i=0.w=0.m=1.t=33-1-00000000", "fingerprint steps '33' must be a decimal integer from 1 to 32"},
+      {"random.s=1.i=0.w=0.m=1.t=01-1-00000000", "fingerprint steps '01'"},
+      {"random.s=1.i=0.w=0.m=1.t=2-3-00000000", "fingerprint fibers '3' must be a decimal integer from 1 to 2"},
+      {"random.s=1.i=0.w=0.m=1.t=2-0-00000000", "fingerprint fibers '0'"},
+      {"random.s=1.i=0.w=0.m=1.t=2-1-0000000", "fingerprint hash '0000000' must be 8 lower-case hexadecimal"},
+      {"random.s=1.i=0.w=0.m=1.t=2-1-0000000A", "fingerprint hash '0000000A'"},
+      {"random.s=1.i=0.w=0.m=1.t=2-1-000000000", "fingerprint hash '000000000'"},
+      {"random.s=1.i=0.w=0.m=1.t=2-1-00000000-1", "fingerprint hash '00000000-1'"},
   };
   for (const auto& [token, why] : cases) {
     try {
@@ -115,6 +155,26 @@ TEST(ScheduleToken, MalformedTokensAreRejectedWithTheReason) {
       EXPECT_NE(message.find(why), std::string::npos) << token << " -> " << message;
       EXPECT_NE(message.find("expected 'random.s="), std::string::npos) << message;
     }
+  }
+}
+
+// A token pasted from the wrong place (a whole file of NUL bytes) was quoted whole, twice, into
+// the message: 1 MiB gave a message of more than 8 MiB. Now the message quotes at most 80 bytes of
+// it, escaped, and says how much is left out.
+TEST(ScheduleToken, AHugeTokenGivesAShortMessage) {
+  const std::string token(std::size_t{1} << 20, '\0');
+  try {
+    (void)ScheduleId::parse(token);
+    FAIL() << "accepted a token of NUL bytes";
+  } catch (const std::invalid_argument& e) {
+    const std::string message = e.what();
+    EXPECT_LT(message.size(), 1500U) << message.substr(0, 2000);
+    std::string quoted = "schedule token '";
+    for (int i = 0; i < 80; ++i) quoted += "\\x00";
+    EXPECT_NE(message.find(quoted + "'... (1048496 more bytes) is malformed"), std::string::npos)
+        << message.substr(0, 2000);
+    EXPECT_NE(message.find("unknown strategy"), std::string::npos) << message.substr(0, 2000);
+    EXPECT_NE(message.find("expected 'random.s="), std::string::npos) << message.substr(0, 2000);
   }
 }
 
@@ -242,6 +302,27 @@ TEST(Options, MalformedValuesAreErrorsNamingTheAcceptedForm) {
       EXPECT_NE(m.find(std::string(name) + "='" + value + "'"), std::string::npos) << m;
       EXPECT_NE(m.find(accepted), std::string::npos) << m;
     }
+  }
+}
+
+// An environment variable can hold 128 KiB of anything: its value was echoed raw and whole. Now it
+// is quoted escaped (control bytes as \x escapes, so the message stays one line) and at most 80
+// bytes of it.
+TEST(Options, ALongOrBinaryValueIsQuotedShortAndEscaped) {
+  const std::string value = std::string("\x01\x7f\n", 3) + std::string(100'000, 'x');
+  ScopedEnv env("INTERLEAVE_SEED", value.c_str());
+  Options o;
+  try {
+    o.apply_environment();
+    FAIL() << "accepted the value";
+  } catch (const std::invalid_argument& e) {
+    const std::string m = e.what();
+    EXPECT_LT(m.size(), 600U) << m.substr(0, 1000);
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m.substr(0, 1000);
+    EXPECT_NE(m.find("INTERLEAVE_SEED='\\x01\\x7f\\n" + std::string(77, 'x') + "'... (99923 more bytes)"),
+              std::string::npos)
+        << m.substr(0, 1000);
+    EXPECT_NE(m.find("unsigned 64-bit"), std::string::npos) << m.substr(0, 1000);
   }
 }
 

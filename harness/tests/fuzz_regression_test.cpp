@@ -34,14 +34,15 @@ TEST(FuzzRegression, TokenWithANulByteGetsTheWholeMessage) {
   EXPECT_NE(message.find(R"(nramd.os\x00\x00=01.i=0.w=50.m=1)"), std::string::npos) << message;
   EXPECT_NE(message.find("expected 'random.s=<hex>"), std::string::npos) << message;
 
-  const std::string in_a_field = parse_error("random.s=1\0.i=0.w=50.m=1"sv);
+  const std::string in_a_field = parse_error("random.s=1\0.i=0.w=50.m=1.t=1-1-00000000"sv);
   EXPECT_NE(in_a_field.find(R"(field 's' has value '1\x00')"), std::string::npos) << in_a_field;
   EXPECT_NE(in_a_field.find("as printed in a failure report"), std::string::npos) << in_a_field;
 }
 
 TEST(FuzzRegression, TokensStillRoundTripAtTheirLimits) {
-  for (const std::string token : {"random.s=ffffffffffffffff.i=18446744073709551615.w=1000.m=18446744073709551615",
-                                  "pct.d=64.k=1.s=0.i=0.w=0.m=1"}) {
+  for (const std::string token :
+       {"random.s=ffffffffffffffff.i=18446744073709551615.w=1000.m=18446744073709551615.t=32-32-ffffffff",
+        "pct.d=64.k=1.s=0.i=0.w=0.m=1.t=1-1-00000000"}) {
     EXPECT_EQ(ScheduleId::parse(token).token(), token);
   }
 }

@@ -2,13 +2,17 @@
 // form), appending from several processes at once, and INTERLEAVE_TEST's explore_test replaying
 // recorded schedules before exploring and recording new failures. Every test works in a temporary
 // directory of its own; properties/regression_file_properties.cpp covers INTERLEAVE_PROPERTY.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -28,8 +32,8 @@ using test_support::ScopedEnv;
 using test_support::TemporaryDirectory;
 using test_support::write_text;
 
-constexpr const char* kToken = "random.s=1eaf5eed.i=3.w=50.m=100000";
-constexpr const char* kOtherToken = "pct.d=3.k=120.s=7.i=0.w=0.m=5000";
+constexpr const char* kToken = "random.s=1eaf5eed.i=3.w=50.m=100000.t=32-3-0a1b2c3d";
+constexpr const char* kOtherToken = "pct.d=3.k=120.s=7.i=0.w=0.m=5000.t=12-2-00ff00ff";
 
 std::string parse_error(const std::string& text) {
   try {
@@ -72,8 +76,10 @@ TEST(RegressionFile, MalformedLinesNameFileLineAndTheAcceptedForm) {
       {"Counter/02 replay " + std::string(kToken), "'/' not followed by a number from 2"},
       {"/2 replay " + std::string(kToken), "is empty before '/'"},
       {"Counter rc AA\\x01", "other than letters, digits and + _ - / ="},
-      {"Counter replay random.s=zz.i=0.w=50.m=1", "schedule token"},
-      {"Counter replay random.s=01eaf5eed.i=3.w=50.m=100000", "field 's' has a leading zero"},
+      {"Counter replay random.s=zz.i=0.w=50.m=1.t=1-1-00000000", "schedule token"},
+      {"Counter replay random.s=01eaf5eed.i=3.w=50.m=100000.t=1-1-00000000", "field 's' has a leading zero"},
+      // A token printed before tokens carried their test's fingerprint.
+      {"Counter replay random.s=1eaf5eed.i=3.w=50.m=100000", "it has no test fingerprint"},
   };
   for (const Bad& b : bad) {
     const std::string message = parse_error("# header\n\nOther rc AAAA\n" + b.line + "\n");
@@ -91,11 +97,80 @@ TEST(RegressionFile, LoadOfAMissingFileHasNoCasesAndAnUnreadableOneIsAnError) {
   const TemporaryDirectory dir;
   EXPECT_EQ(RegressionFile::load(dir.path() + "/Missing.txt").cases().size(), 0U);
   try {
-    (void)RegressionFile::load(dir.path());  // a directory: open succeeds, read fails
+    (void)RegressionFile::load(dir.path());  // a directory
     ADD_FAILURE() << "a directory was read as a regression file";
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find(dir.path()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(dir.path() + " is a directory; a regression file must be a regular file"),
+              std::string::npos)
+        << e.what();
   }
+}
+
+// The error of RegressionFile::load(path), or "(loaded)".
+std::string load_error(const std::string& path) {
+  try {
+    (void)RegressionFile::load(path);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "(loaded)";
+}
+
+// A regression file of NUL bytes (a core dump or a disk image saved under the suite's name) quoted
+// its whole line: 1 MiB gave a 4 MiB message, 50 MB a 200 MB one. Now the line is quoted escaped,
+// at most 80 bytes of it, and a file over 16 MiB is refused unread.
+TEST(RegressionFile, AFileOfNulBytesGivesAShortErrorNamingItsLine) {
+  const TemporaryDirectory dir;
+  const std::string path = dir.file("Suite.txt");
+  write_text(path, "# a comment\n" + std::string(std::size_t{1} << 20, '\0') + "\n");
+  const std::string message = load_error(path);
+  EXPECT_LT(message.size(), 1000U) << message.substr(0, 2000);
+  std::string quoted = "the line '";
+  for (int i = 0; i < 80; ++i) quoted += "\\x00";
+  EXPECT_NE(message.find(path + ":2: " + quoted + "'... (1048496 more bytes) has 1 field, not 3"), std::string::npos)
+      << message.substr(0, 2000);
+  EXPECT_NE(message.find("accepted: '<TestName> rc"), std::string::npos) << message.substr(0, 2000);
+
+  // 50 MB (a sparse file: no disk space, no time to write it) is refused by its size.
+  write_text(path, "");
+  ASSERT_EQ(::truncate(path.c_str(), 50'000'000), 0);
+  const std::string large = load_error(path);
+  EXPECT_LT(large.size(), 400U) << large.substr(0, 2000);
+  EXPECT_NE(large.find(path + " is 50000000 bytes; a regression file is read whole and may be at most 16777216 bytes"),
+            std::string::npos)
+      << large;
+}
+
+// A FIFO named like a regression file blocked open() for ever (waiting for a writer), so the test
+// program hung before its first test. Now it is refused at once: the file is opened non-blocking and
+// must be a regular file. Should load() block again, the test does not hang: after a generous bound
+// it opens the FIFO for writing itself, which lets the blocked open() return, and fails.
+TEST(RegressionFile, AFifoIsRefusedWithoutWaitingForAWriter) {
+  const TemporaryDirectory dir;
+  const std::string path = dir.file("Suite.txt");
+  ASSERT_EQ(::mkfifo(path.c_str(), 0600), 0);
+  auto loading = std::async(std::launch::async, [&path] { return load_error(path); });
+  if (loading.wait_for(std::chrono::seconds(20)) != std::future_status::ready) {
+    ADD_FAILURE() << "RegressionFile::load blocked on a FIFO";
+    const int writer = ::open(path.c_str(), O_WRONLY);  // pairs with the blocked reader
+    if (writer >= 0) ::close(writer);
+  }
+  const std::string message = loading.get();
+  EXPECT_NE(message.find(path + " is a FIFO (named pipe); a regression file must be a regular file"), std::string::npos)
+      << message;
+
+  // Appending refuses it the same way (opening it read-write never blocked, but reading it failed
+  // with "Illegal seek").
+  try {
+    (void)append_regression(path, RegressionCase{"Counter", RegressionKind::replay, kToken, 0}, {});
+    ADD_FAILURE() << "appended to a FIFO";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(path + " is a FIFO (named pipe)"), std::string::npos) << e.what();
+  }
+  // A device is refused the same way (reading one such as /dev/zero would never end).
+  const std::string device = load_error("/dev/null");
+  EXPECT_NE(device.find("/dev/null is a character device; a regression file must be a regular file"), std::string::npos)
+      << device;
 }
 
 TEST(RegressionFile, AppendWritesTheHeaderOnceCommentsAsOneLineAndNoDuplicates) {
@@ -148,13 +223,13 @@ TEST(RegressionFile, ConcurrentAppendsFromProcessesKeepEveryCaseOnce) {
       try {
         for (int i = 0; i < kCases; ++i) {
           // Every process appends the shared cases 0..kCases-1 and one of its own.
-          append_regression(
-              path,
-              RegressionCase{"Shared", RegressionKind::replay, "random.s=1.i=" + std::to_string(i) + ".w=0.m=10", 0},
-              {"process " + std::to_string(p)});
+          append_regression(path,
+                            RegressionCase{"Shared", RegressionKind::replay,
+                                           "random.s=1.i=" + std::to_string(i) + ".w=0.m=10.t=1-1-00000000", 0},
+                            {"process " + std::to_string(p)});
           append_regression(path,
                             RegressionCase{"Own" + std::to_string(p), RegressionKind::replay,
-                                           "random.s=2.i=" + std::to_string(i) + ".w=0.m=10", 0},
+                                           "random.s=2.i=" + std::to_string(i) + ".w=0.m=10.t=1-1-00000000", 0},
                             {});
         }
       } catch (...) {
@@ -280,13 +355,68 @@ TEST(RegressionTest, NewFailureIsRecordedAndReplayedFirstWhileTheBugIsThere) {
     EXPECT_EQ(RegressionFile::load(path).cases().size(), 2U);  // nothing appended
   }
   {
-    // Fixed: the recorded schedules pass, exploration runs and passes, the file is unchanged.
+    // Fixed by a change that adds scheduling points before the bug (the lock): the recorded
+    // schedules no longer fit the test, which is an error naming the line, not a pass that shows
+    // nothing; the file is unchanged.
     const std::string before = read_text(path);
+    detail::RegressionScope scope(dir.path());
+    const int line = RegressionFile::load(path).cases_of(name)[0].line;
+    try {
+      (void)explore_counter(true);
+      ADD_FAILURE() << "a recorded schedule that no longer fits the test was replayed";
+    } catch (const ReplayMismatch& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find(path + ":" + std::to_string(line) + ": the recorded case of " + name + " cannot be replayed"),
+                std::string::npos)
+          << m;
+      EXPECT_NE(m.find("does not fit this test"), std::string::npos) << m;
+      EXPECT_NE(m.find("if its bug is fixed, delete its line"), std::string::npos) << m;
+    }
+    EXPECT_EQ(read_text(path), before);
+  }
+  {
+    // Its lines deleted, as the error says: exploration runs and passes, nothing is recorded.
+    write_text(path, std::string(regression_file_header()));
     detail::RegressionScope scope(dir.path());
     const Result fixed = explore_counter(true);
     EXPECT_TRUE(fixed.passed()) << fixed.report();
     EXPECT_EQ(fixed.schedules_run, few_schedules().schedules);
-    EXPECT_EQ(read_text(path), before);
+    EXPECT_EQ(read_text(path), std::string(regression_file_header()));
+  }
+}
+
+// A case recorded for one test and pasted under another's name (or a test whose body changed):
+// the token's schedule is not this test's, and replaying it passed without a word.
+TEST(RegressionTest, ACaseFromAnotherTestIsAnErrorNamingFileLineAndBothTests) {
+  const TemporaryDirectory dir;
+  const std::string path = regression_file_path(dir.path(), "RegressionTest");
+  // A failing schedule of a body of three fibers that only store.
+  const Result other = explore(few_schedules(), []<Platform P>() {
+    typename P::template Atomic<int> x{0};
+    BasicThread<P> a([&] { x.store(1); });
+    BasicThread<P> b([&] { x.store(2); });
+    a.start();
+    b.start();
+    a.join();
+    b.join();
+    INTERLEAVE_ASSERT(x.load() == 2);
+  });
+  ASSERT_TRUE(other.failed());
+  const std::string token = other.shrunk ? other.shrunk->token() : other.schedule.token();
+  write_text(path,
+             "# recorded elsewhere\nACaseFromAnotherTestIsAnErrorNamingFileLineAndBothTests replay " + token + "\n");
+  detail::RegressionScope scope(dir.path());
+  try {
+    (void)explore_counter(false);
+    ADD_FAILURE() << "a case of another test was replayed";
+  } catch (const ReplayMismatch& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find(path + ":2: the recorded case of ACaseFromAnotherTestIsAnErrorNamingFileLineAndBothTests"),
+              std::string::npos)
+        << m;
+    const TestFingerprint recorded = (other.shrunk ? *other.shrunk : other.schedule).test;
+    EXPECT_NE(m.find("(fingerprint " + recorded.text() + ")"), std::string::npos) << m;
+    EXPECT_NE(m.find("but this test's first"), std::string::npos) << m;
   }
 }
 

@@ -153,8 +153,12 @@ TEST(Shrink, ChoicesAreAReplayFormNotAnExplorationStrategy) {
   Options o;
   o.strategy = Strategy::choices;
   EXPECT_THROW((void)explore(o, UnlockedCounter{}), std::invalid_argument);
-  // The empty list is the undisturbed schedule: each thread runs until it blocks or ends.
-  o.replay = "choices.c=-.m=100000";
+  // The empty list is the undisturbed schedule: each thread runs until it blocks or ends. Its
+  // fingerprint is the shrunk failure's, whose one preemption comes after the first 32 points.
+  const Result found = explore(options(Strategy::random_walk, 20), UnlockedCounter{});
+  ASSERT_TRUE(found.failed() && found.shrunk.has_value());
+  ASSERT_GT(found.shrunk->choices.front().decision, TestFingerprint::kSteps) << found.shrunk->token();
+  o.replay = "choices.c=-.m=100000.t=" + found.shrunk->test.text();
   const Result r = explore(o, UnlockedCounter{});
   EXPECT_TRUE(r.passed()) << r;
 }

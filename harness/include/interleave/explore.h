@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -35,6 +36,15 @@
 namespace interleave {
 
 std::string_view to_string(FailureKind kind) noexcept;
+
+// Thrown by explore() when the replay token in force (Options::replay, INTERLEAVE_REPLAY) does not
+// fit the test: its fingerprint differs from the run's first scheduling points, or one of its
+// listed choices was never reached or names a position the decision did not have (schedule.h).
+// The message names what the token recorded and what this test did, and what to do instead.
+class ReplayMismatch : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
 
 // One scheduling point of a schedule, as a report shows it.
 struct StepRecord {
@@ -67,7 +77,9 @@ class Result {
   std::optional<Failure> failure;
   std::uint64_t schedules_run = 0;
   std::uint64_t total_steps = 0;  // over all schedules run
-  ScheduleId schedule;            // the failing schedule (or the last one run)
+  // The failing schedule (or the last one run); its `test` fingerprint is recorded for a failing
+  // schedule (and a replay), so schedule.token() replays it.
+  ScheduleId schedule;
   std::uint64_t schedules_planned = 0;
   bool replayed = false;          // the run replayed one schedule (Options::replay)
   std::uint64_t steps = 0;        // of the failing schedule reported (the shrunk one, if shrunk)
@@ -122,7 +134,8 @@ std::string program_command_line(bool drop_gtest_filter = false);
 }  // namespace detail
 
 // Throws std::invalid_argument when an INTERLEAVE_* variable is unknown or malformed, or the
-// replay token is malformed.
+// replay token is malformed; ReplayMismatch (a std::invalid_argument) when the replay token is
+// well-formed but belongs to another test.
 template <class Body>
 Result explore(const Options& options, Body&& body) {
   return detail::explore_function(options, detail::model_body(body), {});

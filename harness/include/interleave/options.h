@@ -60,7 +60,8 @@ struct Options {
   // INTERLEAVE_REPORT_STEPS=<0..100000>: how many of the last steps a failure report lists.
   int report_steps = 20;
   // INTERLEAVE_REPLAY=<token>: run only the schedule the token names (printed in every failure
-  // report), instead of exploring.
+  // report), instead of exploring. The token carries its test's fingerprint: one from another
+  // test (or from this one before it changed) is an error, ReplayMismatch (explore.h).
   std::string replay;
   // INTERLEAVE_STACK_KIB=<16..1048576>: stack size of each fiber, in KiB.
   std::size_t stack_kib = 256;

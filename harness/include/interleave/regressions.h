@@ -52,11 +52,13 @@ struct RegressionCase {
 class RegressionFile {
  public:
   // Parses the text of a regression file; `path` names it in errors. Throws std::invalid_argument
-  // "<path>:<line>: <what is wrong>; accepted: ..." for the first malformed line.
+  // "<path>:<line>: <what is wrong>; accepted: ..." for the first malformed line, quoting at most
+  // 80 bytes of it, escaped ("... (N more bytes)" after).
   static RegressionFile parse(std::string_view text, std::string path);
   // Reads and parses the file; a file that does not exist has no cases. Throws
   // std::invalid_argument for a malformed line and std::runtime_error (naming the file and the
-  // system's reason) when it exists but cannot be read.
+  // reason) when it exists but cannot be read, is not a regular file (a FIFO, a directory, a
+  // device: refused without waiting on it) or is larger than 16 MiB.
   static RegressionFile load(std::string path);
 
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
@@ -115,7 +117,9 @@ struct RegressionTarget {
 // and where), then `run(options)`; a new failure is appended to the file and its message says so.
 // With a replay token in force (Options::replay or INTERLEAVE_REPLAY) it only runs `run(options)`:
 // reproducing one schedule neither replays nor records cases. Throws std::invalid_argument for a
-// malformed INTERLEAVE_* variable or regression file line, std::runtime_error for an unreadable file.
+// malformed INTERLEAVE_* variable or regression file line, ReplayMismatch naming the file:line for
+// a recorded schedule that no longer fits the test (see explore.h), std::runtime_error for a file
+// that cannot be read.
 Result explore_recorded(const RegressionTarget& target, Options options, const std::function<Result(Options)>& run);
 
 // "2026-11-26 02:40:11 UTC", for comments.

@@ -5,9 +5,9 @@
 // Running the same test body with the same ScheduleId makes the same decisions in the same order.
 //
 // Token form (one word, shell-safe, fields in this order):
-//   random.s=<seed hex>.i=<index>.w=<spurious per-mille>.m=<max steps>
-//   pct.d=<depth>.k=<step estimate>.s=<seed hex>.i=<index>.w=<spurious per-mille>.m=<max steps>
-//   choices.c=<list>.m=<max steps>
+//   random.s=<seed hex>.i=<index>.w=<spurious per-mille>.m=<max steps>.t=<fingerprint>
+//   pct.d=<depth>.k=<step estimate>.s=<seed hex>.i=<index>.w=<spurious per-mille>.m=<max steps>.t=<fingerprint>
+//   choices.c=<list>.m=<max steps>.t=<fingerprint>
 // A choices schedule (what shrinking produces) lists the decisions where it departs from the
 // undisturbed schedule — each fiber runs on until it blocks or ends, then the next runnable fiber
 // after it (round-robin by number) runs; no spurious wake-ups; a wake takes the longest waiter —
@@ -16,7 +16,15 @@
 // scheduling points, one per futex wait for a spurious wake-up, one per wake of several waiters),
 // so an entry keeps its place when others are removed. <value> is a position: for a pick, among
 // [the running fiber if it can go on, then the other runnable fibers round-robin after it]; for a
-// spurious wake-up, 1; for a wake, in waiting order. Positions wrap around.
+// spurious wake-up, 1; for a wake, in waiting order. Positions wrap around while shrinking tries
+// schedules; a replayed token must name positions that exist (see below).
+//
+// <fingerprint> is <steps>-<fibers>-<hash> (TestFingerprint): the test the token was recorded
+// from, as its first scheduling points show. A token is a schedule of one test: replaying it in
+// another test (or in this one after it changed) would silently run some other schedule and
+// pass, so a replay whose first <steps> points do not match, or that leaves a listed choice
+// unused or names a position that does not exist, is an error naming both tests (explore.h).
+// Tokens printed before the fingerprint existed (no '.t=' field) are refused with that reason.
 #pragma once
 
 #include <compare>
@@ -41,6 +49,23 @@ struct Choice {
   }
 };
 
+// What a token records of the test it came from: its first scheduling points (up to kSteps), each
+// as the fiber that ran it, what it was ("atomic load", "spawn", "futex wait", ...) and the
+// primitive operation in progress ("Mutex::lock"). Only names and fiber numbers go in, never
+// addresses or source lines, and bookkeeping adds no scheduling points: the same test gives the
+// same fingerprint in debug and release builds, with or without sanitizers, on every run.
+struct TestFingerprint {
+  static constexpr std::uint32_t kSteps = 32;
+  std::uint32_t steps = 0;   // points covered: min(kSteps, points the recorded run made); 0: none recorded
+  std::uint32_t fibers = 0;  // fibers that ran in them (the highest fiber number + 1), 1..steps
+  std::uint32_t hash = 0;    // FNV-1a of each point's fiber, what and operation, folded to 32 bits
+
+  [[nodiscard]] bool recorded() const noexcept { return steps != 0; }
+  // "<steps>-<fibers>-<8 hex digits>", or "-" when none is recorded.
+  [[nodiscard]] std::string text() const;
+  friend bool operator==(const TestFingerprint&, const TestFingerprint&) = default;
+};
+
 struct ScheduleId {
   Strategy strategy = Strategy::random_walk;
   int pct_depth = 3;                    // pct only: 1..64
@@ -51,9 +76,13 @@ struct ScheduleId {
   std::uint64_t max_steps = 1;       // >= 1
   // choices only: sorted by (fiber, decision), no two with the same (fiber, decision).
   std::vector<Choice> choices;
+  // The test the schedule was recorded from (the harness fills it in after running the schedule).
+  TestFingerprint test;
 
+  // The token; its fingerprint field is "t=-" when `test` is not recorded (such a token is refused).
   [[nodiscard]] std::string token() const;
-  // Parses a token. Throws std::invalid_argument naming what is wrong and the accepted form.
+  // Parses a token. Throws std::invalid_argument naming what is wrong (quoting at most 80 bytes of
+  // the token, escaped) and the accepted form.
   static ScheduleId parse(std::string_view token);
 
   friend bool operator==(const ScheduleId&, const ScheduleId&) = default;
