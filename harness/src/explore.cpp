@@ -6,6 +6,7 @@
 #include <absl/strings/str_format.h>
 #include <absl/strings/str_join.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -64,6 +65,12 @@ using model::TraceEntry;
 // that faulted: each exploring thread has its own.
 thread_local char g_signal_message[4096];
 thread_local std::size_t g_signal_message_length = 0;
+// The scheduler running on this thread, for the fiber and step the report names.
+thread_local const model::Heartbeat* g_signal_heartbeat = nullptr;
+// Set by the first thread to report a fatal signal: a second thread faulting at the same time
+// waits for the first to end the process instead of interleaving its report with the first.
+std::atomic<bool> g_signal_reporting{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
 
 void write_all(const char* data, std::size_t length) {
   while (length > 0) {
@@ -74,13 +81,35 @@ void write_all(const char* data, std::size_t length) {
   }
 }
 
+void write_text(const char* text) { write_all(text, std::strlen(text)); }
+
+// Decimal, without allocating (async-signal-safe).
+void write_number(std::uint64_t value) {
+  char digits[24];
+  std::size_t n = sizeof digits;
+  do {
+    digits[--n] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0 && n > 0);
+  write_all(digits + n, sizeof digits - n);
+}
+
 void on_fatal_signal(int signal, siginfo_t* info, void*) {
+  if (g_signal_reporting.exchange(true)) {
+    for (;;) pause();  // another thread is reporting and will end the process
+  }
   const char* name = sigdescr_np(signal);
-  write_all("\ninterleave: FATAL SIGNAL ", 26);
-  write_all(name != nullptr ? name : "?", name != nullptr ? std::strlen(name) : 1);
+  write_text("\ninterleave: FATAL SIGNAL ");
+  write_text(name != nullptr ? name : "?");
   if ((signal == SIGSEGV || signal == SIGBUS) && info != nullptr && fiber_owning_guard_page(info->si_addr) != nullptr) {
-    const char overflow[] = " (stack overflow in a fiber: raise INTERLEAVE_STACK_KIB if the recursion is legitimate)";
-    write_all(overflow, sizeof overflow - 1);
+    write_text(" (stack overflow in a fiber: raise INTERLEAVE_STACK_KIB if the recursion is legitimate)");
+  }
+  const model::Heartbeat* heartbeat = g_signal_heartbeat;
+  if (heartbeat != nullptr && g_signal_message_length > 0 && heartbeat->running.load(std::memory_order_relaxed)) {
+    write_text(" in fiber ");
+    write_number(heartbeat->fiber.load(std::memory_order_relaxed));
+    write_text(" after step ");
+    write_number(heartbeat->step.load(std::memory_order_relaxed));
   }
   write_all(g_signal_message, g_signal_message_length);
   // Die of the same signal, as if we had not been here.
@@ -91,14 +120,54 @@ void on_fatal_signal(int signal, siginfo_t* info, void*) {
   raise(signal);
 }
 
+// An alternate signal stack for the calling thread, kept for the thread's life. sigaltstack is
+// per thread: every thread that runs fibers needs one, or the handler of a fiber's stack overflow
+// would run on the overflowed stack, fault again, and the process would die with no report. It
+// is mapped with a guard page below it, like a fiber's stack. A thread that already has one (its
+// own, or a sanitizer's) keeps it.
+class AlternateSignalStack {
+ public:
+  AlternateSignalStack() {
+    stack_t current{};
+    if (sigaltstack(nullptr, &current) != 0 || (current.ss_flags & SS_DISABLE) == 0) return;
+    const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    void* const mapping =
+        mmap(nullptr, page + kBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (mapping == MAP_FAILED) return;  // the report then needs an overflow-free crash, as before
+    if (mprotect(mapping, page, PROT_NONE) != 0) {
+      munmap(mapping, page + kBytes);
+      return;
+    }
+    stack_t ss{};
+    ss.ss_sp = static_cast<char*>(mapping) + page;
+    ss.ss_size = kBytes;
+    if (sigaltstack(&ss, nullptr) != 0) {
+      munmap(mapping, page + kBytes);
+      return;
+    }
+    mapping_ = mapping;
+    mapping_size_ = page + kBytes;
+  }
+  AlternateSignalStack(const AlternateSignalStack&) = delete;
+  AlternateSignalStack& operator=(const AlternateSignalStack&) = delete;
+  ~AlternateSignalStack() {
+    if (mapping_ == nullptr) return;
+    stack_t off{};
+    off.ss_flags = SS_DISABLE;
+    sigaltstack(&off, nullptr);
+    munmap(mapping_, mapping_size_);
+  }
+
+ private:
+  static constexpr std::size_t kBytes = std::size_t{64} * 1024;
+  void* mapping_ = nullptr;
+  std::size_t mapping_size_ = 0;
+};
+
+// Installs the handler (once per process) and the calling thread's alternate stack (once per
+// thread). Called by every thread before it runs schedules.
 void install_fatal_signal_reporter() {
   static const bool installed = [] {
-    // An alternate stack, so a fiber's stack overflow can still be reported.
-    static std::unique_ptr<char[]> alternate(new char[1 << 16]);
-    stack_t ss{};
-    ss.ss_sp = alternate.get();
-    ss.ss_size = 1 << 16;
-    sigaltstack(&ss, nullptr);
     struct sigaction sa {};
     sa.sa_sigaction = on_fatal_signal;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
@@ -107,17 +176,23 @@ void install_fatal_signal_reporter() {
     return true;
   }();
   (void)installed;
+  thread_local AlternateSignalStack alternate_stack;
 }
 
-void arm_signal_message(const std::string& token, const std::string& command, const std::string& configuration) {
+void arm_signal_message(const std::string& token, const std::string& command, const std::string& configuration,
+                        const model::Heartbeat& heartbeat) {
   const std::string text = absl::StrCat(" while running schedule ", token, "\n  configuration: ", configuration,
                                         "\nreproduce: INTERLEAVE_REPLAY=", token, " ", command, "\n");
   const std::size_t n = std::min(text.size(), sizeof g_signal_message);
   text.copy(g_signal_message, n);
   g_signal_message_length = n;
+  g_signal_heartbeat = &heartbeat;
 }
 
-void disarm_signal_message() { g_signal_message_length = 0; }
+void disarm_signal_message() {
+  g_signal_message_length = 0;
+  g_signal_heartbeat = nullptr;
+}
 
 // --- helpers ------------------------------------------------------------------------------------
 
@@ -427,6 +502,7 @@ Result explore_function(Options options, const std::function<void()>& body, std:
   std::uint64_t step_estimate = 50;
 
   const auto explore_batch = [&](unsigned worker) {
+    install_fatal_signal_reporter();  // this thread's alternate signal stack
     Runtime& mine = worker == 0 ? runtime : runtime_for(stack_bytes);
     std::unique_ptr<FailureProbe> worker_probe;
     if (worker != 0 && make_probe) {
@@ -445,7 +521,7 @@ Result explore_function(Options options, const std::function<void()>& body, std:
       const std::uint64_t position = next_position.fetch_add(1, std::memory_order_relaxed);
       if (position >= batch_limit || position > failing_position.load(std::memory_order_acquire)) return;
       const ScheduleId id = id_at(position, step_estimate);
-      arm_signal_message(id.token(), reproduce_command, result.configuration);
+      arm_signal_message(id.token(), reproduce_command, result.configuration, mine.heartbeat());
       // Exploration records only which fiber ran each step; a failing schedule is then replayed
       // with a full trace, which also checks that it fails the same way again.
       Outcome outcome = mine.run(id, body, replaying);
@@ -495,7 +571,7 @@ Result explore_function(Options options, const std::function<void()>& body, std:
   result.found_preemptions = first.preemptions;
   const std::vector<std::uint32_t>& first_sequence = first.sequence;
   const Failure& first_failure = first.failure;
-  arm_signal_message(id.token(), reproduce_command, result.configuration);
+  arm_signal_message(id.token(), reproduce_command, result.configuration, runtime.heartbeat());
   std::vector<Choice> departures;
   Outcome again = runtime.run(id, body, true, &departures);
   const bool same = again.failure && again.failure->kind == first_failure.kind && again.steps == first.steps &&
@@ -504,7 +580,7 @@ Result explore_function(Options options, const std::function<void()>& body, std:
     // Then shrink it, and report the simplest schedule that still fails with the same bug.
     const Failure bug = *again.failure;
     Shrunk shrunk = shrink_schedule(runtime, body, bug, std::move(departures), id.max_steps, options.shrink_runs);
-    arm_signal_message(shrunk.id.token(), reproduce_command, result.configuration);
+    arm_signal_message(shrunk.id.token(), reproduce_command, result.configuration, runtime.heartbeat());
     Outcome final_run = runtime.run(shrunk.id, body, true);
     result.shrink_runs = shrunk.runs;
     if (final_run.failure && same_bug(*final_run.failure, bug)) {

@@ -192,9 +192,14 @@ Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body, bo
   fibers_.push_back(std::move(main));
   chooser_.on_spawn(0);
   set_current(0);
+  heartbeat_.step.store(0, std::memory_order_relaxed);
+  heartbeat_.what.store(nullptr, std::memory_order_relaxed);
+  beat();
+  heartbeat_.running.store(true, std::memory_order_relaxed);
   current_runtime = this;
   PooledFiber& first = attach_pool_fiber(0);
   switch_fiber(ThreadContext::current(), *first.fiber, true);
+  heartbeat_.running.store(false, std::memory_order_relaxed);
   current_runtime = nullptr;
   current_operations = nullptr;
   chooser_.record_into(nullptr);
@@ -238,6 +243,7 @@ void Runtime::run_current_task() {
   {
     IgnoreScope ignore;
     me = current_;
+    beat();
     task = std::move(fibers_[me].task);
     fibers_[me].status = Status::runnable;
   }
@@ -447,6 +453,7 @@ void Runtime::schedule(const char* what, const void* object, bool yielding, bool
 }
 
 void Runtime::schedule_inline(const char* what, const void* object, bool yielding, bool blocking) {
+  beat();
   if (aborting_) {
     check_abort(yielding || blocking);
     return;
@@ -468,6 +475,9 @@ void Runtime::schedule_inline(const char* what, const void* object, bool yieldin
                       "loop (raise INTERLEAVE_MAX_STEPS if the body is simply long)"),
          {});
   }
+  heartbeat_.step.store(steps_, std::memory_order_relaxed);
+  heartbeat_.what.store(what, std::memory_order_relaxed);
+  heartbeat_.what_fiber.store(current_, std::memory_order_relaxed);
   record(what, object);
 }
 

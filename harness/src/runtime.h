@@ -5,6 +5,7 @@
 #include <absl/container/inlined_vector.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -129,6 +130,20 @@ struct Outcome {
   const std::vector<TraceEdge>* edges = nullptr;         // full-trace runs only, like `trace`
 };
 
+// What is visible of a scheduler from outside it: a watchdog thread may sample it,
+// and a fatal-signal handler on the scheduler's own thread reads it. Written only by the
+// scheduler, with relaxed stores (plain moves on x86-64: no fence on the hot path); readers need
+// no ordering with anything else, only the values.
+struct Heartbeat {
+  std::atomic<std::uint64_t> beats{0};       // bumped at every scheduling point, fiber start and
+                                             // run start; never reset, so a change means progress
+  std::atomic<bool> running{false};          // inside Runtime::run
+  std::atomic<std::uint32_t> fiber{0};       // the fiber running now
+  std::atomic<std::uint64_t> step{0};        // the schedule's steps at the last scheduling point
+  std::atomic<const char*> what{nullptr};    // that point's kind ("atomic load", ...): a literal
+  std::atomic<std::uint32_t> what_fiber{0};  // the fiber that made it
+};
+
 struct PooledFiber {
   class Runtime* runtime = nullptr;
   std::unique_ptr<Fiber> fiber;
@@ -203,7 +218,9 @@ class Runtime {
   void set_current(std::uint32_t fiber) noexcept {
     current_ = fiber;
     current_operations = &fibers_[fiber].operations;
+    heartbeat_.fiber.store(fiber, std::memory_order_relaxed);
   }
+  [[nodiscard]] const Heartbeat& heartbeat() const noexcept { return heartbeat_; }
   // A per-fiber address for the happens-before edges of thread start and join (TSan builds).
   char& fibers_token(std::uint32_t fiber) noexcept { return tokens_[fiber % tokens_.size()]; }
 
@@ -212,6 +229,7 @@ class Runtime {
 
  private:
   static void fiber_entry(void* argument);
+  void beat() noexcept { heartbeat_.beats.store(++beats_, std::memory_order_relaxed); }
   void run_current_task();
   void finish_current();
   void check_all_joined();
@@ -270,6 +288,8 @@ class Runtime {
   std::array<char, 256> tokens_{};
   std::function<std::string()> probe_;
   RaceDetector detector_;
+  Heartbeat heartbeat_;
+  std::uint64_t beats_ = 0;  // heartbeat_.beats, kept here so the hot path never loads the atomic
 };
 
 }  // namespace interleave::detail::model

@@ -2,6 +2,7 @@
 #include "interleave/explore.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <mutex>
@@ -422,7 +423,35 @@ TEST(ExploreDeathTest, StackOverflowInAFiberIsReportedWithTheReproduceLine) {
           t.join();
         });
       },
-      "FATAL SIGNAL .*stack overflow in a fiber.*\n.*\nreproduce: INTERLEAVE_REPLAY=random\\.s=1eaf5eed");
+      "FATAL SIGNAL .*stack overflow in a fiber.* in fiber 1 after step [0-9]+ while running schedule "
+      "random\\.s=1eaf5eed[^\n]*\n.*\nreproduce: INTERLEAVE_REPLAY=random\\.s=1eaf5eed");
+}
+
+// Regression: the alternate signal stack was installed only on the thread that first called
+// explore(), so an overflow on one of the worker threads (jobs >= 2) killed the process with no
+// output at all.
+TEST(ExploreDeathTest, StackOverflowOnAWorkerThreadIsReportedWithTheReproduceLine) {
+#if INTERLEAVE_ASAN || INTERLEAVE_TSAN
+  GTEST_SKIP() << "sanitizers handle SIGSEGV themselves and use stacks differently";
+#endif
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        Options o = with_schedules(2);
+        o.jobs = 2;
+        o.stack_kib = 64;
+        (void)explore(o, []<Platform P>() {
+          // The calling thread runs one schedule and waits in it until the process ends, so the
+          // other schedule runs on a worker thread, where the overflow happens.
+          if (::gettid() == ::getpid()) {
+            for (;;) ::pause();
+          }
+          typename P::Thread t([] { (void)recurse(0); });
+          t.join();
+        });
+      },
+      "FATAL SIGNAL .*stack overflow in a fiber.* in fiber 1 after step [0-9]+ while running schedule "
+      "random\\.s=1eaf5eed\\.i=[01][^\n]*\n.*\nreproduce: INTERLEAVE_REPLAY=random\\.s=1eaf5eed\\.i=[01]");
 }
 
 }  // namespace
