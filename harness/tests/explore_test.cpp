@@ -427,6 +427,64 @@ TEST(ExploreDeathTest, StackOverflowInAFiberIsReportedWithTheReproduceLine) {
       "random\\.s=1eaf5eed[^\n]*\n.*\nreproduce: INTERLEAVE_REPLAY=random\\.s=1eaf5eed");
 }
 
+// A function with a frame of `Bytes`, touching only its lowest byte (the end a stack overflow
+// reaches first): without stack probes, the compiler moves the stack pointer down by the whole
+// frame at once, possibly past the stack's guard region.
+template <std::size_t Bytes>
+[[gnu::noinline]] int touch_large_frame() {
+  volatile char frame[Bytes];
+  frame[0] = 1;
+  return frame[0];
+}
+
+// The body's main fiber overflows its stack with a single large frame while fiber 1, whose stack
+// the kernel mapped just below the main fiber's guard region, is suspended.
+template <std::size_t FrameBytes>
+void overflow_beside_a_neighbour() {
+  Options o = with_schedules(1);
+  o.jobs = 1;
+  o.stack_kib = 64;
+  (void)explore(o, []<Platform P>() {
+    typename P::template Atomic<int> started{0};
+    typename P::template Atomic<int> go{0};
+    typename P::Thread neighbour([&] {
+      started.store(1);
+      while (go.load() == 0) P::yield();
+    });
+    while (started.load() == 0) P::yield();  // the neighbour has a stack now
+    (void)touch_large_frame<FrameBytes>();
+    go.store(1);
+    neighbour.join();
+  });
+}
+
+// Regression: the guard region was 16 KiB and nothing probed the stack, so a larger frame jumped
+// it: the overflow went unreported and wrote into the neighbouring fiber's stack (seen as an
+// assertion failing in the wrong fiber, or a pass). Now the guard is Fiber::kGuardBytes (256 KiB)
+// and code linking interleave::harness is built with -fstack-clash-protection.
+TEST(ExploreDeathTest, FrameLargerThanAPageCannotJumpTheGuardRegion) {
+#if INTERLEAVE_ASAN || INTERLEAVE_TSAN
+  GTEST_SKIP() << "sanitizers handle SIGSEGV themselves and use stacks differently";
+#endif
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(overflow_beside_a_neighbour<100 * 1024>(),
+               "FATAL SIGNAL .*stack overflow in a fiber.* in fiber 0 after step [0-9]+ while running schedule "
+               "random\\.s=1eaf5eed[^\n]*\n.*\nreproduce: INTERLEAVE_REPLAY=random\\.s=1eaf5eed");
+}
+
+// A frame larger than the guard region itself: caught because this test, like any code linking
+// interleave::harness, is built with stack probes.
+TEST(ExploreDeathTest, FrameLargerThanTheGuardRegionIsCaughtByStackProbes) {
+#if INTERLEAVE_ASAN || INTERLEAVE_TSAN
+  GTEST_SKIP() << "sanitizers handle SIGSEGV themselves and use stacks differently";
+#endif
+  static_assert(detail::Fiber::kGuardBytes < 1024 * 1024);
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(overflow_beside_a_neighbour<1024 * 1024>(),
+               "FATAL SIGNAL .*stack overflow in a fiber.* in fiber 0 after step [0-9]+ while running schedule "
+               "random\\.s=1eaf5eed[^\n]*\n.*\nreproduce: INTERLEAVE_REPLAY=random\\.s=1eaf5eed");
+}
+
 // Regression: the alternate signal stack was installed only on the thread that first called
 // explore(), so an overflow on one of the worker threads (jobs >= 2) killed the process with no
 // output at all.
