@@ -47,6 +47,8 @@ std::string_view to_string(FailureKind kind) noexcept {
       return "NONDETERMINISTIC TEST";
     case FailureKind::data_race:
       return "DATA RACE";
+    case FailureKind::resources_exhausted:
+      return "RESOURCES EXHAUSTED";
   }
   return "FAILURE";
 }

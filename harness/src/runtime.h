@@ -255,7 +255,11 @@ class Runtime {
   // Reports a race found by the detector: unwinds the fiber when it can, else (a destructor, or a
   // fiber already unwinding) records it for the next scheduling point.
   void report_race(std::string message, interleave::source_location where, bool can_unwind);
-  PooledFiber& attach_pool_fiber(std::uint32_t fiber_id);
+  // Gives `fiber_id` a pool fiber, mapping a new one when none is free. When a new stack cannot be
+  // mapped, records a resources_exhausted failure (aborting_ is then set) and returns nullptr.
+  PooledFiber* attach_pool_fiber(std::uint32_t fiber_id) noexcept;
+  // attach_pool_fiber for a fiber about to run for the first time; false when it failed.
+  bool start_on_pool_fiber(std::uint32_t fiber_id) noexcept;
 
   std::size_t stack_bytes_;
   std::vector<std::unique_ptr<PooledFiber>> pool_;

@@ -2,12 +2,18 @@
 #include "interleave/explore.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "interleave/detail/fiber.h"
 #include "interleave/gtest.h"
@@ -510,6 +516,56 @@ TEST(ExploreDeathTest, StackOverflowOnAWorkerThreadIsReportedWithTheReproduceLin
       },
       "FATAL SIGNAL .*stack overflow in a fiber.* in fiber 1 after step [0-9]+ while running schedule "
       "random\\.s=1eaf5eed\\.i=[01][^\n]*\n.*\nreproduce: INTERLEAVE_REPLAY=random\\.s=1eaf5eed\\.i=[01]");
+}
+
+// The process's address space now, in bytes (VmSize in /proc/self/status).
+std::uint64_t address_space_in_use() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmSize:", 0) == 0) return std::stoull(line.substr(7)) * 1024;
+  }
+  return 0;
+}
+
+// Starts 64 threads that stay alive until all have started, each needing a 16 MiB stack, under an
+// address-space limit that admits about 30 of them. Exits 0 when the exploration reports that.
+[[noreturn]] void start_more_fibers_than_the_address_space_holds() {
+  constexpr int kThreads = 64;
+  const std::uint64_t limit = address_space_in_use() + std::uint64_t{512} * 1024 * 1024;
+  const rlimit address_space{limit, limit};
+  if (::setrlimit(RLIMIT_AS, &address_space) != 0) std::exit(2);
+  Options o = with_schedules(1);
+  o.jobs = 1;
+  o.stack_kib = 16 * 1024;
+  o.shrink_runs = 0;
+  const Result r = explore(o, []<Platform P>() {
+    typename P::template Atomic<int> started{0};
+    std::vector<std::unique_ptr<typename P::Thread>> threads;
+    for (int i = 0; i < kThreads; ++i) {
+      threads.push_back(std::make_unique<typename P::Thread>([&] {
+        started.fetch_add(1);
+        while (started.load() < kThreads) P::yield();
+      }));
+    }
+    for (auto& t : threads) t->join();
+  });
+  std::fputs(r.report().c_str(), stderr);
+  std::exit(r.failed() && r.failure->kind == FailureKind::resources_exhausted ? 0 : 1);
+}
+
+// Regression: a fiber stack that could not be mapped (past about 32k live fibers, at the limit of
+// vm.max_map_count; here an address-space limit) threw out of the scheduler on a fiber, whose
+// entry cannot throw: std::terminate, with no report.
+TEST(ExploreDeathTest, FiberStackThatCannotBeMappedFailsTheScheduleNamingTheCause) {
+#if INTERLEAVE_ASAN || INTERLEAVE_TSAN
+  GTEST_SKIP() << "sanitizers reserve more address space than the limit this test sets";
+#endif
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(start_more_fibers_than_the_address_space_holds(), ::testing::ExitedWithCode(0),
+              "RESOURCES EXHAUSTED .*\n  fiber [0-9]+ could not be started: Fiber: mapping a stack of [0-9]+ bytes "
+              "failed: Cannot allocate memory; [0-9]+ fibers are alive in this schedule(.|\n)*reproduce: "
+              "INTERLEAVE_REPLAY=");
 }
 
 }  // namespace
