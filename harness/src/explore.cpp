@@ -25,6 +25,7 @@
 #include "interleave/stress.h"
 #include "runtime.h"
 #include "trace_export.h"
+#include "watchdog.h"
 #include "workers.h"
 
 namespace interleave {
@@ -493,6 +494,8 @@ Result explore_function(Options options, const std::function<void()>& body, std:
       options.jobs == 0 ? available_cores() : options.jobs, 1, std::max<std::uint64_t>(count, 1)));
 
   ProgressLine progress(options.progress, count);
+  Watchdog watchdog(options.watchdog_ms, jobs, reproduce_command, result.configuration);
+  watchdog.attach(0, runtime.heartbeat());  // the calling thread also replays and shrinks
   std::mutex failure_mutex;
   FirstFailure first;
   std::atomic<std::uint64_t> failing_position{UINT64_MAX};
@@ -511,19 +514,25 @@ Result explore_function(Options options, const std::function<void()>& body, std:
       worker_probe = make_probe();
       mine.set_failure_probe([p = worker_probe.get()] { return p->poll(); });
     }
+    if (worker != 0) watchdog.attach(worker, mine.heartbeat());
     struct Cleanup {
       Runtime& r;
       bool clear;
+      Watchdog& watchdog;
+      unsigned worker;
       ~Cleanup() {
         if (clear) r.set_failure_probe({});
         disarm_signal_message();
+        if (worker != 0) watchdog.detach(worker);
       }
-    } cleanup{mine, worker_probe != nullptr};
+    } cleanup{mine, worker_probe != nullptr, watchdog, worker};
     while (true) {
       const std::uint64_t position = next_position.fetch_add(1, std::memory_order_relaxed);
       if (position >= batch_limit || position > failing_position.load(std::memory_order_acquire)) return;
       const ScheduleId id = id_at(position, step_estimate);
-      arm_signal_message(id.token(), reproduce_command, result.configuration, mine.heartbeat());
+      const std::string token = id.token();
+      arm_signal_message(token, reproduce_command, result.configuration, mine.heartbeat());
+      watchdog.schedule_started(worker, token);
       // Exploration records only which fiber ran each step; a failing schedule is then replayed
       // with a full trace, which also checks that it fails the same way again.
       Outcome outcome = mine.run(id, body, replaying);
@@ -574,6 +583,7 @@ Result explore_function(Options options, const std::function<void()>& body, std:
   const std::vector<std::uint32_t>& first_sequence = first.sequence;
   const Failure& first_failure = first.failure;
   arm_signal_message(id.token(), reproduce_command, result.configuration, runtime.heartbeat());
+  watchdog.schedule_started(0, id.token());
   std::vector<Choice> departures;
   Outcome again = runtime.run(id, body, true, &departures);
   const bool same = again.failure && again.failure->kind == first_failure.kind && again.steps == first.steps &&
@@ -583,6 +593,7 @@ Result explore_function(Options options, const std::function<void()>& body, std:
     const Failure bug = *again.failure;
     Shrunk shrunk = shrink_schedule(runtime, body, bug, std::move(departures), id.max_steps, options.shrink_runs);
     arm_signal_message(shrunk.id.token(), reproduce_command, result.configuration, runtime.heartbeat());
+    watchdog.schedule_started(0, shrunk.id.token());
     Outcome final_run = runtime.run(shrunk.id, body, true);
     result.shrink_runs = shrunk.runs;
     if (final_run.failure && same_bug(*final_run.failure, bug)) {

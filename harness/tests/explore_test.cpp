@@ -18,6 +18,7 @@
 #include "interleave/detail/fiber.h"
 #include "interleave/gtest.h"
 #include "interleave/mutex.h"
+#include "interleave/stress.h"
 #include "interleave/thread.h"
 
 namespace interleave {
@@ -566,6 +567,74 @@ TEST(ExploreDeathTest, FiberStackThatCannotBeMappedFailsTheScheduleNamingTheCaus
               "RESOURCES EXHAUSTED .*\n  fiber [0-9]+ could not be started: Fiber: mapping a stack of [0-9]+ bytes "
               "failed: Cannot allocate memory; [0-9]+ fibers are alive in this schedule(.|\n)*reproduce: "
               "INTERLEAVE_REPLAY=");
+}
+
+// A body whose second fiber spins on a plain variable that nothing sets: no scheduling point,
+// ever. With a 200 ms watchdog.
+[[noreturn]] void spin_without_a_scheduling_point(unsigned jobs) {
+  Options o = with_schedules(jobs);
+  o.jobs = jobs;
+  o.watchdog_ms = 200;
+  (void)explore(o, []<Platform P>() {
+    typename P::Thread spinner([] {
+      volatile bool stop = false;
+      while (!stop) {
+      }
+    });
+    spinner.join();
+  });
+  std::exit(0);  // not reached: the watchdog ends the process
+}
+
+// Regression: such a body hung the exploration for ever, with no output even with progress on.
+TEST(ExploreDeathTest, FiberMakingNoSchedulingPointIsReportedByTheWatchdog) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(spin_without_a_scheduling_point(1), ::testing::ExitedWithCode(kHungExitCode),
+              "WATCHDOG: fiber 1 made no scheduling point for 200 ms while running schedule "
+              "random\\.s=1eaf5eed\\.i=0[^\n]*\n  it has made none since it started \\(the schedule was at step "
+              "[0-9]+\\)(.|\n)*\nreproduce: INTERLEAVE_REPLAY=random\\.s=1eaf5eed\\.i=0");
+}
+
+TEST(ExploreDeathTest, FiberMakingNoSchedulingPointOnAWorkerThreadIsReportedByTheWatchdog) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(spin_without_a_scheduling_point(2), ::testing::ExitedWithCode(kHungExitCode),
+              "WATCHDOG: fiber 1 made no scheduling point for 200 ms while running schedule "
+              "random\\.s=1eaf5eed\\.i=[01](.|\n)*\nreproduce: INTERLEAVE_REPLAY=random\\.s=1eaf5eed\\.i=[01]");
+}
+
+// The fiber's last scheduling point is named when it made one.
+TEST(ExploreDeathTest, WatchdogReportNamesTheFibersLastSchedulingPoint) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT(
+      {
+        Options o = with_schedules(1);
+        o.jobs = 1;
+        o.watchdog_ms = 200;
+        (void)explore(o, []<Platform P>() {
+          typename P::template Atomic<int> flag{0};
+          typename P::Thread spinner([&] {
+            flag.store(1);
+            volatile bool stop = false;
+            while (!stop) {
+            }
+          });
+          spinner.join();
+        });
+        std::exit(0);
+      },
+      ::testing::ExitedWithCode(kHungExitCode),
+      "WATCHDOG: fiber 1 made no scheduling point for 200 ms[^\n]*\n  its last scheduling point was step [0-9]+ "
+      "\\(atomic store\\)");
+}
+
+// The control: a watchdog far shorter than the exploration stays quiet while scheduling points
+// keep coming, across schedules and jobs.
+TEST(Explore, WatchdogStaysQuietWhileSchedulingPointsKeepComing) {
+  Options o = with_schedules(1000);
+  o.jobs = 2;
+  o.watchdog_ms = 250;
+  const Result r = explore(o, LockedCounter{300});
+  EXPECT_TRUE(r.passed()) << r;
 }
 
 }  // namespace
