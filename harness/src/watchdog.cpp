@@ -1,10 +1,15 @@
 #include "watchdog.h"
 
 #include <absl/strings/str_cat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <mutex>
+#include <thread>
+#include <vector>
 
 #include "interleave/stress.h"
 
@@ -18,22 +23,68 @@ std::string duration(std::uint64_t ms) {
 
 }  // namespace
 
+// The thread that samples every live exploration's Watchdog. One per process, never joined (like
+// WorkerPool's threads); a fork()ed child, which has the memory but not the thread (and possibly a
+// mutex its parent's thread held), starts a fresh one.
+class WatchdogThread {
+ public:
+  static WatchdogThread& instance() {
+    static std::mutex creation;
+    static WatchdogThread* current = nullptr;
+    const std::lock_guard lock(creation);
+    if (current == nullptr || current->pid_ != ::getpid()) current = new WatchdogThread;  // leaked on purpose
+    return *current;
+  }
+
+  void add(Watchdog* watchdog) {
+    {
+      const std::lock_guard lock(mutex_);
+      watched_.push_back(watchdog);
+    }
+    wake_.notify_all();
+  }
+  // After this returns, the thread no longer touches `watchdog`.
+  void remove(Watchdog* watchdog) {
+    const std::lock_guard lock(mutex_);
+    watched_.erase(std::remove(watched_.begin(), watched_.end(), watchdog), watched_.end());
+  }
+
+ private:
+  WatchdogThread() : pid_(::getpid()) {
+    std::thread([this] { loop(); }).detach();
+  }
+
+  void loop() {
+    std::unique_lock lock(mutex_);
+    while (true) {
+      if (watched_.empty()) {
+        wake_.wait(lock);
+        continue;
+      }
+      std::chrono::milliseconds period(1000);
+      for (const Watchdog* w : watched_) period = std::min(period, w->period());
+      wake_.wait_for(lock, period);
+      const auto now = std::chrono::steady_clock::now();
+      for (Watchdog* w : watched_) w->sample(now);
+    }
+  }
+
+  const pid_t pid_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<Watchdog*> watched_;
+};
+
 Watchdog::Watchdog(std::uint64_t timeout_ms, unsigned workers, std::string reproduce_command, std::string configuration)
     : timeout_ms_(timeout_ms),
       reproduce_command_(std::move(reproduce_command)),
       configuration_(std::move(configuration)),
       slots_(std::max(workers, 1U)) {
-  if (timeout_ms_ > 0) thread_ = std::thread([this] { loop(); });
+  if (timeout_ms_ > 0) WatchdogThread::instance().add(this);
 }
 
 Watchdog::~Watchdog() {
-  if (!thread_.joinable()) return;
-  {
-    const std::lock_guard lock(mutex_);
-    stop_ = true;
-  }
-  wake_.notify_all();
-  thread_.join();
+  if (timeout_ms_ > 0) WatchdogThread::instance().remove(this);
 }
 
 void Watchdog::attach(unsigned worker, const model::Heartbeat& heartbeat) {
@@ -57,23 +108,23 @@ void Watchdog::schedule_started(unsigned worker, const std::string& token) {
   slots_.at(worker).token = token;
 }
 
-void Watchdog::loop() {
-  const auto timeout = std::chrono::milliseconds(timeout_ms_);
+std::chrono::milliseconds Watchdog::period() const noexcept {
   // Sampling four times per timeout reports a stuck fiber at most a quarter late.
-  const auto period =
-      std::clamp<std::chrono::milliseconds>(timeout / 4, std::chrono::milliseconds(1), std::chrono::milliseconds(1000));
-  std::unique_lock lock(mutex_);
-  while (!wake_.wait_for(lock, period, [this] { return stop_; })) {
-    const auto now = std::chrono::steady_clock::now();
-    for (Slot& slot : slots_) {
-      if (slot.heartbeat == nullptr) continue;
-      const std::uint64_t beats = slot.heartbeat->beats.load(std::memory_order_relaxed);
-      if (beats != slot.beats || !slot.heartbeat->running.load(std::memory_order_relaxed)) {
-        slot.beats = beats;
-        slot.since = now;
-      } else if (now - slot.since >= timeout) {
-        fire(slot);
-      }
+  return std::clamp<std::chrono::milliseconds>(std::chrono::milliseconds(timeout_ms_) / 4, std::chrono::milliseconds(1),
+                                               std::chrono::milliseconds(1000));
+}
+
+void Watchdog::sample(std::chrono::steady_clock::time_point now) {
+  const auto timeout = std::chrono::milliseconds(timeout_ms_);
+  const std::lock_guard lock(mutex_);
+  for (Slot& slot : slots_) {
+    if (slot.heartbeat == nullptr) continue;
+    const std::uint64_t beats = slot.heartbeat->beats.load(std::memory_order_relaxed);
+    if (beats != slot.beats || !slot.heartbeat->running.load(std::memory_order_relaxed)) {
+      slot.beats = beats;
+      slot.since = now;
+    } else if (now - slot.since >= timeout) {
+      fire(slot);
     }
   }
 }

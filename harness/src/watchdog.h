@@ -8,11 +8,9 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "runtime.h"
@@ -21,7 +19,9 @@ namespace interleave::detail {
 
 class Watchdog {
  public:
-  // Watches up to `workers` exploring threads; timeout_ms = 0: watches nothing, starts no thread.
+  // Watches up to `workers` exploring threads from the process's one watchdog thread (started on
+  // first use and kept: starting and joining a thread per exploration cost milliseconds on a busy
+  // machine); timeout_ms = 0: watches nothing.
   Watchdog(std::uint64_t timeout_ms, unsigned workers, std::string reproduce_command, std::string configuration);
   ~Watchdog();
   Watchdog(const Watchdog&) = delete;
@@ -42,17 +42,17 @@ class Watchdog {
     std::chrono::steady_clock::time_point since;  // when `beats` was last seen to change
   };
 
-  void loop();
+  friend class WatchdogThread;
+  // Called by the watchdog thread every period: reports and ends the process if a worker is stuck.
+  void sample(std::chrono::steady_clock::time_point now);
+  [[nodiscard]] std::chrono::milliseconds period() const noexcept;
   [[noreturn]] void fire(const Slot& slot);
 
   const std::uint64_t timeout_ms_;
   const std::string reproduce_command_;
   const std::string configuration_;
   std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stop_ = false;
   std::vector<Slot> slots_;
-  std::thread thread_;
 };
 
 }  // namespace interleave::detail
