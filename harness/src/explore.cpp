@@ -372,13 +372,16 @@ struct Shrunk {
 };
 
 Shrunk shrink_schedule(Runtime& runtime, const std::function<void()>& body, const Failure& bug,
-                       std::vector<Choice> choices, std::uint64_t max_steps, std::uint64_t budget) {
+                       std::vector<Choice> choices, std::uint64_t max_steps, std::uint64_t budget,
+                       const std::function<void(const ScheduleId&)>& before_run) {
   Shrunk out;
   std::vector<Choice> recorded;
   const auto fails = [&](std::vector<Choice> candidate) {
     if (out.runs >= budget) return false;
     ++out.runs;
-    const Outcome o = runtime.run(choices_schedule(std::move(candidate), max_steps), body, false, &recorded);
+    const ScheduleId candidate_id = choices_schedule(std::move(candidate), max_steps);
+    before_run(candidate_id);
+    const Outcome o = runtime.run(candidate_id, body, false, &recorded);
     if (!o.failure || !same_bug(*o.failure, bug)) return false;
     choices = recorded;
     return true;
@@ -591,9 +594,15 @@ Result explore_function(Options options, const std::function<void()>& body, std:
   if (same && !replaying && options.shrink_runs > 0) {
     // Then shrink it, and report the simplest schedule that still fails with the same bug.
     const Failure bug = *again.failure;
-    Shrunk shrunk = shrink_schedule(runtime, body, bug, std::move(departures), id.max_steps, options.shrink_runs);
-    arm_signal_message(shrunk.id.token(), reproduce_command, result.configuration, runtime.heartbeat());
-    watchdog.schedule_started(0, shrunk.id.token());
+    // A candidate that crashes or hangs is reported with its own token, which reproduces that.
+    const auto before_run = [&](const ScheduleId& candidate) {
+      const std::string token = candidate.token();
+      arm_signal_message(token, reproduce_command, result.configuration, runtime.heartbeat());
+      watchdog.schedule_started(0, token);
+    };
+    Shrunk shrunk =
+        shrink_schedule(runtime, body, bug, std::move(departures), id.max_steps, options.shrink_runs, before_run);
+    before_run(shrunk.id);
     Outcome final_run = runtime.run(shrunk.id, body, true);
     result.shrink_runs = shrunk.runs;
     if (final_run.failure && same_bug(*final_run.failure, bug)) {
@@ -601,6 +610,7 @@ Result explore_function(Options options, const std::function<void()>& body, std:
       again = final_run;
     } else {
       // The body is not deterministic after all: report the schedule found, as found.
+      before_run(id);
       again = runtime.run(id, body, true);
     }
   }
