@@ -45,6 +45,7 @@ constexpr std::string_view kSpecified[] = {
     "INTERLEAVE_REPORT_STEPS",
     "INTERLEAVE_REPLAY",
     "INTERLEAVE_STACK_KIB",
+    "INTERLEAVE_WATCHDOG_MS",
     "INTERLEAVE_REGRESSIONS",
     "INTERLEAVE_STRESS_ITERATIONS",
     "INTERLEAVE_STRESS_MILLISECONDS",
@@ -161,6 +162,9 @@ std::optional<interleave::Options> expected(const std::map<std::string, std::str
     } else if (name == "INTERLEAVE_STACK_KIB") {
       if (!(n = number(value, 16, 1U << 20))) return std::nullopt;
       o.stack_kib = *n;
+    } else if (name == "INTERLEAVE_WATCHDOG_MS") {
+      if (!(n = number(value, 0, UINT64_MAX))) return std::nullopt;
+      o.watchdog_ms = *n;
     } else if (name == "INTERLEAVE_STRESS_ITERATIONS") {
       if (!(n = number(value, 1, UINT64_MAX))) return std::nullopt;
       o.stress_iterations = *n;
@@ -218,10 +222,11 @@ bool same(const interleave::Options& a, const interleave::Options& b) {
   return a.strategy == b.strategy && a.pct_depth == b.pct_depth && a.seed == b.seed && a.schedules == b.schedules &&
          a.max_steps == b.max_steps && a.spurious_wakeup_permille == b.spurious_wakeup_permille &&
          a.report_steps == b.report_steps && a.replay == b.replay && a.stack_kib == b.stack_kib &&
-         a.regressions == b.regressions && a.stress_iterations == b.stress_iterations &&
-         a.stress_milliseconds == b.stress_milliseconds && a.stress_timeout_ms == b.stress_timeout_ms &&
-         a.shrink_runs == b.shrink_runs && a.race_detector == b.race_detector && a.jobs == b.jobs &&
-         a.progress == b.progress && a.trace_path == b.trace_path && a.perturbation == b.perturbation;
+         a.watchdog_ms == b.watchdog_ms && a.regressions == b.regressions &&
+         a.stress_iterations == b.stress_iterations && a.stress_milliseconds == b.stress_milliseconds &&
+         a.stress_timeout_ms == b.stress_timeout_ms && a.shrink_runs == b.shrink_runs &&
+         a.race_detector == b.race_detector && a.jobs == b.jobs && a.progress == b.progress &&
+         a.trace_path == b.trace_path && a.perturbation == b.perturbation;
 }
 
 std::string mapped_name(std::string_view raw) {

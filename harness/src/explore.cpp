@@ -6,6 +6,7 @@
 #include <absl/strings/str_format.h>
 #include <absl/strings/str_join.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +27,7 @@
 #include "quote.h"
 #include "runtime.h"
 #include "trace_export.h"
+#include "watchdog.h"
 #include "workers.h"
 
 namespace interleave {
@@ -48,6 +50,8 @@ std::string_view to_string(FailureKind kind) noexcept {
       return "NONDETERMINISTIC TEST";
     case FailureKind::data_race:
       return "DATA RACE";
+    case FailureKind::resources_exhausted:
+      return "RESOURCES EXHAUSTED";
   }
   return "FAILURE";
 }
@@ -73,6 +77,12 @@ thread_local std::size_t g_signal_message_length = 0;
 thread_local std::size_t g_signal_fingerprint_at[2] = {0, 0};
 thread_local char g_signal_fingerprint[32];
 thread_local std::size_t g_signal_fingerprint_length = 0;  // 0: take it from the run
+// The scheduler running on this thread, for the fiber and step the report names.
+thread_local const model::Heartbeat* g_signal_heartbeat = nullptr;
+// Set by the first thread to report a fatal signal: a second thread faulting at the same time
+// waits for the first to end the process instead of interleaving its report with the first.
+std::atomic<bool> g_signal_reporting{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
 
 void write_all(const char* data, std::size_t length) {
   while (length > 0) {
@@ -83,14 +93,21 @@ void write_all(const char* data, std::size_t length) {
   }
 }
 
-void on_fatal_signal(int signal, siginfo_t* info, void*) {
-  const char* name = sigdescr_np(signal);
-  write_all("\ninterleave: FATAL SIGNAL ", 26);
-  write_all(name != nullptr ? name : "?", name != nullptr ? std::strlen(name) : 1);
-  if ((signal == SIGSEGV || signal == SIGBUS) && info != nullptr && fiber_owning_guard_page(info->si_addr) != nullptr) {
-    const char overflow[] = " (stack overflow in a fiber: raise INTERLEAVE_STACK_KIB if the recursion is legitimate)";
-    write_all(overflow, sizeof overflow - 1);
-  }
+void write_text(const char* text) { write_all(text, std::strlen(text)); }
+
+// Decimal, without allocating (async-signal-safe).
+void write_number(std::uint64_t value) {
+  char digits[24];
+  std::size_t n = sizeof digits;
+  do {
+    digits[--n] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0 && n > 0);
+  write_all(digits + n, sizeof digits - n);
+}
+
+// Writes the armed " while running schedule ... reproduce: ..." lines, with the fingerprint.
+void write_armed_message() noexcept {
   char live[40];
   const char* fingerprint = g_signal_fingerprint;
   std::size_t fingerprint_length = g_signal_fingerprint_length;
@@ -105,6 +122,26 @@ void on_fatal_signal(int signal, siginfo_t* info, void*) {
   write_all(g_signal_message + first, second - first);
   if (g_signal_message_length > 0) write_all(fingerprint, fingerprint_length);
   write_all(g_signal_message + second, g_signal_message_length - second);
+}
+
+void on_fatal_signal(int signal, siginfo_t* info, void*) {
+  if (g_signal_reporting.exchange(true)) {
+    for (;;) pause();  // another thread is reporting and will end the process
+  }
+  const char* name = sigdescr_np(signal);
+  write_text("\ninterleave: FATAL SIGNAL ");
+  write_text(name != nullptr ? name : "?");
+  if ((signal == SIGSEGV || signal == SIGBUS) && info != nullptr && fiber_owning_guard_page(info->si_addr) != nullptr) {
+    write_text(" (stack overflow in a fiber: raise INTERLEAVE_STACK_KIB if the recursion is legitimate)");
+  }
+  const model::Heartbeat* heartbeat = g_signal_heartbeat;
+  if (heartbeat != nullptr && g_signal_message_length > 0 && heartbeat->running.load(std::memory_order_relaxed)) {
+    write_text(" in fiber ");
+    write_number(heartbeat->fiber.load(std::memory_order_relaxed));
+    write_text(" after step ");
+    write_number(heartbeat->step.load(std::memory_order_relaxed));
+  }
+  write_armed_message();
   // Die of the same signal, as if we had not been here.
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
@@ -113,14 +150,54 @@ void on_fatal_signal(int signal, siginfo_t* info, void*) {
   raise(signal);
 }
 
+// An alternate signal stack for the calling thread, kept for the thread's life. sigaltstack is
+// per thread: every thread that runs fibers needs one, or the handler of a fiber's stack overflow
+// would run on the overflowed stack, fault again, and the process would die with no report. It
+// is mapped with a guard page below it, like a fiber's stack. A thread that already has one (its
+// own, or a sanitizer's) keeps it.
+class AlternateSignalStack {
+ public:
+  AlternateSignalStack() {
+    stack_t current{};
+    if (sigaltstack(nullptr, &current) != 0 || (current.ss_flags & SS_DISABLE) == 0) return;
+    const auto page = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    void* const mapping =
+        mmap(nullptr, page + kBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    if (mapping == MAP_FAILED) return;  // the report then needs an overflow-free crash, as before
+    if (mprotect(mapping, page, PROT_NONE) != 0) {
+      munmap(mapping, page + kBytes);
+      return;
+    }
+    stack_t ss{};
+    ss.ss_sp = static_cast<char*>(mapping) + page;
+    ss.ss_size = kBytes;
+    if (sigaltstack(&ss, nullptr) != 0) {
+      munmap(mapping, page + kBytes);
+      return;
+    }
+    mapping_ = mapping;
+    mapping_size_ = page + kBytes;
+  }
+  AlternateSignalStack(const AlternateSignalStack&) = delete;
+  AlternateSignalStack& operator=(const AlternateSignalStack&) = delete;
+  ~AlternateSignalStack() {
+    if (mapping_ == nullptr) return;
+    stack_t off{};
+    off.ss_flags = SS_DISABLE;
+    sigaltstack(&off, nullptr);
+    munmap(mapping_, mapping_size_);
+  }
+
+ private:
+  static constexpr std::size_t kBytes = std::size_t{64} * 1024;
+  void* mapping_ = nullptr;
+  std::size_t mapping_size_ = 0;
+};
+
+// Installs the handler (once per process) and the calling thread's alternate stack (once per
+// thread). Called by every thread before it runs schedules.
 void install_fatal_signal_reporter() {
   static const bool installed = [] {
-    // An alternate stack, so a fiber's stack overflow can still be reported.
-    static std::unique_ptr<char[]> alternate(new char[1 << 16]);
-    stack_t ss{};
-    ss.ss_sp = alternate.get();
-    ss.ss_size = 1 << 16;
-    sigaltstack(&ss, nullptr);
     struct sigaction sa {};
     sa.sa_sigaction = on_fatal_signal;
     sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
@@ -129,9 +206,11 @@ void install_fatal_signal_reporter() {
     return true;
   }();
   (void)installed;
+  thread_local AlternateSignalStack alternate_stack;
 }
 
-void arm_signal_message(const ScheduleId& id, const std::string& command, const std::string& configuration) {
+void arm_signal_message(const ScheduleId& id, const std::string& command, const std::string& configuration,
+                        const model::Heartbeat& heartbeat) {
   std::string token = id.token();
   token.erase(token.rfind(".t=") + 3);  // the fingerprint goes after it
   const std::string head = absl::StrCat(" while running schedule ", token);
@@ -146,13 +225,17 @@ void arm_signal_message(const ScheduleId& id, const std::string& command, const 
   const std::string fingerprint = id.test.recorded() ? id.test.text() : std::string();
   g_signal_fingerprint_length = std::min(fingerprint.size(), sizeof g_signal_fingerprint);
   fingerprint.copy(g_signal_fingerprint, g_signal_fingerprint_length);
+  g_signal_heartbeat = &heartbeat;
 }
 
-void disarm_signal_message() { g_signal_message_length = 0; }
+void disarm_signal_message() {
+  g_signal_message_length = 0;
+  g_signal_heartbeat = nullptr;
+}
 
 }  // namespace
 
-void write_schedule_reproduce_line() noexcept { write_all(g_signal_message, g_signal_message_length); }
+void write_schedule_reproduce_line() noexcept { write_armed_message(); }
 
 namespace {
 
@@ -331,13 +414,16 @@ struct Shrunk {
 };
 
 Shrunk shrink_schedule(Runtime& runtime, const std::function<void()>& body, const Failure& bug,
-                       std::vector<Choice> choices, std::uint64_t max_steps, std::uint64_t budget) {
+                       std::vector<Choice> choices, std::uint64_t max_steps, std::uint64_t budget,
+                       const std::function<void(const ScheduleId&)>& before_run) {
   Shrunk out;
   std::vector<Choice> recorded;
   const auto fails = [&](std::vector<Choice> candidate) {
     if (out.runs >= budget) return false;
     ++out.runs;
-    const Outcome o = runtime.run(choices_schedule(std::move(candidate), max_steps), body, false, &recorded);
+    const ScheduleId candidate_id = choices_schedule(std::move(candidate), max_steps);
+    before_run(candidate_id);
+    const Outcome o = runtime.run(candidate_id, body, false, &recorded);
     if (!o.failure || !same_bug(*o.failure, bug)) return false;
     choices = recorded;
     return true;
@@ -497,6 +583,8 @@ Result explore_function(Options options, const std::function<void()>& body, std:
       options.jobs == 0 ? available_cores() : options.jobs, 1, std::max<std::uint64_t>(count, 1)));
 
   ProgressLine progress(options.progress, count);
+  Watchdog watchdog(options.watchdog_ms, jobs, reproduce_command, result.configuration);
+  watchdog.attach(0, runtime.heartbeat());  // the calling thread also replays and shrinks
   std::mutex failure_mutex;
   FirstFailure first;
   std::atomic<std::uint64_t> failing_position{UINT64_MAX};
@@ -509,25 +597,31 @@ Result explore_function(Options options, const std::function<void()>& body, std:
   std::string misfit;  // replaying: why the run does not fit the token (one run, on this thread)
 
   const auto explore_batch = [&](unsigned worker) {
+    install_fatal_signal_reporter();  // this thread's alternate signal stack
     Runtime& mine = worker == 0 ? runtime : runtime_for(stack_bytes);
     std::unique_ptr<FailureProbe> worker_probe;
     if (worker != 0 && make_probe) {
       worker_probe = make_probe();
       mine.set_failure_probe([p = worker_probe.get()] { return p->poll(); });
     }
+    if (worker != 0) watchdog.attach(worker, mine.heartbeat());
     struct Cleanup {
       Runtime& r;
       bool clear;
+      Watchdog& watchdog;
+      unsigned worker;
       ~Cleanup() {
         if (clear) r.set_failure_probe({});
         disarm_signal_message();
+        if (worker != 0) watchdog.detach(worker);
       }
-    } cleanup{mine, worker_probe != nullptr};
+    } cleanup{mine, worker_probe != nullptr, watchdog, worker};
     while (true) {
       const std::uint64_t position = next_position.fetch_add(1, std::memory_order_relaxed);
       if (position >= batch_limit || position > failing_position.load(std::memory_order_acquire)) return;
       const ScheduleId id = id_at(position, step_estimate);
-      arm_signal_message(id, reproduce_command, result.configuration);
+      arm_signal_message(id, reproduce_command, result.configuration, mine.heartbeat());
+      watchdog.schedule_started(worker, id.token());
       // Exploration records only which fiber ran each step; a failing schedule is then replayed
       // with a full trace, which also checks that it fails the same way again.
       Outcome outcome = mine.run(id, body, replaying);
@@ -582,7 +676,8 @@ Result explore_function(Options options, const std::function<void()>& body, std:
   result.found_preemptions = first.preemptions;
   const std::vector<std::uint32_t>& first_sequence = first.sequence;
   const Failure& first_failure = first.failure;
-  arm_signal_message(id, reproduce_command, result.configuration);
+  arm_signal_message(id, reproduce_command, result.configuration, runtime.heartbeat());
+  watchdog.schedule_started(0, id.token());
   std::vector<Choice> departures;
   Outcome again = runtime.run(id, body, true, &departures);
   // The token names the test it belongs to: the fingerprint of this run (a replayed token's own).
@@ -593,9 +688,15 @@ Result explore_function(Options options, const std::function<void()>& body, std:
   if (same && !replaying && options.shrink_runs > 0) {
     // Then shrink it, and report the simplest schedule that still fails with the same bug.
     const Failure bug = *again.failure;
-    arm_signal_message(id, reproduce_command, result.configuration);  // not the fingerprint of a shrinking run
-    Shrunk shrunk = shrink_schedule(runtime, body, bug, std::move(departures), id.max_steps, options.shrink_runs);
-    arm_signal_message(shrunk.id, reproduce_command, result.configuration);
+    // A candidate that crashes or hangs is reported with its own token, which reproduces that
+    // (its fingerprint taken from the points run, not the found schedule's).
+    const auto before_run = [&](const ScheduleId& candidate) {
+      arm_signal_message(candidate, reproduce_command, result.configuration, runtime.heartbeat());
+      watchdog.schedule_started(0, candidate.token());
+    };
+    Shrunk shrunk =
+        shrink_schedule(runtime, body, bug, std::move(departures), id.max_steps, options.shrink_runs, before_run);
+    before_run(shrunk.id);
     Outcome final_run = runtime.run(shrunk.id, body, true);
     shrunk.id.test = runtime.fingerprint();
     result.shrink_runs = shrunk.runs;
@@ -604,6 +705,7 @@ Result explore_function(Options options, const std::function<void()>& body, std:
       again = final_run;
     } else {
       // The body is not deterministic after all: report the schedule found, as found.
+      before_run(id);
       again = runtime.run(id, body, true);
     }
   }

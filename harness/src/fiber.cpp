@@ -234,11 +234,16 @@ struct GuardSlot {
 static_assert(std::atomic<const Fiber*>::is_always_lock_free);
 static_assert(std::atomic<std::uintptr_t>::is_always_lock_free);
 
-GuardSlot g_guard_slots[kGuardRegistrySlots];
-std::atomic<std::size_t> g_guard_slots_used{0};  // every occupied slot is below this index
+GuardSlot g_guard_slots[kGuardRegistrySlots];     // zero-initialized: untouched pages cost nothing
+std::atomic<std::size_t> g_guard_slots_used{0};   // every occupied slot is below this index
+std::atomic<std::size_t> g_guard_search_from{0};  // a hint: slots below it were taken when last seen
 
 void register_guard(const Fiber* fiber, std::uintptr_t begin, std::uintptr_t end) noexcept {
-  for (std::size_t i = 0; i < kGuardRegistrySlots; ++i) {
+  // Starting at the hint keeps creating many fibers linear rather than quadratic; the second lap
+  // finds slots freed below the hint by a race with unregister_guard.
+  const std::size_t start = g_guard_search_from.load(std::memory_order_relaxed) % kGuardRegistrySlots;
+  for (std::size_t n = 0; n < kGuardRegistrySlots; ++n) {
+    const std::size_t i = (start + n) % kGuardRegistrySlots;
     GuardSlot& slot = g_guard_slots[i];
     const Fiber* expected = nullptr;
     if (slot.fiber.load(std::memory_order_relaxed) != nullptr ||
@@ -250,6 +255,7 @@ void register_guard(const Fiber* fiber, std::uintptr_t begin, std::uintptr_t end
     std::size_t used = g_guard_slots_used.load(std::memory_order_relaxed);
     while (used < i + 1 && !g_guard_slots_used.compare_exchange_weak(used, i + 1, std::memory_order_acq_rel)) {
     }
+    g_guard_search_from.store(i + 1, std::memory_order_relaxed);
     return;
   }
   // Table full: this fiber's overflow will be an ordinary SIGSEGV (documented in fiber.h).
@@ -263,6 +269,9 @@ void unregister_guard(const Fiber* fiber) noexcept {
       slot.end.store(0, std::memory_order_release);
       slot.begin.store(0, std::memory_order_release);
       slot.fiber.store(nullptr, std::memory_order_release);
+      std::size_t from = g_guard_search_from.load(std::memory_order_relaxed);
+      while (i < from && !g_guard_search_from.compare_exchange_weak(from, i, std::memory_order_relaxed)) {
+      }
       return;
     }
   }

@@ -163,6 +163,11 @@ const std::vector<Variable>& variables() {
            bad_value(n, v, kPerturbationForm);
          }
        }},
+      {"INTERLEAVE_WATCHDOG_MS",
+       [](Options& o, std::string_view n, std::string_view v) {
+         o.watchdog_ms =
+             parse_unsigned(n, v, 0, UINT64_MAX, "an integer >= 0 (milliseconds; 0 turns the watchdog off)");
+       }},
   };
   return all;
 }
@@ -302,10 +307,11 @@ void Options::apply_environment() {
 std::string Options::describe() const {
   return absl::StrFormat(
       "strategy=%s pct_depth=%d seed=0x%x schedules=%u max_steps=%u spurious_wakeups=%d/1000 report_steps=%d "
-      "stack_kib=%u%s%s stress_iterations=%u stress_milliseconds=%u stress_timeout_ms=%u perturb=%s%s shrink_runs=%u "
+      "stack_kib=%u watchdog_ms=%u%s%s stress_iterations=%u stress_milliseconds=%u stress_timeout_ms=%u perturb=%s%s "
+      "shrink_runs=%u "
       "jobs=%s%s%s",
       to_string(strategy), pct_depth, seed, schedules, max_steps, spurious_wakeup_permille, report_steps, stack_kib,
-      replay.empty() ? "" : absl::StrCat(" replay=", replay),
+      watchdog_ms, replay.empty() ? "" : absl::StrCat(" replay=", replay),
       regressions.empty() ? "" : absl::StrCat(" regressions=", regressions), stress_iterations, stress_milliseconds,
       stress_timeout_ms, perturbation.describe(),
       race_detector ? (*race_detector ? " race_detector=on" : " race_detector=off") : "", shrink_runs,

@@ -215,9 +215,13 @@ Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body, bo
   fibers_.push_back(std::move(main));
   chooser_.on_spawn(0);
   set_current(0);
+  heartbeat_.step.store(0, std::memory_order_relaxed);
+  heartbeat_.what.store(nullptr, std::memory_order_relaxed);
+  beat();
+  heartbeat_.running.store(true, std::memory_order_relaxed);
   current_runtime = this;
-  PooledFiber& first = attach_pool_fiber(0);
-  switch_fiber(ThreadContext::current(), *first.fiber, true);
+  if (PooledFiber* first = attach_pool_fiber(0)) switch_fiber(ThreadContext::current(), *first->fiber, true);
+  heartbeat_.running.store(false, std::memory_order_relaxed);
   current_runtime = nullptr;
   current_operations = nullptr;
   chooser_.record_into(nullptr);
@@ -232,22 +236,51 @@ Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body, bo
   return outcome;
 }
 
-PooledFiber& Runtime::attach_pool_fiber(std::uint32_t fiber_id) {
+PooledFiber* Runtime::attach_pool_fiber(std::uint32_t fiber_id) noexcept {
   for (auto& pooled : pool_) {
     if (!pooled->busy && pooled.get() != releasing_) {
       pooled->busy = true;
       fibers_[fiber_id].pooled = pooled.get();
-      return *pooled;
+      return pooled.get();
     }
   }
-  auto pooled = std::make_unique<PooledFiber>();
-  pooled->runtime = this;
-  pooled->fiber = std::make_unique<Fiber>(stack_bytes_);
-  pooled->fiber->reset(&Runtime::fiber_entry, pooled.get());
-  pooled->busy = true;
-  pool_.push_back(std::move(pooled));
+  try {
+    auto pooled = std::make_unique<PooledFiber>();
+    pooled->runtime = this;
+    pooled->fiber = std::make_unique<Fiber>(stack_bytes_);
+    pooled->fiber->reset(&Runtime::fiber_entry, pooled.get());
+    pooled->busy = true;
+    pool_.push_back(std::move(pooled));
+  } catch (const std::exception& e) {
+    // Usually the process's limit on memory mappings (vm.max_map_count; a stack is two: the
+    // guard and the stack) or on address space (ulimit -v). The schedule fails with the cause;
+    // the fibers that did start are torn down as after any failure.
+    std::uint32_t alive = 0;
+    for (const FiberState& f : fibers_) alive += f.status == Status::runnable || f.status == Status::blocked ? 1 : 0;
+    std::string map_limit = "a limit";
+    if (std::FILE* in = std::fopen("/proc/sys/vm/max_map_count", "r")) {
+      unsigned long count = 0;
+      if (std::fscanf(in, "%lu", &count) == 1) map_limit = absl::StrCat(count, ": vm.max_map_count");
+      std::fclose(in);
+    }
+    fail_later(FailureKind::resources_exhausted,
+               absl::StrCat("fiber ", fiber_id, " could not be started: ", e.what(), "; ", alive,
+                            " fibers are alive in this schedule, and this thread has ", pool_.size(),
+                            " fiber stacks of ", stack_bytes_ / 1024,
+                            " KiB mapped. Each stack takes two memory mappings (the process may have ", map_limit,
+                            ") and its size in address space (ulimit -v): start fewer threads at once, or lower "
+                            "INTERLEAVE_STACK_KIB"),
+               {});
+    return nullptr;
+  }
   fibers_[fiber_id].pooled = pool_.back().get();
-  return *pool_.back();
+  return pool_.back().get();
+}
+
+bool Runtime::start_on_pool_fiber(std::uint32_t fiber_id) noexcept {
+  if (attach_pool_fiber(fiber_id) == nullptr) return false;
+  fibers_[fiber_id].status = Status::runnable;
+  return true;
 }
 
 void Runtime::fiber_entry(void* argument) {
@@ -261,6 +294,7 @@ void Runtime::run_current_task() {
   {
     IgnoreScope ignore;
     me = current_;
+    beat();
     task = std::move(fibers_[me].task);
     fibers_[me].status = Status::runnable;
   }
@@ -323,12 +357,11 @@ void Runtime::finish_current() {
   // This fiber now parks until its pool slot gets a new task, possibly for good (the pool is
   // destroyed with its fibers parked here): TSan must not see it parked with ignores enabled.
   ExecutionContext* destination = &ThreadContext::current();
+  if (next && fibers_[*next].status == Status::not_started && !start_on_pool_fiber(*next)) {
+    next = next_to_tear_down();  // aborting now: fibers that never ran are dropped, not started
+  }
   if (next) {
     FiberState& target = fibers_[*next];
-    if (target.status == Status::not_started) {
-      attach_pool_fiber(*next);
-      target.status = Status::runnable;
-    }
     set_current(*next);
     destination = target.pooled->fiber.get();
   }
@@ -388,8 +421,7 @@ void Runtime::transfer(std::uint32_t to, bool synchronizing) {
   Fiber& from = *fibers_[current_].pooled->fiber;
   FiberState& target = fibers_[to];
   if (target.status == Status::not_started) [[unlikely]] {
-    attach_pool_fiber(to);
-    target.status = Status::runnable;
+    if (!start_on_pool_fiber(to)) return;  // the failure is recorded: the caller sees aborting_
   }
   set_current(to);
   switch_fiber(from, *target.pooled->fiber, synchronizing);
@@ -481,6 +513,7 @@ void Runtime::schedule(const char* what, const void* object, bool yielding, bool
 }
 
 void Runtime::schedule_inline(const char* what, const void* object, bool yielding, bool blocking) {
+  beat();
   if (aborting_) {
     check_abort(yielding || blocking);
     return;
@@ -502,6 +535,9 @@ void Runtime::schedule_inline(const char* what, const void* object, bool yieldin
                       "loop (raise INTERLEAVE_MAX_STEPS if the body is simply long)"),
          {});
   }
+  heartbeat_.step.store(steps_, std::memory_order_relaxed);
+  heartbeat_.what.store(what, std::memory_order_relaxed);
+  heartbeat_.what_fiber.store(current_, std::memory_order_relaxed);
   record(what, object);
 }
 

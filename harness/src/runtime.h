@@ -5,6 +5,7 @@
 #include <absl/container/inlined_vector.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -155,6 +156,20 @@ struct Outcome {
   const std::vector<TraceEdge>* edges = nullptr;         // full-trace runs only, like `trace`
 };
 
+// What is visible of a scheduler from outside it: a watchdog thread may sample it,
+// and a fatal-signal handler on the scheduler's own thread reads it. Written only by the
+// scheduler, with relaxed stores (plain moves on x86-64: no fence on the hot path); readers need
+// no ordering with anything else, only the values.
+struct Heartbeat {
+  std::atomic<std::uint64_t> beats{0};       // bumped at every scheduling point, fiber start and
+                                             // run start; never reset, so a change means progress
+  std::atomic<bool> running{false};          // inside Runtime::run
+  std::atomic<std::uint32_t> fiber{0};       // the fiber running now
+  std::atomic<std::uint64_t> step{0};        // the schedule's steps at the last scheduling point
+  std::atomic<const char*> what{nullptr};    // that point's kind ("atomic load", ...): a literal
+  std::atomic<std::uint32_t> what_fiber{0};  // the fiber that made it
+};
+
 struct PooledFiber {
   class Runtime* runtime = nullptr;
   std::unique_ptr<Fiber> fiber;
@@ -238,7 +253,9 @@ class Runtime {
   void set_current(std::uint32_t fiber) noexcept {
     current_ = fiber;
     current_operations = &fibers_[fiber].operations;
+    heartbeat_.fiber.store(fiber, std::memory_order_relaxed);
   }
+  [[nodiscard]] const Heartbeat& heartbeat() const noexcept { return heartbeat_; }
   // A per-fiber address for the happens-before edges of thread start and join (TSan builds).
   char& fibers_token(std::uint32_t fiber) noexcept { return tokens_[fiber % tokens_.size()]; }
 
@@ -247,6 +264,7 @@ class Runtime {
 
  private:
   static void fiber_entry(void* argument);
+  void beat() noexcept { heartbeat_.beats.store(++beats_, std::memory_order_relaxed); }
   void run_current_task();
   void finish_current();
   void check_all_joined();
@@ -274,7 +292,11 @@ class Runtime {
   // Reports a race found by the detector: unwinds the fiber when it can, else (a destructor, or a
   // fiber already unwinding) records it for the next scheduling point.
   void report_race(std::string message, interleave::source_location where, bool can_unwind);
-  PooledFiber& attach_pool_fiber(std::uint32_t fiber_id);
+  // Gives `fiber_id` a pool fiber, mapping a new one when none is free. When a new stack cannot be
+  // mapped, records a resources_exhausted failure (aborting_ is then set) and returns nullptr.
+  PooledFiber* attach_pool_fiber(std::uint32_t fiber_id) noexcept;
+  // attach_pool_fiber for a fiber about to run for the first time; false when it failed.
+  bool start_on_pool_fiber(std::uint32_t fiber_id) noexcept;
 
   std::size_t stack_bytes_;
   std::vector<std::unique_ptr<PooledFiber>> pool_;
@@ -311,6 +333,8 @@ class Runtime {
   std::array<char, 256> tokens_{};
   std::function<std::string()> probe_;
   RaceDetector detector_;
+  Heartbeat heartbeat_;
+  std::uint64_t beats_ = 0;  // heartbeat_.beats, kept here so the hot path never loads the atomic
 };
 
 // Writes the TestFingerprint text ("<steps>-<fibers>-<hash>", schedule.h) of the points run so far

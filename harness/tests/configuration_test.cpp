@@ -190,6 +190,7 @@ TEST(Options, EveryVariableOverridesItsField) {
   ScopedEnv i("INTERLEAVE_STACK_KIB", "64");
   ScopedEnv j("INTERLEAVE_JOBS", "3");
   ScopedEnv k("INTERLEAVE_PROGRESS", "off");
+  ScopedEnv l("INTERLEAVE_WATCHDOG_MS", "250");
   Options o;
   o.apply_environment();
   EXPECT_EQ(o.strategy, Strategy::pct);
@@ -203,9 +204,19 @@ TEST(Options, EveryVariableOverridesItsField) {
   EXPECT_EQ(o.stack_kib, 64U);
   EXPECT_EQ(o.jobs, 3U);
   EXPECT_EQ(o.progress, Progress::off);
+  EXPECT_EQ(o.watchdog_ms, 250U);
   EXPECT_NE(o.describe().find("jobs=3"), std::string::npos) << o.describe();
+  EXPECT_NE(o.describe().find("watchdog_ms=250"), std::string::npos) << o.describe();
   EXPECT_NE(o.describe().find("strategy=pct pct_depth=5 seed=0xdeadbeef schedules=77"), std::string::npos)
       << o.describe();
+}
+
+TEST(Options, WatchdogIsOnForTenSecondsByDefaultAndZeroTurnsItOff) {
+  EXPECT_EQ(Options{}.watchdog_ms, 10'000U);
+  ScopedEnv a("INTERLEAVE_WATCHDOG_MS", "0");
+  Options o;
+  o.apply_environment();
+  EXPECT_EQ(o.watchdog_ms, 0U);
 }
 
 TEST(Options, JobsAutoMeansTheAvailableCores) {
@@ -290,6 +301,9 @@ TEST(Options, MalformedValuesAreErrorsNamingTheAcceptedForm) {
       {"INTERLEAVE_JOBS", "1025", "'auto' or an integer from 1 to 1024"},
       {"INTERLEAVE_JOBS", "all", "'auto' or an integer from 1 to 1024"},
       {"INTERLEAVE_PROGRESS", "yes", "'auto', 'on' or 'off'"},
+      {"INTERLEAVE_WATCHDOG_MS", "-1", "an integer >= 0 (milliseconds; 0 turns the watchdog off)"},
+      {"INTERLEAVE_WATCHDOG_MS", "10s", "an integer >= 0 (milliseconds; 0 turns the watchdog off)"},
+      {"INTERLEAVE_WATCHDOG_MS", "", "an integer >= 0 (milliseconds; 0 turns the watchdog off)"},
   };
   for (const auto& [name, value, accepted] : cases) {
     ScopedEnv env(name, value);

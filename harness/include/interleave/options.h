@@ -65,6 +65,13 @@ struct Options {
   std::string replay;
   // INTERLEAVE_STACK_KIB=<16..1048576>: stack size of each fiber, in KiB.
   std::size_t stack_kib = 256;
+  // INTERLEAVE_WATCHDOG_MS=<n>: a fiber that makes no scheduling point for this long (wall clock)
+  // -- a spin on a plain variable, a real lock, a sleep -- is reported: "fiber N made no
+  // scheduling point for ..." with its last step and the reproduce line; the program then exits
+  // with kHungExitCode (124, stress.h), as a running fiber cannot be unwound. With any job count.
+  // 0 turns the watchdog off. Raise it for a body that computes longer than this between
+  // scheduling points.
+  std::uint64_t watchdog_ms = 10'000;
 
   // Settings of interleave::stress() (stress.h), which runs the body on real threads and processes.
   // It uses `seed` too: iteration i perturbs with seed + i * 0x9e3779b97f4a7c15.

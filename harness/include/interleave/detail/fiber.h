@@ -125,10 +125,16 @@ class Fiber final : public ExecutionContext {
   // Accepted stack sizes (before rounding up to whole pages).
   static constexpr std::size_t kMinStackBytes = std::size_t{16} * 1024;
   static constexpr std::size_t kMaxStackBytes = std::size_t{1} << 30;
-  // Size of the inaccessible guard region below each stack (rounded up to whole pages). More
-  // than one page, so that a frame of up to this size that overshoots the stack still lands in
-  // it (unless the compiler probes the stack, a frame can skip a single page).
-  static constexpr std::size_t kGuardBytes = std::size_t{16} * 1024;
+  // Size of the inaccessible guard region below each stack (rounded up to whole pages). Stacks are
+  // separate mappings, but the kernel places them side by side: below one stack's guard lies the
+  // top of another fiber's stack. A function whose frame overshoots the stack by less than this
+  // lands in the guard whatever it was compiled with. Code built with -fstack-clash-protection
+  // (the harness, and every target that links interleave::harness: it is a public compile option
+  // of that target) touches each page as its frame grows, so any frame size is caught; code
+  // built without it (a prebuilt library) is caught for frames up to this size, and a larger
+  // frame may skip the guard and write into the neighbouring stack unnoticed. Costs address space
+  // only (never touched, never committed).
+  static constexpr std::size_t kGuardBytes = std::size_t{256} * 1024;
 
   // A fiber with its own mmap'd stack of at least `stack_bytes` (rounded up to pages) and a
   // PROT_NONE guard region below it. Not runnable until reset().
@@ -182,8 +188,9 @@ void switch_fiber(ExecutionContext& from, ExecutionContext& to, bool synchronizi
 
 // The live Fiber whose guard region contains `address`, or nullptr. Async-signal-safe: meant for
 // a SIGSEGV handler running on an alternate signal stack. Covers the first kGuardRegistrySlots
-// fibers alive at once; overflows of fibers beyond that are not recognised.
-inline constexpr std::size_t kGuardRegistrySlots = 4096;
+// fibers alive at once in the process (more than Linux's default vm.max_map_count of 65530
+// mappings lets exist: each fiber is two); overflows of fibers beyond that are not recognised.
+inline constexpr std::size_t kGuardRegistrySlots = 65536;
 [[nodiscard]] const Fiber* fiber_owning_guard_page(const void* address) noexcept;
 
 // __tsan_ignore_thread_begin/end: TSan ignores the calling fiber's memory accesses and

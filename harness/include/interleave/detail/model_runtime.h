@@ -12,15 +12,16 @@
 namespace interleave {
 
 enum class FailureKind {
-  assertion,           // INTERLEAVE_ASSERT or a GoogleTest assertion failed
-  exception,           // an exception escaped a fiber or the body
-  deadlock,            // every live fiber blocked, no deadline pending
-  step_bound,          // more scheduling points than max_steps: a livelock or unbounded loop
-  unjoined_fiber,      // a fiber was still running, or never joined, when the body returned
-  contract_violation,  // a primitive was misused (for example unlock by a non-owner)
-  nondeterminism,      // replaying the failing schedule did not fail the same way
-  data_race,           // two accesses to a Shared<T> cell (one a write), or an object's destruction
-                       // and a use of it, not ordered by happens-before
+  assertion,            // INTERLEAVE_ASSERT or a GoogleTest assertion failed
+  exception,            // an exception escaped a fiber or the body
+  deadlock,             // every live fiber blocked, no deadline pending
+  step_bound,           // more scheduling points than max_steps: a livelock or unbounded loop
+  unjoined_fiber,       // a fiber was still running, or never joined, when the body returned
+  contract_violation,   // a primitive was misused (for example unlock by a non-owner)
+  nondeterminism,       // replaying the failing schedule did not fail the same way
+  data_race,            // two accesses to a Shared<T> cell (one a write), or an object's destruction
+                        // and a use of it, not ordered by happens-before
+  resources_exhausted,  // a fiber could not be started: its stack could not be mapped
 };
 
 namespace detail::model {
