@@ -83,6 +83,7 @@
 #include <utility>
 #include <vector>
 
+#include "interleave/detail/robust.h"
 #include "interleave/mutex.h"
 #include "interleave/native_platform.h"
 #include "interleave/shared_memory.h"
@@ -117,23 +118,75 @@ class BasicPipeEnd;
 
 namespace detail {
 
+// A channel's lock. Between processes (a process-shared P) a RobustLock: a process killed while
+// holding it does not wedge the channel, the next locker gets it (owner_died). Between threads,
+// and in the model, the platform's BasicMutex.
+template <Platform P, bool Robust = P::process_shared>
+class ChannelLock {
+ public:
+  // True when the previous holder died holding the lock (never for BasicMutex).
+  bool lock() {
+    mutex_.lock();
+    return false;
+  }
+  // Held (true) or the deadline passed first (false, not held). `owner_died` as for lock().
+  bool lock_until(typename P::TimePoint deadline, bool& owner_died) {
+    owner_died = false;
+    const auto now = P::now();
+    if (now >= deadline) return mutex_.try_lock();
+    return mutex_.try_lock_for(deadline - now);
+  }
+  void unlock() { mutex_.unlock(); }
+
+ private:
+  BasicMutex<P> mutex_;
+};
+
+template <Platform P>
+class ChannelLock<P, true> {
+ public:
+  bool lock() { return lock_.lock() == RobustLockResult::owner_died; }
+  bool lock_until(typename P::TimePoint deadline, bool& owner_died) {
+    static_assert(std::is_same_v<typename P::Clock, std::chrono::steady_clock>,
+                  "a process-shared platform's clock is steady_clock (CLOCK_MONOTONIC)");
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
+    const RobustLockResult result = lock_.lock_until(ns < 0 ? 0 : ns);
+    owner_died = result == RobustLockResult::owner_died;
+    return result != RobustLockResult::timed_out;
+  }
+  void unlock() { lock_.unlock(); }
+
+ private:
+  RobustLock lock_;
+};
+
 template <Platform P>
 struct PipeState {
   using Word = typename P::template Atomic<std::uint32_t>;
 
-  // One direction: a byte ring of length-prefixed messages, guarded by `mutex`.
+  // One direction: a byte ring of length-prefixed messages, guarded by `lock`.
+  //
+  // A process may die at any instruction while holding the lock (the next locker then takes it
+  // over), so the guarded state is consistent after every single store: a sender copies the
+  // message beyond `written` and then publishes it with one store to `written`; a receiver copies
+  // the message out and then consumes it with one store to `read`. Whatever a dead holder did
+  // before that store is invisible; after it, complete. (Both are 64-bit counters of bytes ever
+  // written / read, never wrapped, so each is a single aligned store.)
   struct alignas(64) Channel {
-    BasicMutex<P> mutex;
-    // Bumped (under the mutex) on every change a waiter may be waiting for; these are the futex
+    ChannelLock<P> lock;
+    // Bumped (under the lock) on every change a waiter may be waiting for; these are the futex
     // words. data: a message was written or an end closed. space: a message was taken or an end
     // closed.
     Word data_seq{0};
     Word space_seq{0};
-    // The rest is guarded by the mutex.
-    std::uint32_t read_offset = 0;  // where the oldest message's header starts
-    std::uint32_t used = 0;         // bytes in the ring (headers included)
-    std::uint32_t data_waiters = 0;
-    std::uint32_t space_waiters = 0;
+    // Sleepers registered under the lock; a sleeper leaves (fetch_sub) without it, since a timed
+    // one may give up before it can take the lock back. A process killed asleep leaves its count
+    // behind: that costs later bumps a wake-up call, nothing else.
+    Word data_waiters{0};
+    Word space_waiters{0};
+    // The rest is guarded by the lock.
+    std::uint64_t written = 0;  // bytes ever written (headers included)
+    std::uint64_t read = 0;     // bytes ever consumed; written - read are in the ring
     bool writer_closed = false;
     bool reader_closed = false;
     std::byte* ring = nullptr;  // inside the same region: its address survives fork
@@ -265,8 +318,9 @@ class BasicPipeEnd {
       std::chrono::duration<Rep, Period> timeout,
       interleave::source_location where = interleave::source_location::current()) const {
     typename P::Operation op("Pipe::recv_for", this, where);
-    const Deadline deadline{detail::deadline_after(P::now(), timeout, "Pipe::recv_for"),
-                            timeout == decltype(timeout)::zero()};
+    const auto start = P::now();
+    const Deadline deadline(start, detail::deadline_after(start, timeout, "Pipe::recv_for"),
+                            timeout == decltype(timeout)::zero());
     std::vector<std::byte> out;
     const bool got = receive("Pipe::recv_for", &deadline, [&](std::uint32_t size) {
       out.resize(size);
@@ -281,8 +335,9 @@ class BasicPipeEnd {
   [[nodiscard]] bool poll(std::chrono::duration<Rep, Period> timeout,
                           interleave::source_location where = interleave::source_location::current()) const {
     typename P::Operation op("Pipe::poll", this, where);
-    const Deadline deadline{detail::deadline_after(P::now(), timeout, "Pipe::poll"),
-                            timeout == decltype(timeout)::zero()};
+    const auto start = P::now();
+    const Deadline deadline(start, detail::deadline_after(start, timeout, "Pipe::poll"),
+                            timeout == decltype(timeout)::zero());
     return receive("Pipe::poll", &deadline, nullptr);
   }
   [[nodiscard]] bool poll(interleave::source_location where = interleave::source_location::current()) const {
@@ -315,10 +370,18 @@ class BasicPipeEnd {
  private:
   friend std::pair<BasicPipeEnd, BasicPipeEnd> make_pipe<P>(PipeOptions, interleave::source_location);
 
+  // A timed call's limits. `at`: when it stops waiting for a message (or room). `lock_by`: when
+  // it stops waiting for the direction's lock, which a live holder keeps only while it copies one
+  // message: the deadline, but at least kLockGrace after the call began, so that a zero timeout
+  // still sees a message that is ready while another thread is copying.
   struct Deadline {
+    Deadline(typename P::TimePoint start, typename P::TimePoint deadline, bool zero_timeout)
+        : at(deadline), lock_by(std::max(deadline, start + kLockGrace)), zero(zero_timeout) {}
     typename P::TimePoint at;
-    bool zero;  // check once, never block
+    typename P::TimePoint lock_by;
+    bool zero;  // check once, never wait for a message
   };
+  static constexpr std::chrono::milliseconds kLockGrace{1};
 
   BasicPipeEnd(std::shared_ptr<detail::PipeHolder<P>> holder, int index) noexcept
       : holder_(std::move(holder)), index_(index) {}
@@ -351,44 +414,68 @@ class BasicPipeEnd {
     return n < room ? offset + n : n - room;
   }
 
-  // With c.mutex held: waits for `seq` to move past its current value, or for the deadline.
+  // Takes c.lock: untimed (deadline == nullptr) or until deadline->lock_by. False when that
+  // passed first (not held). A lock taken over from a holder that died wakes every waiter of the
+  // channel: the dead holder may have changed the channel without waking anyone.
+  static bool lock(Channel& c, const Deadline* deadline) {
+    bool owner_died = false;
+    if (deadline == nullptr) {
+      owner_died = c.lock.lock();
+    } else if (!c.lock.lock_until(deadline->lock_by, owner_died)) {
+      return false;
+    }
+    if (owner_died) {
+      bump(c.data_seq, c.data_waiters);
+      bump(c.space_seq, c.space_waiters);
+      P::wake_all(c.data_seq);
+      P::wake_all(c.space_seq);
+    }
+    return true;
+  }
+
+  enum class Awaited : std::uint8_t {
+    maybe_changed,  // look again (lock held)
+    timed_out,      // the deadline passed while waiting (lock held)
+    lock_lost,      // the deadline passed while taking the lock back (lock NOT held)
+  };
+
+  // With c.lock held: waits for `seq` to move past its current value, or for the deadline.
   // The first call of an operation only spins (without the lock, at most P::spin_limit checks);
-  // later calls sleep on the futex. Returns with c.mutex held; false when the deadline passed.
-  static bool await(Channel& c, typename State::Word& seq, std::uint32_t& waiters, const Deadline* deadline,
-                    bool& spun) {
+  // later calls sleep on the futex. Takes the lock back within the deadline (else lock_lost).
+  static Awaited await(Channel& c, typename State::Word& seq, typename State::Word& waiters,
+                       const Deadline* deadline, bool& spun) {
     const std::uint32_t seen = seq.load(std::memory_order_relaxed);
     if (!spun) {
       // Yielding, not pausing, between checks: with cores to spare sched_yield returns at once
       // and the window (tens of microseconds) catches a peer that answers quickly without either
       // side sleeping; with cores scarce it hands the CPU to the peer instead of burning it.
       spun = true;
-      c.mutex.unlock();
+      c.lock.unlock();
       for (int i = 0; i < P::spin_limit && seq.load(std::memory_order_relaxed) == seen; ++i) {
         if (deadline != nullptr && P::now() >= deadline->at) break;
         P::yield();
       }
-      c.mutex.lock();
-      return true;
+      return lock(c, deadline) ? Awaited::maybe_changed : Awaited::lock_lost;
     }
     // Registered under the lock before sleeping: whoever changes `seq` (always under the lock)
     // then sees a waiter and wakes it; if it changed already, the wait returns at once.
-    ++waiters;
-    c.mutex.unlock();
+    waiters.fetch_add(1U, std::memory_order_relaxed);
+    c.lock.unlock();
     bool in_time = true;
     if (deadline == nullptr) {
       P::wait(seq, seen);
     } else {
       in_time = P::wait_until(seq, seen, deadline->at);
     }
-    c.mutex.lock();
-    --waiters;
-    return in_time;
+    waiters.fetch_sub(1U, std::memory_order_relaxed);
+    if (!lock(c, deadline)) return Awaited::lock_lost;
+    return in_time ? Awaited::maybe_changed : Awaited::timed_out;
   }
 
-  // With c.mutex held: bumps `seq`; returns whether a sleeper must be woken (after unlocking).
-  static bool bump(typename State::Word& seq, std::uint32_t waiters) noexcept {
+  // With c.lock held: bumps `seq`; returns whether a sleeper must be woken (after unlocking).
+  static bool bump(typename State::Word& seq, const typename State::Word& waiters) noexcept {
     seq.fetch_add(1U, std::memory_order_relaxed);
-    return waiters != 0;
+    return waiters.load(std::memory_order_relaxed) != 0;
   }
 
   void send_bytes(std::span<const std::byte> message, const char* operation) const {
@@ -406,29 +493,29 @@ class BasicPipeEnd {
     const std::uint32_t need = size + kHeader;
     Channel& c = s.channels[1 - index_];
     bool spun = false;
-    c.mutex.lock();
+    lock(c, nullptr);
     for (;;) {
       if (c.writer_closed) {
-        c.mutex.unlock();
+        c.lock.unlock();
         throw_self_closed(operation);
       }
       if (c.reader_closed) {
-        c.mutex.unlock();
+        c.lock.unlock();
         throw BrokenPipe(std::string(operation) + ": the peer (the " + (index_ == 0 ? "second" : "first") +
                          " end) is closed");
       }
-      if (s.ring_bytes - c.used >= need) break;
+      if (s.ring_bytes - (c.written - c.read) >= need) break;
       await(c, c.space_seq, c.space_waiters, nullptr, spun);
     }
-    std::uint32_t offset = advance(s, c.read_offset, c.used);
+    std::uint32_t offset = static_cast<std::uint32_t>(c.written % s.ring_bytes);
     std::array<std::byte, kHeader> header;
     std::memcpy(header.data(), &size, kHeader);
     copy_in(s, c, offset, header.data(), kHeader);
     offset = advance(s, offset, kHeader);
     if (size != 0) copy_in(s, c, offset, message.data(), size);
-    c.used += need;
+    c.written += need;  // the one store that publishes the message
     const bool wake = bump(c.data_seq, c.data_waiters);
-    c.mutex.unlock();
+    c.lock.unlock();
     if (wake) P::wake_all(c.data_seq);
   }
 
@@ -445,15 +532,15 @@ class BasicPipeEnd {
     Channel& c = s.channels[index_];
     bool spun = false;
     bool expired = false;
-    c.mutex.lock();
+    if (!lock(c, deadline)) return false;
     for (;;) {
       if (c.reader_closed) {
-        c.mutex.unlock();
+        c.lock.unlock();
         throw_self_closed(operation);
       }
-      if (c.used != 0) break;
+      if (c.written != c.read) break;
       if (c.writer_closed) {
-        c.mutex.unlock();
+        c.lock.unlock();
         if constexpr (std::is_null_pointer_v<std::remove_cvref_t<Take>>) {
           return true;  // poll: end-of-stream is ready
         } else {
@@ -462,32 +549,33 @@ class BasicPipeEnd {
         }
       }
       if (expired || (deadline != nullptr && deadline->zero)) {
-        c.mutex.unlock();
+        c.lock.unlock();
         return false;
       }
-      expired = !await(c, c.data_seq, c.data_waiters, deadline, spun);
+      const Awaited awaited = await(c, c.data_seq, c.data_waiters, deadline, spun);
+      if (awaited == Awaited::lock_lost) return false;
+      expired = awaited == Awaited::timed_out;
     }
     if constexpr (std::is_null_pointer_v<std::remove_cvref_t<Take>>) {
-      c.mutex.unlock();
+      c.lock.unlock();
       return true;
     } else {
+      const auto read_offset = static_cast<std::uint32_t>(c.read % s.ring_bytes);
       std::uint32_t size = 0;
       std::array<std::byte, kHeader> header;
-      copy_out(s, c, c.read_offset, header.data(), kHeader);
+      copy_out(s, c, read_offset, header.data(), kHeader);
       std::memcpy(&size, header.data(), kHeader);
       std::span<std::byte> into;
       try {
         into = take(size);
       } catch (...) {
-        c.mutex.unlock();
+        c.lock.unlock();
         throw;
       }
-      if (size != 0) copy_out(s, c, advance(s, c.read_offset, kHeader), into.data(), size);
-      const std::uint32_t taken = size + kHeader;
-      c.used -= taken;
-      c.read_offset = c.used == 0 ? 0 : advance(s, c.read_offset, taken);
+      if (size != 0) copy_out(s, c, advance(s, read_offset, kHeader), into.data(), size);
+      c.read += size + kHeader;  // the one store that consumes the message
       const bool wake = bump(c.space_seq, c.space_waiters);
-      c.mutex.unlock();
+      c.lock.unlock();
       if (wake) P::wake_all(c.space_seq);
       return true;
     }
@@ -495,11 +583,11 @@ class BasicPipeEnd {
 
   // Marks this end closed on one direction and wakes everyone waiting on it.
   static void shut(Channel& c, bool reader) {
-    c.mutex.lock();
+    lock(c, nullptr);
     (reader ? c.reader_closed : c.writer_closed) = true;
     const bool wake_data = bump(c.data_seq, c.data_waiters);
     const bool wake_space = bump(c.space_seq, c.space_waiters);
-    c.mutex.unlock();
+    c.lock.unlock();
     if (wake_data) P::wake_all(c.data_seq);
     if (wake_space) P::wake_all(c.space_seq);
   }
