@@ -442,8 +442,8 @@ class BasicPipeEnd {
   // With c.lock held: waits for `seq` to move past its current value, or for the deadline.
   // The first call of an operation only spins (without the lock, at most P::spin_limit checks);
   // later calls sleep on the futex. Takes the lock back within the deadline (else lock_lost).
-  static Awaited await(Channel& c, typename State::Word& seq, typename State::Word& waiters,
-                       const Deadline* deadline, bool& spun) {
+  static Awaited await(Channel& c, typename State::Word& seq, typename State::Word& waiters, const Deadline* deadline,
+                       bool& spun) {
     const std::uint32_t seen = seq.load(std::memory_order_relaxed);
     if (!spun) {
       // Yielding, not pausing, between checks: with cores to spare sched_yield returns at once

@@ -369,8 +369,8 @@ class QueueCore {
   bool recover_dead_claims() {
     if constexpr (P::process_shared) {
       if (registry_ == nullptr) return false;
-      const bool changed = first_->recover_dead_claims(
-          [this](ClaimRegistry::Operation operation, std::uint64_t position) {
+      const bool changed =
+          first_->recover_dead_claims([this](ClaimRegistry::Operation operation, std::uint64_t position) {
             return registry_->live_claim(operation, position);
           });
       if (changed) {
