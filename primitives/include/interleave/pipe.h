@@ -18,8 +18,6 @@
 //           buffer is too small.
 // Requires  PipeOptions::capacity in [1, 1 GiB] (std::invalid_argument otherwise). Every process
 //           that uses an end is the one that called make_pipe or was fork()ed from it afterwards.
-//           A process must not die while inside a pipe operation (it may hold the direction's
-//           lock; the other processes would then wait forever).
 // Guarantees
 //   - Per direction: messages are received whole, in the order they were sent (for several
 //     sending threads, in the order their send calls took effect), none lost, none duplicated,
@@ -27,6 +25,15 @@
 //   - poll(timeout) -> true when recv would not block: a message is ready, or the peer closed and
 //     no data is left (recv then throws EndOfStream). It consumes nothing.
 //   - recv_for(timeout) returns std::nullopt only if no message arrived before the deadline.
+//   - Killed processes (a process-shared pipe, the default): a process killed at any point
+//     (SIGKILL included) loses at most its own in-flight message; no other message is lost,
+//     duplicated or corrupted; nobody blocks past their deadline, or forever after close().
+//     A sender killed inside send: its message arrives whole or not at all. A receiver killed
+//     inside recv: its message is taken (lost with it) or stays for the next receiver. The
+//     direction's lock is a robust lock: the kernel hands it to the next locker when its holder
+//     dies, so the others go on at once. What it does not do: a peer that dies WITHOUT close()
+//     never signals end-of-stream (an untimed recv, or a send waiting for room, then waits
+//     until somebody closes the other end, which any process sharing it may do).
 //   - Not fair: with several threads waiting on one end, any one of them may get the next message
 //     or the freed space.
 // Memory ordering
@@ -42,7 +49,11 @@
 //           numbers in docs/benchmarks.md). The price: a waiter uses CPU for its spin (up to
 //           P::spin_limit sched_yield calls) before it sleeps.
 // Timeouts  poll(d), recv_for(d): d < 0 throws std::invalid_argument; d == 0 checks once without
-//           blocking. poll() with no argument is poll(0), as in Python.
+//           waiting for a message. poll() with no argument is poll(0), as in Python. The whole
+//           call keeps the deadline, waiting for the direction's lock included, except that it
+//           waits for that lock at least 1 ms (a holder keeps it only while copying one
+//           message), so a zero timeout still sees a message that is ready; a lock held by a
+//           stopped process makes the call give up after max(d, 1 ms).
 // Closing
 //   - close() closes THIS end (every handle to it: the handles are shared references to one end).
 //     Closing an end that is already closed throws std::logic_error; so does any other operation
