@@ -30,6 +30,7 @@
 #include "interleave/process.h"
 #include "interleave/queue.h"
 #include "interleave/shared_memory.h"
+#include "support/stop_hook_platform.h"
 
 namespace interleave {
 namespace {
@@ -83,6 +84,12 @@ struct Tally {
   std::uint64_t lost_in_flight = 0;
 };
 
+bool has_stopped(const Process& process) {
+  siginfo_t info{};
+  return waitid(P_PID, static_cast<id_t>(process.pid()), &info, WSTOPPED | WNOHANG | WNOWAIT) == 0 &&
+         info.si_pid == process.pid();
+}
+
 bool has_exited(const Process& process) {
   siginfo_t info{};
   return waitid(P_PID, static_cast<id_t>(process.pid()), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
@@ -92,27 +99,42 @@ bool has_exited(const Process& process) {
 class Round {
  public:
   Round(std::uint64_t seed, std::uint64_t index) : rng_(seed * 0x9e3779b97f4a7c15ULL + index), where_() {
+    // The victims: a producer-side process, a consumer-side one, or one of each. Half of the
+    // kills stop the victim before its n-th atomic operation first (so they land between any two
+    // steps of an operation, claims and locks included); the others land wherever the victim is
+    // once it has made some progress (in a system call, asleep, ...).
+    const int choice = static_cast<int>(rng_() % 3);
+    if (choice != 1) victim_[0] = static_cast<int>(rng_() % kProducers);
+    if (choice != 0) victim_[1] = static_cast<int>(rng_() % kConsumers);
+    for (std::uint64_t& n : stop_at_operation_) n = rng_() % 2 == 0 ? 1 + rng_() % 400 : 0;
     where_ = "seed " + std::to_string(seed) + ", round " + std::to_string(index) +
              " (rerun: INTERLEAVE_KILL_STORM_SEED=" + std::to_string(seed) +
              " INTERLEAVE_KILL_STORM_ROUNDS=" + std::to_string(index + 1) + ")";
   }
 
-  // Kills one producer-side or consumer-side process, or one of each, at random points.
+  // Called first thing in every child: arms the stop of a victim that is to be stopped first.
+  void arm(int side, int index) const {
+    if (victim_[side] == index && stop_at_operation_[side] != 0) {
+      test_support::stop_before_operation(stop_at_operation_[side]);
+    }
+  }
+
+  // Kills the victims chosen at construction.
   template <class ProducerProgress, class ConsumerProgress>
   void kill_some(std::vector<std::unique_ptr<Process>>& producers, std::vector<std::unique_ptr<Process>>& consumers,
                  ProducerProgress producer_progress, ConsumerProgress consumer_progress) {
-    const int choice = static_cast<int>(rng_() % 3);  // 0: a producer, 1: a consumer, 2: one of each
-    if (choice != 1) {
-      const int p = static_cast<int>(rng_() % kProducers);
+    // While one victim is stopped the other may be unable to go on (it needs the stopped one's
+    // slot or lock): then it is killed where it waits.
+    Process* other = victim_[1] >= 0 ? consumers[victim_[1]].get() : nullptr;
+    if (const int p = victim_[0]; p >= 0) {
       kill_at(
-          *producers[p], [&] { return producer_progress(p); }, rng_() % (kItems + 1), producers);
-      killed_producer_ = p;
+          *producers[p], [&] { return producer_progress(p); }, rng_() % (kItems + 1), stop_at_operation_[0] != 0,
+          producers, other);
     }
-    if (choice != 0) {
-      const int c = static_cast<int>(rng_() % kConsumers);
+    if (const int c = victim_[1]; c >= 0) {
       kill_at(
-          *consumers[c], [&] { return consumer_progress(c); }, rng_() % (kAll / kConsumers + 1), producers);
-      killed_consumer_ = c;
+          *consumers[c], [&] { return consumer_progress(c); }, rng_() % (kAll / kConsumers + 1),
+          stop_at_operation_[1] != 0, producers, nullptr);
     }
   }
 
@@ -168,7 +190,7 @@ class Round {
     int missing = 0;
     for (int p = 0; p < kProducers; ++p) {
       const std::uint32_t committed = log.committed[p].load();
-      if (p != killed_producer_) {
+      if (p != victim_[0]) {
         EXPECT_EQ(committed, kItems) << "surviving producer " << p << " did not finish; " << where_;
       }
       for (std::uint32_t s = 0; s < kItems; ++s) {
@@ -177,7 +199,7 @@ class Round {
       }
       tally.items += committed;
     }
-    const int allowed = killed_consumer_ >= 0 && log.in_flight[killed_consumer_].load() != 0 ? 1 : 0;
+    const int allowed = victim_[1] >= 0 && log.in_flight[victim_[1]].load() != 0 ? 1 : 0;
     EXPECT_LE(missing, allowed) << missing << " committed item(s) lost (a killed consumer may lose only its own "
                                 << "in-flight one); " << where_;
     tally.lost_in_flight += static_cast<std::uint64_t>(missing);
@@ -187,19 +209,20 @@ class Round {
 
   std::mt19937_64& rng() { return rng_; }
   const std::string& where() const { return where_; }
-  int killed_producer() const { return killed_producer_; }
-  int killed_consumer() const { return killed_consumer_; }
+  int killed_producer() const { return victim_[0]; }
+  int killed_consumer() const { return victim_[1]; }
 
  private:
-  // Waits (bounded) until `victim` made `target` progress, ended, or every producer ended (a
-  // consumer may never get that far), spins a random while so the kill lands anywhere in the
-  // operation under way, and kills it.
+  // Waits (bounded) until `victim` stopped at its armed operation (`stopped`) or made `target`
+  // progress (else), ended, or every producer ended (a consumer may never get that far), spins a
+  // random while so the kill lands anywhere in the operation under way, and kills it.
   template <class Progress>
-  void kill_at(Process& victim, Progress progress, std::uint64_t target,
-               const std::vector<std::unique_ptr<Process>>& producers) {
+  void kill_at(Process& victim, Progress progress, std::uint64_t target, bool stopped,
+               const std::vector<std::unique_ptr<Process>>& producers, const Process* other) {
     const auto give_up = std::chrono::steady_clock::now() + kHangBound;
     for (;;) {
-      if (progress() >= target || has_exited(victim)) break;
+      if (stopped ? has_stopped(victim) : progress() >= target) break;
+      if (has_exited(victim) || (other != nullptr && has_stopped(*other))) break;
       if (std::all_of(producers.begin(), producers.end(), [](const auto& p) { return has_exited(*p); })) break;
       if (std::chrono::steady_clock::now() > give_up) {
         ADD_FAILURE() << victim.name() << " made no progress for 10 s; " << where_;
@@ -213,20 +236,21 @@ class Round {
 
   std::mt19937_64 rng_;
   std::string where_;
-  int killed_producer_ = -1;
-  int killed_consumer_ = -1;
+  int victim_[2] = {-1, -1};                     // [0]: producer side, [1]: consumer side
+  std::uint64_t stop_at_operation_[2] = {0, 0};  // 0: killed where it happens to be
   std::uint64_t kills_ = 0;
 };
 
 void queue_round(std::uint64_t seed, std::uint64_t index, Tally& tally) {
   Round round(seed, index);
   SharedObject<Log> log;
-  SharedQueue<Item> q(static_cast<std::ptrdiff_t>(1 + round.rng()() % 3));
+  BasicSharedQueue<Item, test_support::StopHookPlatform> q(static_cast<std::ptrdiff_t>(1 + round.rng()() % 3));
   std::vector<std::unique_ptr<Process>> producers;
   std::vector<std::unique_ptr<Process>> consumers;
   for (int p = 0; p < kProducers; ++p) {
     producers.push_back(std::make_unique<Process>(
         [&, p] {
+          round.arm(0, p);
           for (std::uint32_t s = 0; s < kItems; ++s) {
             const Item item{static_cast<std::uint32_t>(p), s};
             if (s % 2 == 0) {
@@ -243,6 +267,7 @@ void queue_round(std::uint64_t seed, std::uint64_t index, Tally& tally) {
   for (int c = 0; c < kConsumers; ++c) {
     consumers.push_back(std::make_unique<Process>(
         [&, c] {
+          round.arm(1, c);
           for (std::uint32_t n = 0;; ++n) {
             log->in_flight[c].store(1);
             std::optional<Item> item;
@@ -291,12 +316,14 @@ void pipe_round(std::uint64_t seed, std::uint64_t index, Tally& tally) {
   Round round(seed, index);
   SharedObject<Log> log;
   // Small enough that senders block for room; big enough for the largest message.
-  auto [reader, writer] = make_pipe({.capacity = static_cast<std::int64_t>(32 + round.rng()() % 64), .duplex = false});
+  auto [reader, writer] = make_pipe<test_support::StopHookPlatform>(
+      {.capacity = static_cast<std::int64_t>(32 + round.rng()() % 64), .duplex = false});
   std::vector<std::unique_ptr<Process>> senders;
   std::vector<std::unique_ptr<Process>> receivers;
   for (int p = 0; p < kProducers; ++p) {
     senders.push_back(std::make_unique<Process>(
         [&, p, writer = writer] {
+          round.arm(0, p);
           for (std::uint32_t s = 0; s < kItems; ++s) {
             std::byte message[32];
             const Item item{static_cast<std::uint32_t>(p), s};
@@ -311,6 +338,7 @@ void pipe_round(std::uint64_t seed, std::uint64_t index, Tally& tally) {
   for (int c = 0; c < kConsumers; ++c) {
     receivers.push_back(std::make_unique<Process>(
         [&, c, reader = reader] {
+          round.arm(1, c);
           try {
             for (std::uint32_t n = 0;; ++n) {
               log->in_flight[c].store(1);
@@ -377,7 +405,14 @@ void storm(const char* what, RoundFunction run_round) {
   const std::set<std::string> shm_before = dev_shm_entries();
   const auto start = std::chrono::steady_clock::now();
   Tally tally;
-  for (std::uint64_t i = 0; i < rounds && !::testing::Test::HasFailure(); ++i) run_round(seed, i, tally);
+  for (std::uint64_t i = 0; i < rounds && !::testing::Test::HasFailure(); ++i) {
+    run_round(seed, i, tally);
+    if ((i + 1) % 10000 == 0) {
+      std::printf("%s kill storm: %llu rounds, %llu kills so far\n", what, static_cast<unsigned long long>(i + 1),
+                  static_cast<unsigned long long>(tally.kills));
+      std::fflush(stdout);
+    }
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf(
       "%s kill storm: seed %llu, %llu rounds, %llu kills, %llu committed items checked, %llu in-flight "

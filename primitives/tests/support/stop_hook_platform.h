@@ -5,7 +5,8 @@
 //   child:   stop_before(StopPoint::store_u64);  q.put(1);   // stops inside put
 //   parent:  wait_until_stopped(child.pid());  child.kill(SIGKILL);
 //
-// The hook fires once per process (then disarms itself), only in the process that armed it.
+// Or, for a kill at a random point, before the n-th atomic operation: stop_before_operation(n).
+// A hook fires once per process (then disarms itself), only in the process that armed it.
 #pragma once
 
 #include <signal.h>
@@ -34,26 +35,75 @@ inline StopPoint& armed_stop_point() noexcept {
   return point;
 }
 
+// Stops before a chosen kind of operation (once).
 inline void stop_before(StopPoint point) noexcept { armed_stop_point() = point; }
 
+inline std::uint64_t& operations_until_stop() noexcept {
+  static std::uint64_t countdown = 0;
+  return countdown;
+}
+
+// Stops before the n-th atomic operation (n >= 1) from now, of any kind: a random n puts the stop
+// at a random point between two steps of the algorithm (inside a claim, holding a lock, ...).
+inline void stop_before_operation(std::uint64_t n) noexcept { operations_until_stop() = n; }
+
 inline void stop_here_if(StopPoint point) noexcept {
-  if (armed_stop_point() != point) return;
+  std::uint64_t& countdown = operations_until_stop();
+  if (countdown != 0 && --countdown == 0) raise(SIGSTOP);
+  if (point == StopPoint::nothing || armed_stop_point() != point) return;
   armed_stop_point() = StopPoint::nothing;
   raise(SIGSTOP);
 }
 
 template <class T>
 struct StopHookAtomic : std::atomic<T> {
-  using std::atomic<T>::atomic;
-  using std::atomic<T>::operator=;
+  using Base = std::atomic<T>;
+  using Base::Base;
+  using Base::operator=;
 
+  T load(std::memory_order order = std::memory_order_seq_cst) const noexcept {
+    stop_here_if(StopPoint::nothing);
+    return Base::load(order);
+  }
   void store(T value, std::memory_order order = std::memory_order_seq_cst) noexcept {
-    if constexpr (std::is_same_v<T, std::uint64_t>) stop_here_if(StopPoint::store_u64);
-    std::atomic<T>::store(value, order);
+    stop_here_if(std::is_same_v<T, std::uint64_t> ? StopPoint::store_u64 : StopPoint::nothing);
+    Base::store(value, order);
+  }
+  T exchange(T value, std::memory_order order = std::memory_order_seq_cst) noexcept {
+    stop_here_if(StopPoint::nothing);
+    return Base::exchange(value, order);
+  }
+  bool compare_exchange_weak(T& expected, T desired, std::memory_order success, std::memory_order failure) noexcept {
+    stop_here_if(StopPoint::nothing);
+    return Base::compare_exchange_weak(expected, desired, success, failure);
+  }
+  bool compare_exchange_weak(T& expected, T desired, std::memory_order order = std::memory_order_seq_cst) noexcept {
+    stop_here_if(StopPoint::nothing);
+    return Base::compare_exchange_weak(expected, desired, order);
+  }
+  bool compare_exchange_strong(T& expected, T desired, std::memory_order success, std::memory_order failure) noexcept {
+    stop_here_if(StopPoint::nothing);
+    return Base::compare_exchange_strong(expected, desired, success, failure);
+  }
+  bool compare_exchange_strong(T& expected, T desired, std::memory_order order = std::memory_order_seq_cst) noexcept {
+    stop_here_if(StopPoint::nothing);
+    return Base::compare_exchange_strong(expected, desired, order);
   }
   T fetch_add(T delta, std::memory_order order = std::memory_order_seq_cst) noexcept requires std::is_integral_v<T> {
-    if constexpr (std::is_same_v<T, std::uint32_t>) stop_here_if(StopPoint::fetch_add_u32);
-    return std::atomic<T>::fetch_add(delta, order);
+    stop_here_if(std::is_same_v<T, std::uint32_t> ? StopPoint::fetch_add_u32 : StopPoint::nothing);
+    return Base::fetch_add(delta, order);
+  }
+  T fetch_sub(T delta, std::memory_order order = std::memory_order_seq_cst) noexcept requires std::is_integral_v<T> {
+    stop_here_if(StopPoint::nothing);
+    return Base::fetch_sub(delta, order);
+  }
+  T fetch_or(T bits, std::memory_order order = std::memory_order_seq_cst) noexcept requires std::is_integral_v<T> {
+    stop_here_if(StopPoint::nothing);
+    return Base::fetch_or(bits, order);
+  }
+  T fetch_and(T bits, std::memory_order order = std::memory_order_seq_cst) noexcept requires std::is_integral_v<T> {
+    stop_here_if(StopPoint::nothing);
+    return Base::fetch_and(bits, order);
   }
 };
 
