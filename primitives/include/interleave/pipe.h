@@ -18,8 +18,6 @@
 //           buffer is too small.
 // Requires  PipeOptions::capacity in [1, 1 GiB] (std::invalid_argument otherwise). Every process
 //           that uses an end is the one that called make_pipe or was fork()ed from it afterwards.
-//           A process must not die while inside a pipe operation (it may hold the direction's
-//           lock; the other processes would then wait forever).
 // Guarantees
 //   - Per direction: messages are received whole, in the order they were sent (for several
 //     sending threads, in the order their send calls took effect), none lost, none duplicated,
@@ -27,6 +25,15 @@
 //   - poll(timeout) -> true when recv would not block: a message is ready, or the peer closed and
 //     no data is left (recv then throws EndOfStream). It consumes nothing.
 //   - recv_for(timeout) returns std::nullopt only if no message arrived before the deadline.
+//   - Killed processes (a process-shared pipe, the default): a process killed at any point
+//     (SIGKILL included) loses at most its own in-flight message; no other message is lost,
+//     duplicated or corrupted; nobody blocks past their deadline, or forever after close().
+//     A sender killed inside send: its message arrives whole or not at all. A receiver killed
+//     inside recv: its message is taken (lost with it) or stays for the next receiver. The
+//     direction's lock is a robust lock: the kernel hands it to the next locker when its holder
+//     dies, so the others go on at once. What it does not do: a peer that dies WITHOUT close()
+//     never signals end-of-stream (an untimed recv, or a send waiting for room, then waits
+//     until somebody closes the other end, which any process sharing it may do).
 //   - Not fair: with several threads waiting on one end, any one of them may get the next message
 //     or the freed space.
 // Memory ordering
@@ -42,7 +49,11 @@
 //           numbers in docs/benchmarks.md). The price: a waiter uses CPU for its spin (up to
 //           P::spin_limit sched_yield calls) before it sleeps.
 // Timeouts  poll(d), recv_for(d): d < 0 throws std::invalid_argument; d == 0 checks once without
-//           blocking. poll() with no argument is poll(0), as in Python.
+//           waiting for a message. poll() with no argument is poll(0), as in Python. The whole
+//           call keeps the deadline, waiting for the direction's lock included, except that it
+//           waits for that lock at least 1 ms (a holder keeps it only while copying one
+//           message), so a zero timeout still sees a message that is ready; a lock held by a
+//           stopped process makes the call give up after max(d, 1 ms).
 // Closing
 //   - close() closes THIS end (every handle to it: the handles are shared references to one end).
 //     Closing an end that is already closed throws std::logic_error; so does any other operation
@@ -83,6 +94,7 @@
 #include <utility>
 #include <vector>
 
+#include "interleave/detail/robust.h"
 #include "interleave/mutex.h"
 #include "interleave/native_platform.h"
 #include "interleave/shared_memory.h"
@@ -117,23 +129,75 @@ class BasicPipeEnd;
 
 namespace detail {
 
+// A channel's lock. Between processes (a process-shared P) a RobustLock: a process killed while
+// holding it does not wedge the channel, the next locker gets it (owner_died). Between threads,
+// and in the model, the platform's BasicMutex.
+template <Platform P, bool Robust = P::process_shared>
+class ChannelLock {
+ public:
+  // True when the previous holder died holding the lock (never for BasicMutex).
+  bool lock() {
+    mutex_.lock();
+    return false;
+  }
+  // Held (true) or the deadline passed first (false, not held). `owner_died` as for lock().
+  bool lock_until(typename P::TimePoint deadline, bool& owner_died) {
+    owner_died = false;
+    const auto now = P::now();
+    if (now >= deadline) return mutex_.try_lock();
+    return mutex_.try_lock_for(deadline - now);
+  }
+  void unlock() { mutex_.unlock(); }
+
+ private:
+  BasicMutex<P> mutex_;
+};
+
+template <Platform P>
+class ChannelLock<P, true> {
+ public:
+  bool lock() { return lock_.lock() == RobustLockResult::owner_died; }
+  bool lock_until(typename P::TimePoint deadline, bool& owner_died) {
+    static_assert(std::is_same_v<typename P::Clock, std::chrono::steady_clock>,
+                  "a process-shared platform's clock is steady_clock (CLOCK_MONOTONIC)");
+    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
+    const RobustLockResult result = lock_.lock_until(ns < 0 ? 0 : ns);
+    owner_died = result == RobustLockResult::owner_died;
+    return result != RobustLockResult::timed_out;
+  }
+  void unlock() { lock_.unlock(); }
+
+ private:
+  RobustLock lock_;
+};
+
 template <Platform P>
 struct PipeState {
   using Word = typename P::template Atomic<std::uint32_t>;
 
-  // One direction: a byte ring of length-prefixed messages, guarded by `mutex`.
+  // One direction: a byte ring of length-prefixed messages, guarded by `lock`.
+  //
+  // A process may die at any instruction while holding the lock (the next locker then takes it
+  // over), so the guarded state is consistent after every single store: a sender copies the
+  // message beyond `written` and then publishes it with one store to `written`; a receiver copies
+  // the message out and then consumes it with one store to `read`. Whatever a dead holder did
+  // before that store is invisible; after it, complete. (Both are 64-bit counters of bytes ever
+  // written / read, never wrapped, so each is a single aligned store.)
   struct alignas(64) Channel {
-    BasicMutex<P> mutex;
-    // Bumped (under the mutex) on every change a waiter may be waiting for; these are the futex
+    ChannelLock<P> lock;
+    // Bumped (under the lock) on every change a waiter may be waiting for; these are the futex
     // words. data: a message was written or an end closed. space: a message was taken or an end
     // closed.
     Word data_seq{0};
     Word space_seq{0};
-    // The rest is guarded by the mutex.
-    std::uint32_t read_offset = 0;  // where the oldest message's header starts
-    std::uint32_t used = 0;         // bytes in the ring (headers included)
-    std::uint32_t data_waiters = 0;
-    std::uint32_t space_waiters = 0;
+    // Sleepers registered under the lock; a sleeper leaves (fetch_sub) without it, since a timed
+    // one may give up before it can take the lock back. A process killed asleep leaves its count
+    // behind: that costs later bumps a wake-up call, nothing else.
+    Word data_waiters{0};
+    Word space_waiters{0};
+    // The rest is guarded by the lock.
+    std::uint64_t written = 0;  // bytes ever written (headers included)
+    std::uint64_t read = 0;     // bytes ever consumed; written - read are in the ring
     bool writer_closed = false;
     bool reader_closed = false;
     std::byte* ring = nullptr;  // inside the same region: its address survives fork
@@ -265,8 +329,9 @@ class BasicPipeEnd {
       std::chrono::duration<Rep, Period> timeout,
       interleave::source_location where = interleave::source_location::current()) const {
     typename P::Operation op("Pipe::recv_for", this, where);
-    const Deadline deadline{detail::deadline_after(P::now(), timeout, "Pipe::recv_for"),
-                            timeout == decltype(timeout)::zero()};
+    const auto start = P::now();
+    const Deadline deadline(start, detail::deadline_after(start, timeout, "Pipe::recv_for"),
+                            timeout == decltype(timeout)::zero());
     std::vector<std::byte> out;
     const bool got = receive("Pipe::recv_for", &deadline, [&](std::uint32_t size) {
       out.resize(size);
@@ -281,8 +346,9 @@ class BasicPipeEnd {
   [[nodiscard]] bool poll(std::chrono::duration<Rep, Period> timeout,
                           interleave::source_location where = interleave::source_location::current()) const {
     typename P::Operation op("Pipe::poll", this, where);
-    const Deadline deadline{detail::deadline_after(P::now(), timeout, "Pipe::poll"),
-                            timeout == decltype(timeout)::zero()};
+    const auto start = P::now();
+    const Deadline deadline(start, detail::deadline_after(start, timeout, "Pipe::poll"),
+                            timeout == decltype(timeout)::zero());
     return receive("Pipe::poll", &deadline, nullptr);
   }
   [[nodiscard]] bool poll(interleave::source_location where = interleave::source_location::current()) const {
@@ -315,10 +381,18 @@ class BasicPipeEnd {
  private:
   friend std::pair<BasicPipeEnd, BasicPipeEnd> make_pipe<P>(PipeOptions, interleave::source_location);
 
+  // A timed call's limits. `at`: when it stops waiting for a message (or room). `lock_by`: when
+  // it stops waiting for the direction's lock, which a live holder keeps only while it copies one
+  // message: the deadline, but at least kLockGrace after the call began, so that a zero timeout
+  // still sees a message that is ready while another thread is copying.
   struct Deadline {
+    Deadline(typename P::TimePoint start, typename P::TimePoint deadline, bool zero_timeout)
+        : at(deadline), lock_by(std::max(deadline, start + kLockGrace)), zero(zero_timeout) {}
     typename P::TimePoint at;
-    bool zero;  // check once, never block
+    typename P::TimePoint lock_by;
+    bool zero;  // check once, never wait for a message
   };
+  static constexpr std::chrono::milliseconds kLockGrace{1};
 
   BasicPipeEnd(std::shared_ptr<detail::PipeHolder<P>> holder, int index) noexcept
       : holder_(std::move(holder)), index_(index) {}
@@ -351,44 +425,68 @@ class BasicPipeEnd {
     return n < room ? offset + n : n - room;
   }
 
-  // With c.mutex held: waits for `seq` to move past its current value, or for the deadline.
+  // Takes c.lock: untimed (deadline == nullptr) or until deadline->lock_by. False when that
+  // passed first (not held). A lock taken over from a holder that died wakes every waiter of the
+  // channel: the dead holder may have changed the channel without waking anyone.
+  static bool lock(Channel& c, const Deadline* deadline) {
+    bool owner_died = false;
+    if (deadline == nullptr) {
+      owner_died = c.lock.lock();
+    } else if (!c.lock.lock_until(deadline->lock_by, owner_died)) {
+      return false;
+    }
+    if (owner_died) {
+      bump(c.data_seq, c.data_waiters);
+      bump(c.space_seq, c.space_waiters);
+      P::wake_all(c.data_seq);
+      P::wake_all(c.space_seq);
+    }
+    return true;
+  }
+
+  enum class Awaited : std::uint8_t {
+    maybe_changed,  // look again (lock held)
+    timed_out,      // the deadline passed while waiting (lock held)
+    lock_lost,      // the deadline passed while taking the lock back (lock NOT held)
+  };
+
+  // With c.lock held: waits for `seq` to move past its current value, or for the deadline.
   // The first call of an operation only spins (without the lock, at most P::spin_limit checks);
-  // later calls sleep on the futex. Returns with c.mutex held; false when the deadline passed.
-  static bool await(Channel& c, typename State::Word& seq, std::uint32_t& waiters, const Deadline* deadline,
-                    bool& spun) {
+  // later calls sleep on the futex. Takes the lock back within the deadline (else lock_lost).
+  static Awaited await(Channel& c, typename State::Word& seq, typename State::Word& waiters, const Deadline* deadline,
+                       bool& spun) {
     const std::uint32_t seen = seq.load(std::memory_order_relaxed);
     if (!spun) {
       // Yielding, not pausing, between checks: with cores to spare sched_yield returns at once
       // and the window (tens of microseconds) catches a peer that answers quickly without either
       // side sleeping; with cores scarce it hands the CPU to the peer instead of burning it.
       spun = true;
-      c.mutex.unlock();
+      c.lock.unlock();
       for (int i = 0; i < P::spin_limit && seq.load(std::memory_order_relaxed) == seen; ++i) {
         if (deadline != nullptr && P::now() >= deadline->at) break;
         P::yield();
       }
-      c.mutex.lock();
-      return true;
+      return lock(c, deadline) ? Awaited::maybe_changed : Awaited::lock_lost;
     }
     // Registered under the lock before sleeping: whoever changes `seq` (always under the lock)
     // then sees a waiter and wakes it; if it changed already, the wait returns at once.
-    ++waiters;
-    c.mutex.unlock();
+    waiters.fetch_add(1U, std::memory_order_relaxed);
+    c.lock.unlock();
     bool in_time = true;
     if (deadline == nullptr) {
       P::wait(seq, seen);
     } else {
       in_time = P::wait_until(seq, seen, deadline->at);
     }
-    c.mutex.lock();
-    --waiters;
-    return in_time;
+    waiters.fetch_sub(1U, std::memory_order_relaxed);
+    if (!lock(c, deadline)) return Awaited::lock_lost;
+    return in_time ? Awaited::maybe_changed : Awaited::timed_out;
   }
 
-  // With c.mutex held: bumps `seq`; returns whether a sleeper must be woken (after unlocking).
-  static bool bump(typename State::Word& seq, std::uint32_t waiters) noexcept {
+  // With c.lock held: bumps `seq`; returns whether a sleeper must be woken (after unlocking).
+  static bool bump(typename State::Word& seq, const typename State::Word& waiters) noexcept {
     seq.fetch_add(1U, std::memory_order_relaxed);
-    return waiters != 0;
+    return waiters.load(std::memory_order_relaxed) != 0;
   }
 
   void send_bytes(std::span<const std::byte> message, const char* operation) const {
@@ -406,29 +504,29 @@ class BasicPipeEnd {
     const std::uint32_t need = size + kHeader;
     Channel& c = s.channels[1 - index_];
     bool spun = false;
-    c.mutex.lock();
+    lock(c, nullptr);
     for (;;) {
       if (c.writer_closed) {
-        c.mutex.unlock();
+        c.lock.unlock();
         throw_self_closed(operation);
       }
       if (c.reader_closed) {
-        c.mutex.unlock();
+        c.lock.unlock();
         throw BrokenPipe(std::string(operation) + ": the peer (the " + (index_ == 0 ? "second" : "first") +
                          " end) is closed");
       }
-      if (s.ring_bytes - c.used >= need) break;
+      if (s.ring_bytes - (c.written - c.read) >= need) break;
       await(c, c.space_seq, c.space_waiters, nullptr, spun);
     }
-    std::uint32_t offset = advance(s, c.read_offset, c.used);
+    std::uint32_t offset = static_cast<std::uint32_t>(c.written % s.ring_bytes);
     std::array<std::byte, kHeader> header;
     std::memcpy(header.data(), &size, kHeader);
     copy_in(s, c, offset, header.data(), kHeader);
     offset = advance(s, offset, kHeader);
     if (size != 0) copy_in(s, c, offset, message.data(), size);
-    c.used += need;
+    c.written += need;  // the one store that publishes the message
     const bool wake = bump(c.data_seq, c.data_waiters);
-    c.mutex.unlock();
+    c.lock.unlock();
     if (wake) P::wake_all(c.data_seq);
   }
 
@@ -445,15 +543,15 @@ class BasicPipeEnd {
     Channel& c = s.channels[index_];
     bool spun = false;
     bool expired = false;
-    c.mutex.lock();
+    if (!lock(c, deadline)) return false;
     for (;;) {
       if (c.reader_closed) {
-        c.mutex.unlock();
+        c.lock.unlock();
         throw_self_closed(operation);
       }
-      if (c.used != 0) break;
+      if (c.written != c.read) break;
       if (c.writer_closed) {
-        c.mutex.unlock();
+        c.lock.unlock();
         if constexpr (std::is_null_pointer_v<std::remove_cvref_t<Take>>) {
           return true;  // poll: end-of-stream is ready
         } else {
@@ -462,32 +560,33 @@ class BasicPipeEnd {
         }
       }
       if (expired || (deadline != nullptr && deadline->zero)) {
-        c.mutex.unlock();
+        c.lock.unlock();
         return false;
       }
-      expired = !await(c, c.data_seq, c.data_waiters, deadline, spun);
+      const Awaited awaited = await(c, c.data_seq, c.data_waiters, deadline, spun);
+      if (awaited == Awaited::lock_lost) return false;
+      expired = awaited == Awaited::timed_out;
     }
     if constexpr (std::is_null_pointer_v<std::remove_cvref_t<Take>>) {
-      c.mutex.unlock();
+      c.lock.unlock();
       return true;
     } else {
+      const auto read_offset = static_cast<std::uint32_t>(c.read % s.ring_bytes);
       std::uint32_t size = 0;
       std::array<std::byte, kHeader> header;
-      copy_out(s, c, c.read_offset, header.data(), kHeader);
+      copy_out(s, c, read_offset, header.data(), kHeader);
       std::memcpy(&size, header.data(), kHeader);
       std::span<std::byte> into;
       try {
         into = take(size);
       } catch (...) {
-        c.mutex.unlock();
+        c.lock.unlock();
         throw;
       }
-      if (size != 0) copy_out(s, c, advance(s, c.read_offset, kHeader), into.data(), size);
-      const std::uint32_t taken = size + kHeader;
-      c.used -= taken;
-      c.read_offset = c.used == 0 ? 0 : advance(s, c.read_offset, taken);
+      if (size != 0) copy_out(s, c, advance(s, read_offset, kHeader), into.data(), size);
+      c.read += size + kHeader;  // the one store that consumes the message
       const bool wake = bump(c.space_seq, c.space_waiters);
-      c.mutex.unlock();
+      c.lock.unlock();
       if (wake) P::wake_all(c.space_seq);
       return true;
     }
@@ -495,11 +594,11 @@ class BasicPipeEnd {
 
   // Marks this end closed on one direction and wakes everyone waiting on it.
   static void shut(Channel& c, bool reader) {
-    c.mutex.lock();
+    lock(c, nullptr);
     (reader ? c.reader_closed : c.writer_closed) = true;
     const bool wake_data = bump(c.data_seq, c.data_waiters);
     const bool wake_space = bump(c.space_seq, c.space_waiters);
-    c.mutex.unlock();
+    c.lock.unlock();
     if (wake_data) P::wake_all(c.data_seq);
     if (wake_space) P::wake_all(c.space_seq);
   }

@@ -1,0 +1,105 @@
+#include "interleave/detail/robust.h"
+
+#include <sched.h>
+
+#include <cerrno>
+#include <ctime>
+#include <system_error>
+
+namespace interleave::detail {
+
+namespace {
+
+RobustLockResult decode(int rc) noexcept {
+  switch (rc) {
+    case 0:
+      return RobustLockResult::acquired;
+    case EOWNERDEAD:
+      return RobustLockResult::owner_died;
+    case ETIMEDOUT:
+      return RobustLockResult::timed_out;
+    default:
+      return RobustLockResult::busy;  // EBUSY (ENOTRECOVERABLE cannot happen: owner_died is always repaired)
+  }
+}
+
+// Where a thread starts looking for a free claim record: spreads threads over the records.
+thread_local std::size_t record_hint = 0;
+
+}  // namespace
+
+RobustLock::RobustLock() {
+  pthread_mutexattr_t attributes;
+  pthread_mutexattr_init(&attributes);
+  pthread_mutexattr_setpshared(&attributes, PTHREAD_PROCESS_SHARED);
+  pthread_mutexattr_setrobust(&attributes, PTHREAD_MUTEX_ROBUST);
+  const int rc = pthread_mutex_init(&mutex_, &attributes);
+  pthread_mutexattr_destroy(&attributes);
+  if (rc != 0) throw std::system_error(rc, std::generic_category(), "RobustLock: pthread_mutex_init failed");
+}
+
+RobustLock::~RobustLock() { pthread_mutex_destroy(&mutex_); }
+
+// Every owner_died is repaired at once: the callers keep their shared state consistent at every
+// instruction (a dead holder leaves no half-done change that matters), so the lock is usable.
+RobustLockResult RobustLock::lock() noexcept {
+  for (;;) {
+    const RobustLockResult result = decode(pthread_mutex_lock(&mutex_));
+    if (result == RobustLockResult::owner_died) pthread_mutex_consistent(&mutex_);
+    if (result != RobustLockResult::busy) return result;
+  }
+}
+
+RobustLockResult RobustLock::lock_until(std::int64_t deadline_ns) noexcept {
+  timespec deadline{};
+  deadline.tv_sec = static_cast<time_t>(deadline_ns / 1'000'000'000);
+  deadline.tv_nsec = static_cast<long>(deadline_ns % 1'000'000'000);
+  const RobustLockResult result = decode(pthread_mutex_clocklock(&mutex_, CLOCK_MONOTONIC, &deadline));
+  if (result == RobustLockResult::owner_died) pthread_mutex_consistent(&mutex_);
+  return result;
+}
+
+RobustLockResult RobustLock::try_lock() noexcept {
+  const RobustLockResult result = decode(pthread_mutex_trylock(&mutex_));
+  if (result == RobustLockResult::owner_died) pthread_mutex_consistent(&mutex_);
+  return result;
+}
+
+void RobustLock::unlock() noexcept { pthread_mutex_unlock(&mutex_); }
+
+ClaimRegistry::Record* ClaimRegistry::acquire() noexcept {
+  for (;;) {
+    for (std::size_t i = 0; i < kRecords; ++i) {
+      const std::size_t index = (record_hint + i) % kRecords;
+      Record& record = records_[index];
+      const RobustLockResult result = record.lock.try_lock();
+      if (result != RobustLockResult::busy) {
+        // A record left by a dead thread still names its claim: that claim is dead, drop it.
+        if (result == RobustLockResult::owner_died) record.claim.store(0, std::memory_order_seq_cst);
+        record_hint = index;
+        return &record;
+      }
+    }
+    sched_yield();  // every record is in use by a live thread inside an operation: brief
+  }
+}
+
+void ClaimRegistry::release(Record* record) noexcept {
+  if (record == nullptr) return;
+  record->claim.store(0, std::memory_order_seq_cst);
+  record->lock.unlock();
+}
+
+bool ClaimRegistry::live_claim(Operation operation, std::uint64_t position) noexcept {
+  const std::uint64_t wanted = encode(operation, position);
+  for (Record& record : records_) {
+    if (record.claim.load(std::memory_order_seq_cst) != wanted) continue;
+    if (record.lock.try_lock() == RobustLockResult::busy) return true;  // its live holder is on it
+    // Free (the claimant finished meanwhile) or its holder died: not live. Leave it clean.
+    record.claim.store(0, std::memory_order_seq_cst);
+    record.lock.unlock();
+  }
+  return false;
+}
+
+}  // namespace interleave::detail

@@ -1,0 +1,174 @@
+// A process killed inside a SharedQueue or Pipe operation must not wedge the others: each test
+// stops a child at a known point inside an operation (holding a pipe's lock, or owning a claimed
+// ring slot: support/stop_hook_platform.h), kills it, and checks that everyone else still gets
+// through. Calls that could hang run in a child process with a bound, so a regression is a
+// failure with a message, not a test timeout.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <tuple>
+
+#include "interleave/pipe.h"
+#include "interleave/process.h"
+#include "interleave/queue.h"
+#include "support/stop_hook_platform.h"
+
+namespace interleave {
+namespace {
+
+using namespace std::chrono_literals;
+using test_support::StopHookPlatform;
+using test_support::StopPoint;
+using HookQueue = BasicSharedQueue<int, StopHookPlatform>;
+using HookPipeEnd = BasicPipeEnd<StopHookPlatform>;
+
+// Starts `child` (whose body arms a stop point first) and returns once it is stopped there.
+void start_stopped_at(Process& child) {
+  child.start();
+  ASSERT_TRUE(test_support::wait_until_stopped(child.pid())) << child.name() << " never reached its stop point";
+}
+
+void kill_and_reap(Process& child) {
+  child.kill(SIGKILL);
+  EXPECT_EQ(child.join().signal, SIGKILL);
+}
+
+// Runs `body` (returning the exit code: 0 for success) in a child process and requires it to end
+// within 10 s; a child still running then is hung: killed, and the test fails naming `what`.
+template <class F>
+void expect_completes(const char* what, F body) {
+  Process child(std::move(body), what);
+  child.start();
+  const std::optional<ExitStatus> status = child.join_for(10s);
+  if (!status) {
+    child.kill(SIGKILL);
+    child.join();
+    ADD_FAILURE() << what << ": did not return within 10 s (it hung)";
+    return;
+  }
+  EXPECT_TRUE(status->success()) << what << ": " << status->describe();
+}
+
+TEST(DeadPeer, SharedQueueItemsPutAfterADeadProducersClaimStillArrive) {
+  HookQueue q(4);
+  Process producer(
+      [&] {
+        test_support::stop_before(StopPoint::store_u64);  // after claiming position 0, before publishing it
+        q.put(1);
+      },
+      "producer");
+  start_stopped_at(producer);
+  kill_and_reap(producer);
+
+  q.put(2);  // a later producer's put completes
+  QueueResult<int> got = q.get_for(5s);
+  ASSERT_TRUE(got) << "the item put after the dead producer's claim never arrived: " << got.status();
+  EXPECT_EQ(*got, 2);
+  EXPECT_EQ(q.size(), 0U);
+}
+
+TEST(DeadPeer, SharedQueueGetReturnsAfterCloseWhenAProducerDiedHoldingAClaim) {
+  HookQueue q(4);
+  Process producer(
+      [&] {
+        test_support::stop_before(StopPoint::store_u64);
+        q.put(1);
+      },
+      "producer");
+  start_stopped_at(producer);
+  kill_and_reap(producer);
+
+  q.close();
+  expect_completes("get() after close()", [&] { return q.get().has_value() ? 1 : 0; });
+}
+
+TEST(DeadPeer, SharedQueuePutFindsRoomAfterAConsumerDiedHoldingAClaim) {
+  HookQueue q(1);
+  q.put(1);
+  Process consumer(
+      [&] {
+        test_support::stop_before(StopPoint::store_u64);  // after taking the item, before freeing its slot
+        (void)q.get();
+      },
+      "consumer");
+  start_stopped_at(consumer);
+  kill_and_reap(consumer);
+
+  // The dead consumer's item is its own loss; the slot must come back.
+  EXPECT_EQ(q.try_put_for(2, 5s), QueueStatus::ok) << "put found no room in an empty queue (size " << q.size() << ")";
+  QueueResult<int> got = q.get_for(5s);
+  ASSERT_TRUE(got) << got.status();
+  EXPECT_EQ(*got, 2);
+}
+
+TEST(DeadPeer, PipeReceiverGetsThroughAfterASenderDiedHoldingTheLock) {
+  auto [reader, writer] = make_pipe<StopHookPlatform>({.capacity = 64, .duplex = false});
+  Process sender(
+      [&, writer = writer] {
+        test_support::stop_before(StopPoint::fetch_add_u32);  // inside send, holding the direction's lock
+        writer.send(std::string_view("in flight"));
+      },
+      "sender");
+  start_stopped_at(sender);
+  kill_and_reap(sender);
+
+  expect_completes("send after the sender died", [writer = writer] {
+    writer.send(std::string_view("after"));
+    return 0;
+  });
+  expect_completes("recv_for(300 ms) after the sender died", [reader = reader] {
+    // The dead sender's message was complete when it died (its own in-flight item: delivered
+    // here, which is allowed); the later one must follow it.
+    std::optional<std::vector<std::byte>> first = reader.recv_for(300ms);
+    std::optional<std::vector<std::byte>> second = reader.recv_for(300ms);
+    if (!first || !second) return 2;
+    const std::string text(reinterpret_cast<const char*>(second->data()), second->size());
+    return text == "after" ? 0 : 3;
+  });
+}
+
+TEST(DeadPeer, PipeSenderGetsThroughAfterAReceiverDiedHoldingTheLock) {
+  auto [reader, writer] = make_pipe<StopHookPlatform>({.capacity = 16, .duplex = false});
+  writer.send(std::string_view("0123456789ab"));  // 12 + 4 header bytes: the ring has no room for another
+  Process receiver(
+      [&, reader = reader] {
+        test_support::stop_before(StopPoint::fetch_add_u32);  // inside recv, holding the lock
+        (void)reader.recv();
+      },
+      "receiver");
+  start_stopped_at(receiver);
+  kill_and_reap(receiver);
+
+  expect_completes("send after the receiver died", [writer = writer] {
+    writer.send(std::string_view("fits again"));
+    return 0;
+  });
+  expect_completes("recv_for after the receiver died", [reader = reader] {
+    std::optional<std::vector<std::byte>> got = reader.recv_for(5s);
+    if (!got) return 2;
+    return std::string(reinterpret_cast<const char*>(got->data()), got->size()) == "fits again" ? 0 : 3;
+  });
+}
+
+TEST(DeadPeer, PipeRecvForKeepsItsDeadlineWhileAStoppedPeerHoldsTheLock) {
+  auto [reader, writer] = make_pipe<StopHookPlatform>({.capacity = 64, .duplex = false});
+  Process sender(
+      [&, writer = writer] {
+        test_support::stop_before(StopPoint::fetch_add_u32);
+        writer.send(std::string_view("held"));
+      },
+      "sender");
+  start_stopped_at(sender);
+
+  // The holder is alive (stopped): the lock stays taken, and the timed call must give up.
+  expect_completes("recv_for(300 ms) while the lock is held",
+                   [reader = reader] { return reader.recv_for(300ms).has_value() ? 1 : 0; });
+  expect_completes("poll(0) while the lock is held", [reader = reader] { return reader.poll() ? 1 : 0; });
+  kill_and_reap(sender);
+}
+
+}  // namespace
+}  // namespace interleave

@@ -1,0 +1,132 @@
+// Test support: a process-shared native platform whose atomics can stop the calling process
+// (SIGSTOP) just before one chosen operation, so a test can kill a child at a known point inside
+// a primitive's operation (holding a lock, or owning a claimed ring slot) without sleeping.
+//
+//   child:   stop_before(StopPoint::store_u64);  q.put(1);   // stops inside put
+//   parent:  wait_until_stopped(child.pid());  child.kill(SIGKILL);
+//
+// Or, for a kill at a random point, before the n-th atomic operation: stop_before_operation(n).
+// A hook fires once per process (then disarms itself), only in the process that armed it.
+#pragma once
+
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <thread>
+#include <type_traits>
+
+#include "interleave/native_platform.h"
+
+namespace interleave::test_support {
+
+enum class StopPoint : std::uint8_t {
+  nothing,
+  store_u64,      // the next store to a 64-bit unsigned atomic (a ring slot's sequence)
+  fetch_add_u32,  // the next fetch_add on a 32-bit unsigned atomic (a pipe's futex word, under its lock)
+};
+
+inline StopPoint& armed_stop_point() noexcept {
+  static StopPoint point = StopPoint::nothing;
+  return point;
+}
+
+// Stops before a chosen kind of operation (once).
+inline void stop_before(StopPoint point) noexcept { armed_stop_point() = point; }
+
+inline std::uint64_t& operations_until_stop() noexcept {
+  static std::uint64_t countdown = 0;
+  return countdown;
+}
+
+// Stops before the n-th atomic operation (n >= 1) from now, of any kind: a random n puts the stop
+// at a random point between two steps of the algorithm (inside a claim, holding a lock, ...).
+inline void stop_before_operation(std::uint64_t n) noexcept { operations_until_stop() = n; }
+
+inline void stop_here_if(StopPoint point) noexcept {
+  std::uint64_t& countdown = operations_until_stop();
+  if (countdown != 0 && --countdown == 0) raise(SIGSTOP);
+  if (point == StopPoint::nothing || armed_stop_point() != point) return;
+  armed_stop_point() = StopPoint::nothing;
+  raise(SIGSTOP);
+}
+
+template <class T>
+struct StopHookAtomic : std::atomic<T> {
+  using Base = std::atomic<T>;
+  using Base::Base;
+  using Base::operator=;
+
+  T load(std::memory_order order = std::memory_order_seq_cst) const noexcept {
+    stop_here_if(StopPoint::nothing);
+    return Base::load(order);
+  }
+  void store(T value, std::memory_order order = std::memory_order_seq_cst) noexcept {
+    stop_here_if(std::is_same_v<T, std::uint64_t> ? StopPoint::store_u64 : StopPoint::nothing);
+    Base::store(value, order);
+  }
+  T exchange(T value, std::memory_order order = std::memory_order_seq_cst) noexcept {
+    stop_here_if(StopPoint::nothing);
+    return Base::exchange(value, order);
+  }
+  bool compare_exchange_weak(T& expected, T desired, std::memory_order success, std::memory_order failure) noexcept {
+    stop_here_if(StopPoint::nothing);
+    return Base::compare_exchange_weak(expected, desired, success, failure);
+  }
+  bool compare_exchange_weak(T& expected, T desired, std::memory_order order = std::memory_order_seq_cst) noexcept {
+    stop_here_if(StopPoint::nothing);
+    return Base::compare_exchange_weak(expected, desired, order);
+  }
+  bool compare_exchange_strong(T& expected, T desired, std::memory_order success, std::memory_order failure) noexcept {
+    stop_here_if(StopPoint::nothing);
+    return Base::compare_exchange_strong(expected, desired, success, failure);
+  }
+  bool compare_exchange_strong(T& expected, T desired, std::memory_order order = std::memory_order_seq_cst) noexcept {
+    stop_here_if(StopPoint::nothing);
+    return Base::compare_exchange_strong(expected, desired, order);
+  }
+  T fetch_add(T delta, std::memory_order order = std::memory_order_seq_cst) noexcept requires std::is_integral_v<T> {
+    stop_here_if(std::is_same_v<T, std::uint32_t> ? StopPoint::fetch_add_u32 : StopPoint::nothing);
+    return Base::fetch_add(delta, order);
+  }
+  T fetch_sub(T delta, std::memory_order order = std::memory_order_seq_cst) noexcept requires std::is_integral_v<T> {
+    stop_here_if(StopPoint::nothing);
+    return Base::fetch_sub(delta, order);
+  }
+  T fetch_or(T bits, std::memory_order order = std::memory_order_seq_cst) noexcept requires std::is_integral_v<T> {
+    stop_here_if(StopPoint::nothing);
+    return Base::fetch_or(bits, order);
+  }
+  T fetch_and(T bits, std::memory_order order = std::memory_order_seq_cst) noexcept requires std::is_integral_v<T> {
+    stop_here_if(StopPoint::nothing);
+    return Base::fetch_and(bits, order);
+  }
+};
+
+struct StopHookPlatform : NativeSharedPlatform {
+  template <class T>
+  using Atomic = StopHookAtomic<T>;
+};
+static_assert(Platform<StopHookPlatform>);
+
+// Waits (up to 10 s) until child `pid` is stopped: true. False when it ended instead, or never
+// stopped in time. Does not reap it.
+inline bool wait_until_stopped(pid_t pid) {
+  using namespace std::chrono_literals;
+  const auto give_up = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < give_up) {
+    siginfo_t info{};
+    if (waitid(P_PID, static_cast<id_t>(pid), &info, WSTOPPED | WEXITED | WNOWAIT | WNOHANG) == -1 && errno != EINTR) {
+      return false;
+    }
+    if (info.si_pid == pid) return info.si_code == CLD_STOPPED;
+    std::this_thread::sleep_for(100us);  // polling for a state change, bounded above
+  }
+  return false;
+}
+
+}  // namespace interleave::test_support
