@@ -67,7 +67,7 @@ extern "C" {
 
 // A body that calls exit() ends the process with its status, after saying where: the schedule
 // and the line that replays it (the fibers cannot be unwound past exit).
-[[noreturn]] void exit(int status) noexcept {
+__attribute__((noreturn)) void exit(int status) noexcept {
   using Exit = void (*)(int);
   static const Exit real_exit = interleave::detail::next_definition<Exit>("exit");
   if (model::active()) {
