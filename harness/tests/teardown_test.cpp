@@ -117,7 +117,8 @@ std::function<void()> body_for(const BlockingCall& call, bool by_deadlock) {
     BasicThread<P> sleeper([&] { call.block(objects); });
     sleeper.start();
     wait_until_everyone_sleeps();
-    if (!by_deadlock) INTERLEAVE_ASSERT(!"the main fiber fails while the other sleeps");
+    const bool main_fiber_fails_while_the_other_sleeps = by_deadlock;
+    INTERLEAVE_ASSERT(main_fiber_fails_while_the_other_sleeps);
     sleeper.join();
   };
 }
@@ -146,7 +147,7 @@ TEST_P(FailsWhileBlocked, AnAssertionIsReportedInFullAndReplays) {
   EXPECT_EQ(result.failure->kind, FailureKind::assertion) << result.report();
   EXPECT_EQ(result.schedules_run, 1U) << "every schedule fails";
   const std::string report = result.report();
-  EXPECT_NE(report.find("the main fiber fails while the other sleeps"), std::string::npos) << report;
+  EXPECT_NE(report.find("main_fiber_fails_while_the_other_sleeps"), std::string::npos) << report;
   EXPECT_NE(report.find("reproduce: INTERLEAVE_REPLAY="), std::string::npos) << report;
 
   Options replay = few_schedules();
@@ -212,11 +213,12 @@ TEST(Teardown, AConditionWaitRelocksAfterTheHolderUnwinds) {
     wait_until_everyone_sleeps();  // the waiter sleeps, its mutex released
     waiter_sleeps.set();
     wait_until_everyone_sleeps();  // the holder sleeps with the mutex
-    INTERLEAVE_ASSERT(!"the main fiber fails while one sleeps holding the other's mutex");
+    const bool main_fiber_fails_while_one_sleeps_holding_the_others_mutex = false;
+    INTERLEAVE_ASSERT(main_fiber_fails_while_one_sleeps_holding_the_others_mutex);
   });
   ASSERT_TRUE(result.failed());
   EXPECT_EQ(result.failure->kind, FailureKind::assertion) << result.report();
-  EXPECT_NE(result.report().find("holding the other's mutex"), std::string::npos) << result.report();
+  EXPECT_NE(result.report().find("holding_the_others_mutex"), std::string::npos) << result.report();
 }
 
 }  // namespace
