@@ -221,6 +221,9 @@ Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body, bo
   heartbeat_.running.store(true, std::memory_order_relaxed);
   current_runtime = this;
   if (PooledFiber* first = attach_pool_fiber(0)) switch_fiber(ThreadContext::current(), *first->fiber, true);
+  // Every fiber has ended, joined or not (one left unjoined is torn down): their ends happen
+  // before the next schedule, whose fibers reuse the same stacks and object addresses.
+  for (std::uint32_t i = 0; i < fibers_.size(); ++i) tsan_acquire(&fibers_token(i));
   heartbeat_.running.store(false, std::memory_order_relaxed);
   current_runtime = nullptr;
   current_operations = nullptr;

@@ -54,7 +54,22 @@ RobustLockResult RobustLock::lock_until(std::int64_t deadline_ns) noexcept {
   timespec deadline{};
   deadline.tv_sec = static_cast<time_t>(deadline_ns / 1'000'000'000);
   deadline.tv_nsec = static_cast<long>(deadline_ns % 1'000'000'000);
+#if defined(__SANITIZE_THREAD__)
+  // ThreadSanitizer (g++ 12's runtime) intercepts pthread_mutex_timedlock but not clocklock: a
+  // lock it never saw would be reported at its unlock. timedlock takes a CLOCK_REALTIME deadline.
+  timespec now_monotonic{};
+  timespec now_realtime{};
+  clock_gettime(CLOCK_MONOTONIC, &now_monotonic);
+  clock_gettime(CLOCK_REALTIME, &now_realtime);
+  const std::int64_t offset = (std::int64_t{now_realtime.tv_sec} - now_monotonic.tv_sec) * 1'000'000'000 +
+                              (now_realtime.tv_nsec - now_monotonic.tv_nsec);
+  const std::int64_t realtime_ns = deadline_ns + offset;
+  deadline.tv_sec = static_cast<time_t>(realtime_ns / 1'000'000'000);
+  deadline.tv_nsec = static_cast<long>(realtime_ns % 1'000'000'000);
+  const RobustLockResult result = decode(pthread_mutex_timedlock(&mutex_, &deadline));
+#else
   const RobustLockResult result = decode(pthread_mutex_clocklock(&mutex_, CLOCK_MONOTONIC, &deadline));
+#endif
   if (result == RobustLockResult::owner_died) pthread_mutex_consistent(&mutex_);
   return result;
 }

@@ -431,7 +431,15 @@ void storm(const char* what, RoundFunction run_round) {
 
 TEST(KillStorm, SharedQueueSurvivesProducersAndConsumersKilledAnywhere) { storm("SharedQueue", queue_round); }
 
-TEST(KillStorm, PipeSurvivesSendersAndReceiversKilledAnywhere) { storm("Pipe", pipe_round); }
+TEST(KillStorm, PipeSurvivesSendersAndReceiversKilledAnywhere) {
+#if defined(__SANITIZE_THREAD__)
+  // ThreadSanitizer keeps each process's own view of a mutex: a robust lock taken over from a
+  // process that died holding it is reported as unlocked by a wrong thread. The storm runs in
+  // the other presets; dead_peer_test covers the takeover under ThreadSanitizer too.
+  GTEST_SKIP() << "ThreadSanitizer cannot follow a robust mutex across a killed process";
+#endif
+  storm("Pipe", pipe_round);
+}
 
 }  // namespace
 }  // namespace interleave
