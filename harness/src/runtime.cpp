@@ -796,7 +796,7 @@ void Runtime::report_lifetime_race(std::string message, std::uint32_t other) {
     fail_later(FailureKind::unjoined_fiber,
                absl::StrCat("fiber ", other,
                             " was still running, never joined, when an object it used was destroyed (join every ",
-                            "thread before destroying what it uses)\n    ", std::move(message)),
+                            "thread before destroying what it uses)\n    ", message),
                {});
     return;
   }
