@@ -8,6 +8,7 @@
 // by joining the sleeper).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <functional>
@@ -130,16 +131,16 @@ Options few_schedules() {
   return options;
 }
 
+// "Queue::get" -> "Queue__get": a GoogleTest name.
+std::string test_name(const ::testing::TestParamInfo<BlockingCall>& info) {
+  std::string name = info.param.name;
+  std::replace(name.begin(), name.end(), ':', '_');
+  return name;
+}
+
 class FailsWhileBlocked : public ::testing::TestWithParam<BlockingCall> {};
 
-INSTANTIATE_TEST_SUITE_P(EveryBlockingCall, FailsWhileBlocked, ::testing::ValuesIn(blocking_calls()),
-                         [](const auto& param_info) {
-                           std::string name = param_info.param.name;
-                           for (char& c : name) {
-                             if (c == ':') c = '_';
-                           }
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(EveryBlockingCall, FailsWhileBlocked, ::testing::ValuesIn(blocking_calls()), test_name);
 
 TEST_P(FailsWhileBlocked, AnAssertionIsReportedInFullAndReplays) {
   const Result result = explore(few_schedules(), body_for(GetParam(), false));
@@ -166,14 +167,7 @@ std::vector<BlockingCall> untimed_calls() {
   return calls;
 }
 
-INSTANTIATE_TEST_SUITE_P(EveryUntimedCall, DeadlocksWhileBlocked, ::testing::ValuesIn(untimed_calls()),
-                         [](const auto& param_info) {
-                           std::string name = param_info.param.name;
-                           for (char& c : name) {
-                             if (c == ':') c = '_';
-                           }
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(EveryUntimedCall, DeadlocksWhileBlocked, ::testing::ValuesIn(untimed_calls()), test_name);
 
 TEST_P(DeadlocksWhileBlocked, TheReportNamesTheCallAndItsSite) {
   const Result result = explore(few_schedules(), body_for(GetParam(), true));
