@@ -35,16 +35,6 @@ Function next_definition(const char* name) {
   return reinterpret_cast<Function>(found);
 }
 
-void write_text(const char* text) {
-  std::size_t length = std::strlen(text);
-  while (length > 0) {
-    const ssize_t n = ::write(STDERR_FILENO, text, length);
-    if (n <= 0) return;
-    text += n;
-    length -= static_cast<std::size_t>(n);
-  }
-}
-
 }  // namespace
 
 void link_escape_checks() noexcept {}
@@ -75,8 +65,7 @@ __attribute__((noreturn)) void exit(int status) noexcept {
     const std::string headline =
         "\ninterleave: exit(" + std::to_string(status) + ") was called inside an explored body, in fiber " +
         std::to_string(model::current_fiber()) + "; the exploration ends here, with that exit status";
-    interleave::detail::write_text(headline.c_str());
-    interleave::detail::write_schedule_reproduce_line();
+    interleave::detail::write_schedule_report(headline.c_str());
     ::_exit(status);
   }
   real_exit(status);

@@ -235,7 +235,10 @@ void disarm_signal_message() {
 
 }  // namespace
 
-void write_schedule_reproduce_line() noexcept { write_armed_message(); }
+void write_schedule_report(const char* headline) noexcept {
+  write_all(headline, std::strlen(headline));
+  write_armed_message();
+}
 
 namespace {
 
