@@ -2,13 +2,16 @@
 // stops a child at a known point inside an operation (holding a pipe's lock, or owning a claimed
 // ring slot: support/stop_hook_platform.h), kills it, and checks that everyone else still gets
 // through. Calls that could hang run in a child process with a bound, so a regression is a
-// failure with a message, not a test timeout.
+// failure with a message, not a test timeout. PreemptedHolder: a holder that is only paused must
+// not make a zero-timeout call give up.
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <string>
+#include <thread>
 #include <tuple>
 
 #include "interleave/pipe.h"
@@ -21,6 +24,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using test_support::StopHookPlatform;
+using test_support::StopHookThreadPlatform;
 using test_support::StopPoint;
 using HookQueue = BasicSharedQueue<int, StopHookPlatform>;
 using HookPipeEnd = BasicPipeEnd<StopHookPlatform>;
@@ -168,6 +172,52 @@ TEST(DeadPeer, PipeRecvForKeepsItsDeadlineWhileAStoppedPeerHoldsTheLock) {
                    [reader = reader] { return reader.recv_for(300ms).has_value() ? 1 : 0; });
   expect_completes("poll(0) while the lock is held", [reader = reader] { return reader.poll() ? 1 : 0; });
   kill_and_reap(sender);
+}
+
+// A live holder that is preempted keeps the direction's lock for a while (under load and under
+// sanitizers, milliseconds). A zero-timeout poll must wait for it and see the message that is
+// ready, not give up and say nothing is there. The preemption is a stop inside the second send,
+// holding the lock after it published its message; it ends 20 ms later.
+TEST(PreemptedHolder, PollSeesAReadyMessageWhileAnotherProcessHoldsTheLock) {
+  auto [reader, writer] = make_pipe<StopHookPlatform>({.capacity = 64, .duplex = false});
+  writer.send(std::string_view("ready"));
+  Process sender(
+      [&, writer = writer] {
+        test_support::stop_before(StopPoint::fetch_add_u32);  // inside send, holding the lock
+        writer.send(std::string_view("second"));
+      },
+      "sender");
+  start_stopped_at(sender);
+  std::thread resume([pid = sender.pid()] {
+    std::this_thread::sleep_for(20ms);  // the length of the preemption, not a synchronization
+    ::kill(pid, SIGCONT);
+  });
+  const bool ready = reader.poll();
+  resume.join();
+  EXPECT_TRUE(ready) << "poll(0) said no message is ready while one was, because the lock was held";
+  EXPECT_TRUE(sender.join().success());
+  EXPECT_EQ(reader.recv_for(5s).value_or(std::vector<std::byte>{}).size(), 5U);
+}
+
+std::atomic<bool> holder_paused{false};
+
+TEST(PreemptedHolder, PollSeesAReadyMessageWhileAnotherThreadHoldsTheLock) {
+  auto [reader, writer] = make_pipe<StopHookThreadPlatform>({.capacity = 64, .duplex = false});
+  writer.send(std::string_view("ready"));
+  test_support::stop_action() = [] {
+    holder_paused.store(true);
+    holder_paused.notify_all();
+    std::this_thread::sleep_for(20ms);  // the length of the preemption, not a synchronization
+  };
+  std::thread sender([writer = writer] {
+    test_support::stop_before(StopPoint::fetch_add_u32);  // inside send, holding the lock
+    writer.send(std::string_view("second"));
+  });
+  holder_paused.wait(false);
+  const bool ready = reader.poll();
+  sender.join();
+  test_support::stop_action() = nullptr;
+  EXPECT_TRUE(ready) << "poll(0) said no message is ready while one was, because the lock was held";
 }
 
 }  // namespace

@@ -51,9 +51,10 @@
 // Timeouts  poll(d), recv_for(d): d < 0 throws std::invalid_argument; d == 0 checks once without
 //           waiting for a message. poll() with no argument is poll(0), as in Python. The whole
 //           call keeps the deadline, waiting for the direction's lock included, except that it
-//           waits for that lock at least 1 ms (a holder keeps it only while copying one
-//           message), so a zero timeout still sees a message that is ready; a lock held by a
-//           stopped process makes the call give up after max(d, 1 ms).
+//           waits for that lock at least 1 s (a holder keeps it only while copying one message),
+//           so a zero timeout still sees a message that is ready while its holder is preempted;
+//           a lock held by a stopped process makes the call give up after max(d, 1 s). Between
+//           threads of one process (P::process_shared false) the lock is always waited for.
 // Closing
 //   - close() closes THIS end (every handle to it: the handles are shared references to one end).
 //     Closing an end that is already closed throws std::logic_error; so does any other operation
@@ -141,11 +142,13 @@ class ChannelLock {
     return false;
   }
   // Held (true) or the deadline passed first (false, not held). `owner_died` as for lock().
-  bool lock_until(typename P::TimePoint deadline, bool& owner_died) {
+  // Between threads of one process the holder is alive and only copies one message, so this
+  // waits for it whatever the deadline: giving up early would make a zero-timeout poll miss a
+  // ready message whenever the holder is preempted.
+  bool lock_until(typename P::TimePoint /*deadline*/, bool& owner_died) {
     owner_died = false;
-    const auto now = P::now();
-    if (now >= deadline) return mutex_.try_lock();
-    return mutex_.try_lock_for(deadline - now);
+    mutex_.lock();
+    return true;
   }
   void unlock() { mutex_.unlock(); }
 
@@ -382,9 +385,11 @@ class BasicPipeEnd {
   friend std::pair<BasicPipeEnd, BasicPipeEnd> make_pipe<P>(PipeOptions, interleave::source_location);
 
   // A timed call's limits. `at`: when it stops waiting for a message (or room). `lock_by`: when
-  // it stops waiting for the direction's lock, which a live holder keeps only while it copies one
-  // message: the deadline, but at least kLockGrace after the call began, so that a zero timeout
-  // still sees a message that is ready while another thread is copying.
+  // it stops waiting for the direction's lock (between processes only: a process stopped while
+  // holding it keeps it), which a live holder keeps only while it copies one message: the
+  // deadline, but at least kLockGrace after the call began, so that a zero timeout still sees a
+  // message that is ready while a preempted holder is copying (under load, and under sanitizers,
+  // a preemption lasts milliseconds).
   struct Deadline {
     Deadline(typename P::TimePoint start, typename P::TimePoint deadline, bool zero_timeout)
         : at(deadline), lock_by(std::max(deadline, start + kLockGrace)), zero(zero_timeout) {}
@@ -392,7 +397,7 @@ class BasicPipeEnd {
     typename P::TimePoint lock_by;
     bool zero;  // check once, never wait for a message
   };
-  static constexpr std::chrono::milliseconds kLockGrace{1};
+  static constexpr std::chrono::seconds kLockGrace{1};
 
   BasicPipeEnd(std::shared_ptr<detail::PipeHolder<P>> holder, int index) noexcept
       : holder_(std::move(holder)), index_(index) {}

@@ -6,7 +6,8 @@
 //   parent:  wait_until_stopped(child.pid());  child.kill(SIGKILL);
 //
 // Or, for a kill at a random point, before the n-th atomic operation: stop_before_operation(n).
-// A hook fires once per process (then disarms itself), only in the process that armed it.
+// A hook fires once per process (then disarms itself), only in the process that armed it; the
+// hooks are process-wide, so arm them in one thread at a time.
 #pragma once
 
 #include <signal.h>
@@ -47,12 +48,27 @@ inline std::uint64_t& operations_until_stop() noexcept {
 // at a random point between two steps of the algorithm (inside a claim, holding a lock, ...).
 inline void stop_before_operation(std::uint64_t n) noexcept { operations_until_stop() = n; }
 
+// What a stop point does: stop the calling process (null, the default), or call this function
+// (for a thread that must only pause there, say while another thread looks at the primitive).
+inline void (*&stop_action() noexcept)() {
+  static void (*action)() = nullptr;
+  return action;
+}
+
+inline void stop_now() noexcept {
+  if (void (*action)() = stop_action(); action != nullptr) {
+    action();
+  } else {
+    raise(SIGSTOP);
+  }
+}
+
 inline void stop_here_if(StopPoint point) noexcept {
   std::uint64_t& countdown = operations_until_stop();
-  if (countdown != 0 && --countdown == 0) raise(SIGSTOP);
+  if (countdown != 0 && --countdown == 0) stop_now();
   if (point == StopPoint::nothing || armed_stop_point() != point) return;
   armed_stop_point() = StopPoint::nothing;
-  raise(SIGSTOP);
+  stop_now();
 }
 
 template <class T>
@@ -112,6 +128,13 @@ struct StopHookPlatform : NativeSharedPlatform {
   using Atomic = StopHookAtomic<T>;
 };
 static_assert(Platform<StopHookPlatform>);
+
+// The same hooks in a platform for threads of one process (not process-shared).
+struct StopHookThreadPlatform : NativePlatform {
+  template <class T>
+  using Atomic = StopHookAtomic<T>;
+};
+static_assert(Platform<StopHookThreadPlatform>);
 
 // Waits until child `pid` stops (true) or ends (false), without reaping it. The kernel reports
 // the change itself: a child that reaches no stop point runs to its end and exits.
