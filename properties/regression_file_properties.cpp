@@ -6,6 +6,7 @@
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -57,19 +58,24 @@ using RealMutex = BasicMutex<P>;
 
 // Runs INTERLEAVE_PROPERTY's body for the current test with `directory` as the compiled default,
 // and returns the failure messages it reported (empty: it passed).
-template <template <class> class MutexT>
-std::string check_with_regressions(const std::string& directory) {
+template <class Property>
+std::string check_property_with_regressions(const Property& property, const std::string& directory) {
   ::testing::TestPartResultArray failures;
   {
     const ::testing::ScopedFakeTestPartResultReporter reporter(
         ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &failures);
-    detail::check_property([] { counter_property<MutexT>(); }, directory);
+    detail::check_property(property, directory);
   }
   std::string messages;
   for (int i = 0; i < failures.size(); ++i) {
     if (failures.GetTestPartResult(i).failed()) messages += failures.GetTestPartResult(i).message();
   }
   return messages;
+}
+
+template <template <class> class MutexT>
+std::string check_with_regressions(const std::string& directory) {
+  return check_property_with_regressions([] { counter_property<MutexT>(); }, directory);
 }
 
 std::string this_test() { return ::testing::UnitTest::GetInstance()->current_test_info()->name(); }
@@ -94,6 +100,27 @@ TEST(RegressionFiles, ANewFailureIsAppendedWithItsComment) {
   EXPECT_NE(text.find("# schedule: INTERLEAVE_REPLAY="), std::string::npos) << text;
   EXPECT_NE(text.find("interleave seed: "), std::string::npos) << text;
   std::cout << "The regression file written for the check-then-set mutex:\n" << text;
+}
+
+// On real threads a failure is likely to repeat, not certain: RapidCheck runs the shrunk case once
+// more to describe it, and that run may pass. The test still prints, and records, the report of
+// the run that failed. (Here only the very first run of the body fails.)
+TEST(RegressionFiles, AFailureThatPassesWhenRunAgainKeepsTheReportOfTheRunThatFailed) {
+  const TemporaryDirectory dir;
+  const std::string path = regression_file_path(dir.path(), "RegressionFiles");
+  std::atomic<int> runs{0};
+  const std::string failure = check_property_with_regressions(
+      [&runs] {
+        check_stress([&runs]<Platform P>() { INTERLEAVE_ASSERT(runs.fetch_add(1) != 0 && "only the first run fails"); });
+      },
+      dir.path());
+  ASSERT_NE(failure.find("Falsifiable"), std::string::npos) << failure;
+  EXPECT_GT(runs.load(), 1) << "the case was not run again";
+  EXPECT_NE(failure.find("passed when run again"), std::string::npos) << failure;
+  EXPECT_NE(failure.find("only the first run fails"), std::string::npos) << failure;
+  const std::string text = read_text(path);
+  EXPECT_NE(text.find("# interleave: "), std::string::npos) << text;
+  EXPECT_EQ(text.find("no exceptions thrown"), std::string::npos) << text;
 }
 
 TEST(RegressionFiles, ARecordedCaseReplaysFirstAndFailsWhileTheBugIsThere) {

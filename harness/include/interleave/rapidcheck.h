@@ -57,6 +57,23 @@ std::unordered_map<std::string, Reproduce> stringToReproduceMap(const std::strin
 
 namespace interleave {
 
+namespace detail {
+// The report of the last failing check_schedules / check_stress on this thread. RapidCheck runs a
+// case again to describe it after shrinking; on real threads that run may pass, and its description
+// ("no exceptions thrown") would replace the report of the run that failed. check_property keeps
+// the report from here instead.
+inline std::string& last_failure_report() {
+  thread_local std::string report;
+  return report;
+}
+
+template <class R>
+[[noreturn]] void fail_case(const R& result) {
+  last_failure_report() = result.report();
+  RC_FAIL(last_failure_report());
+}
+}  // namespace detail
+
 // Schedules explored per generated scenario, unless Options say otherwise.
 inline constexpr std::uint64_t kSchedulesPerScenario = 40;
 
@@ -69,7 +86,7 @@ void check_schedules(
     }()) {
   options.seed = *rc::gen::arbitrary<std::uint64_t>().as("interleave seed");
   const Result result = explore(std::move(options), std::forward<Body>(body));
-  if (result.failed()) RC_FAIL(result.report());
+  if (result.failed()) detail::fail_case(result);
 }
 
 // Perturbed iterations per generated scenario, and the time after which no new one starts, unless
@@ -88,7 +105,7 @@ void check_stress(
     }()) {
   options.seed = *rc::gen::arbitrary<std::uint64_t>().as("stress seed");
   const StressResult result = stress(options, std::forward<Body>(body), detail::current_test_command());
-  if (result.failed()) RC_FAIL(result.report());
+  if (result.failed()) detail::fail_case(result);
 }
 
 // The two ways a property runs its generated scenario, for helpers written once for both:
@@ -157,6 +174,18 @@ std::string replay_recorded_case(const Testable& testable, const std::string& te
   return message;
 }
 
+// RapidCheck describes a failure by running its shrunk case once more. When that run passed (real
+// threads: the failure is likely, not certain), the description is a success's; put back the
+// report of the run that failed, which was the last failure seen (shrinking adopts each failing
+// candidate, and then tries only candidates that passed).
+inline void keep_failing_report(rc::detail::FailureResult& failure) {
+  const std::string& report = last_failure_report();
+  if (report.empty() || failure.description.find(report) != std::string::npos) return;
+  failure.description = "the case passed when run again to describe it (real threads are not deterministic); "
+                        "the report of the run that failed:\n" +
+                        report;
+}
+
 // INTERLEAVE_PROPERTY's test body: replay the recorded cases, check, record a new failure.
 template <class Testable>
 void check_property(const Testable& testable, const std::string& default_directory) {
@@ -200,7 +229,9 @@ void check_property(const Testable& testable, const std::string& default_directo
     }
   }
 
-  const rc::detail::TestResult result = rc::detail::checkTestable(testable, metadata);
+  last_failure_report().clear();
+  rc::detail::TestResult result = rc::detail::checkTestable(testable, metadata);
+  if (result.template is<rc::detail::FailureResult>()) keep_failing_report(result.template get<rc::detail::FailureResult>());
   if (result.template is<rc::detail::SuccessResult>()) {
     if (!result.template get<rc::detail::SuccessResult>().distribution.empty()) {
       rc::detail::printResultMessage(result, std::cout);
