@@ -111,7 +111,8 @@ TEST(RegressionFiles, AFailureThatPassesWhenRunAgainKeepsTheReportOfTheRunThatFa
   std::atomic<int> runs{0};
   const std::string failure = check_property_with_regressions(
       [&runs] {
-        check_stress([&runs]<Platform P>() { INTERLEAVE_ASSERT(runs.fetch_add(1) != 0 && "only the first run fails"); });
+        check_stress(
+            [&runs]<Platform P>() { INTERLEAVE_ASSERT(runs.fetch_add(1) != 0 && "only the first run fails"); });
       },
       dir.path());
   ASSERT_NE(failure.find("Falsifiable"), std::string::npos) << failure;

@@ -181,9 +181,10 @@ std::string replay_recorded_case(const Testable& testable, const std::string& te
 inline void keep_failing_report(rc::detail::FailureResult& failure) {
   const std::string& report = last_failure_report();
   if (report.empty() || failure.description.find(report) != std::string::npos) return;
-  failure.description = "the case passed when run again to describe it (real threads are not deterministic); "
-                        "the report of the run that failed:\n" +
-                        report;
+  failure.description =
+      "the case passed when run again to describe it (real threads are not deterministic); "
+      "the report of the run that failed:\n" +
+      report;
 }
 
 // INTERLEAVE_PROPERTY's test body: replay the recorded cases, check, record a new failure.
@@ -231,7 +232,8 @@ void check_property(const Testable& testable, const std::string& default_directo
 
   last_failure_report().clear();
   rc::detail::TestResult result = rc::detail::checkTestable(testable, metadata);
-  if (result.template is<rc::detail::FailureResult>()) keep_failing_report(result.template get<rc::detail::FailureResult>());
+  if (result.template is<rc::detail::FailureResult>())
+    keep_failing_report(result.template get<rc::detail::FailureResult>());
   if (result.template is<rc::detail::SuccessResult>()) {
     if (!result.template get<rc::detail::SuccessResult>().distribution.empty()) {
       rc::detail::printResultMessage(result, std::cout);
