@@ -1,23 +1,33 @@
 #include "interleave/mutex.h"
 
 #include <gtest/gtest.h>
+#include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "support/asleep.h"
 
 namespace interleave {
 namespace {
 
 using namespace std::chrono_literals;
 
-TEST(Mutex, LockAndUnlock) {
+TEST(Mutex, LockHoldsItUntilUnlock) {
   Mutex m;
   m.lock();
+  bool other = true;
+  std::thread([&] { other = m.try_lock(); }).join();
+  EXPECT_FALSE(other) << "another thread took a held lock";
   m.unlock();
-  m.lock();
-  m.unlock();
+  std::thread([&] {
+    other = m.try_lock();
+    if (other) m.unlock();
+  }).join();
+  EXPECT_TRUE(other) << "the lock stayed held after unlock";
 }
 
 TEST(Mutex, TryLockNeverGrantsAHeldLock) {
@@ -69,14 +79,49 @@ TEST(Mutex, TryLockForSucceedsWhenReleasedInTime) {
   Mutex m;
   m.lock();
   bool got = false;
+  std::atomic<pid_t> waiter{0};
   std::thread t([&] {
+    waiter = test_support::current_tid();
     got = m.try_lock_for(10s);
     if (got) m.unlock();
   });
-  std::this_thread::sleep_for(5ms);
+  while (waiter.load() == 0) std::this_thread::yield();
+  // Released only once the other thread sleeps in its timed lock: the release must wake it.
+  EXPECT_TRUE(test_support::wait_until_asleep_on_futex(waiter.load()));
   m.unlock();
   t.join();
   EXPECT_TRUE(got);
+}
+
+TEST(Mutex, TryLockUntilTakesAFreeLockAndTimesOutOnAHeldOne) {
+  Mutex m;
+  ASSERT_TRUE(m.try_lock_until(std::chrono::steady_clock::now() + 1s));
+  bool got = true;
+  std::chrono::steady_clock::duration waited{};
+  std::thread([&] {
+    const auto start = std::chrono::steady_clock::now();
+    got = m.try_lock_until(start + 20ms);
+    waited = std::chrono::steady_clock::now() - start;
+  }).join();
+  EXPECT_FALSE(got);
+  EXPECT_GE(waited, 20ms);
+  // A deadline already passed is one attempt; one on another clock counts from now.
+  std::thread([&] { got = m.try_lock_until(std::chrono::steady_clock::now() - 1h); }).join();
+  EXPECT_FALSE(got);
+  std::thread([&] { got = m.try_lock_until(std::chrono::system_clock::now() + 10ms); }).join();
+  EXPECT_FALSE(got);
+  m.unlock();
+  EXPECT_TRUE(m.try_lock_until(std::chrono::system_clock::now() - 1h));  // free: taken at once
+  m.unlock();
+}
+
+TEST(Mutex, UniqueLockWithADeadlineCompilesAndLocks) {
+  Mutex m;
+  std::unique_lock<Mutex> held(m, std::chrono::steady_clock::now() + 1s);
+  EXPECT_TRUE(held.owns_lock());
+  bool other = true;
+  std::thread([&] { other = std::unique_lock<Mutex>(m, std::chrono::steady_clock::now() + 5ms).owns_lock(); }).join();
+  EXPECT_FALSE(other);
 }
 
 TEST(Mutex, TryLockForZeroIsOneAttempt) {

@@ -10,14 +10,18 @@
 // Guarantees
 //   - Mutual exclusion: at most one thread holds the lock at any time.
 //   - try_lock never grants a lock that is held, and never blocks.
-//   - try_lock_for(d) returns false only if the lock could not be taken before the deadline.
+//   - try_lock_for(d) and try_lock_until(t) return false only if the lock could not be taken
+//     before the deadline.
 //   - Not fair: a thread that just unlocked may take the lock again before a woken waiter.
 // Memory ordering
 //   Everything written by a thread before unlock() is visible to the next thread after its
-//   successful lock()/try_lock()/try_lock_for(). (unlock is a release, lock an acquire.)
+//   successful lock()/try_lock()/try_lock_for()/try_lock_until(). (unlock is a release, lock an
+//   acquire.)
 // Blocking  lock() spins briefly, then sleeps on the futex. unlock() makes a system call only
 //           when some thread may be sleeping.
 // Timeouts  try_lock_for(d): d < 0 throws std::invalid_argument; d == 0 is one try_lock.
+//           try_lock_until(t): a t already passed is one try_lock; t on another clock than the
+//           platform's (the model's is virtual) is taken as the same distance from now.
 #pragma once
 
 #include <chrono>
@@ -76,6 +80,25 @@ class BasicMutex {
     }
     if (timeout == decltype(timeout)::zero()) return false;
     if (!lock_slow_until(deadline)) return false;
+    note_owner();
+    return true;
+  }
+
+  // As try_lock_for, until an absolute deadline on any clock (one on another clock than the
+  // platform's counts as the same distance from now). A deadline already passed is one try_lock.
+  template <class Clock, class Duration>
+  [[nodiscard]] bool try_lock_until(std::chrono::time_point<Clock, Duration> deadline,
+                                    interleave::source_location where = interleave::source_location::current()) {
+    typename P::Operation op("Mutex::try_lock_until", this, where);
+    const auto now = P::now();
+    const auto at = detail::deadline_at(now, deadline);
+    std::uint32_t expected = kUnlocked;
+    if (state_.compare_exchange_strong(expected, kLocked, std::memory_order_acquire, std::memory_order_relaxed)) {
+      note_owner();
+      return true;
+    }
+    if (at <= now) return false;
+    if (!lock_slow_until(at)) return false;
     note_owner();
     return true;
   }

@@ -1,9 +1,10 @@
-// Shared handling of relative timeouts for the *_for operations.
+// Shared handling of timeouts: relative ones of the *_for operations, absolute ones of *_until.
 #pragma once
 
 #include <chrono>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace interleave::detail {
 
@@ -23,6 +24,22 @@ TimePoint deadline_after(TimePoint now, std::chrono::duration<Rep, Period> timeo
     return TimePoint::max();
   }
   return now + std::chrono::ceil<Duration>(timeout);
+}
+
+// An absolute deadline on any clock as a time point of the platform's clock `P`: the same instant
+// when the clocks are the same, else the same distance from now (a deadline in the past stays in
+// the past). Saturates instead of overflowing.
+template <class TimePoint, class Clock, class Duration>
+TimePoint deadline_at(TimePoint now, std::chrono::time_point<Clock, Duration> deadline) {
+  if constexpr (std::is_same_v<std::chrono::time_point<Clock, Duration>, TimePoint>) {
+    return deadline;
+  } else if constexpr (std::is_same_v<Clock, typename TimePoint::clock>) {
+    return std::chrono::time_point_cast<typename TimePoint::duration>(deadline);
+  } else {
+    const auto left = deadline - Clock::now();
+    if (left <= decltype(left)::zero()) return now;
+    return deadline_after(now, left, "deadline_at");
+  }
 }
 
 }  // namespace interleave::detail
