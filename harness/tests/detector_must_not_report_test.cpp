@@ -77,7 +77,6 @@ TEST_P(DetectorMustNotReport, TenThreadsUnderOneLockThenJoined) {
 TEST_P(DetectorMustNotReport, AtomicMadeOutsideTheExplorationIsTrackedAfreshInEachSchedule) {
   ModelPlatform::Atomic<std::uint32_t> ready{0};
   Options o = options();
-  o.jobs = 1;  // every schedule uses the one object: one schedule at a time
   const Result r = explore(o, [&] {
     ready.store(0, std::memory_order_relaxed);
     Shared<int, ModelPlatform> data{0};

@@ -379,7 +379,6 @@ TEST(DetectorMustReport, ReportNamesBothAccessesWithLocationsAndSteps) {
   int write_line = 0;
   int read_line = 0;
   Options options = options_for(Strategy::random_walk, 7);
-  options.jobs = 1;  // the body writes the lines into the test's variables: one thread at a time
   const Result r = explore(options, [&]<Platform P>() {
     Shared<int, P> x{0};
     BasicThread<P> t([&] {
@@ -420,7 +419,6 @@ TEST(DetectorMustReport, LifetimeReportNamesTheOtherFibersLastOperation) {
   if (kTsan) GTEST_SKIP() << "TSan reports the freed memory's use itself";
   int set_line = 0;
   Options options = options_for(Strategy::random_walk, 7);
-  options.jobs = 1;  // the body writes the line into the test's variable: one thread at a time
   const Result r = explore(options, [&]<Platform P>() {
     auto event = std::make_unique<BasicEvent<P>>();
     typename P::template Atomic<std::uint32_t> done{0};

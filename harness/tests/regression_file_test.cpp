@@ -286,7 +286,6 @@ TEST(RegressionFile, DirectoryFromOptionsEnvironmentOrDefault) {
 Options few_schedules() {
   Options o;
   o.schedules = 200;
-  o.jobs = 1;
   return o;
 }
 

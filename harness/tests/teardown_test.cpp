@@ -127,7 +127,6 @@ std::function<void()> body_for(const BlockingCall& call, bool by_deadlock) {
 Options few_schedules() {
   Options options;
   options.schedules = 20;
-  options.jobs = 1;
   return options;
 }
 

@@ -101,11 +101,12 @@ struct Options {
   // reproduce line then name the shrunk schedule. 0 reports the schedule as found.
   std::uint64_t shrink_runs = 1000;
   // INTERLEAVE_JOBS=<1..1024>|auto: threads exploring disjoint schedule indices at once, each with
-  // its own scheduler. 0 (auto, the default): the cores this process may run on. Whatever the
-  // count, an exploration reports the same failure: the one of the lowest failing schedule index.
-  // With more than one job the body runs on several threads at once: state it shares outside
-  // itself must be read-only (or set jobs = 1).
-  unsigned jobs = 0;
+  // its own scheduler. 1 (the default): one thread, so a body may use whatever it captures. 0
+  // (auto): the cores this process may run on. Whatever the count, an exploration reports the same
+  // failure: the one of the lowest failing schedule index. With more than one job the body runs
+  // on several threads at once: state it shares outside itself (captured counters, vectors,
+  // files) must be read-only or guarded by a real lock. Opt in where the body keeps to itself.
+  unsigned jobs = 1;
   // INTERLEAVE_PROGRESS=auto|on|off: a progress line on stderr (schedules done, rate, failures)
   // for explorations that run longer than about 2 s. auto: only on a terminal, and never when the
   // CI environment variable is set.
