@@ -760,13 +760,14 @@ Result explore_function(Options options, const std::function<void()>& body, std:
   return result;
 }
 
-[[noreturn]] void assertion_failed(const char* expression, interleave::source_location where) {
-  if (model::active()) {
-    model::fail(FailureKind::assertion, absl::StrCat("INTERLEAVE_ASSERT(", expression, ") failed"), where);
-  }
+[[noreturn]] void assertion_failed(const char* expression, interleave::source_location where,
+                                   std::string_view message) {
+  std::string text = absl::StrCat("INTERLEAVE_ASSERT(", expression, ") failed");
+  if (!message.empty()) text.append(": ").append(message);
+  if (model::active()) model::fail(FailureKind::assertion, std::move(text), where);
   // On real threads of a stress run: fail the run with its seed, and unwind the failing thread.
-  if (stress_active()) stress_assertion_failed(absl::StrCat("INTERLEAVE_ASSERT(", expression, ") failed"), where);
-  report_contract_violation(absl::StrCat("INTERLEAVE_ASSERT(", expression, ") failed"), where);
+  if (stress_active()) stress_assertion_failed(std::move(text), where);
+  report_contract_violation(text, where);
 }
 
 }  // namespace detail

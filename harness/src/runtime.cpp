@@ -311,7 +311,11 @@ void Runtime::run_current_task() {
     record_failure(FailureKind::exception, absl::StrCat("uncaught exception in fiber ", me, ": ", e.what()), {});
   } catch (...) {
     IgnoreScope ignore;
-    record_failure(FailureKind::exception, absl::StrCat("uncaught exception of unknown type in fiber ", me), {});
+    if (std::optional<std::string> assertion = describe_foreign_assertion(std::current_exception())) {
+      record_failure(FailureKind::assertion, absl::StrCat(*assertion, " (in fiber ", me, ")"), {});
+    } else {
+      record_failure(FailureKind::exception, absl::StrCat("uncaught exception of unknown type in fiber ", me), {});
+    }
   }
   task = nullptr;                   // the task's captured state is destroyed by its own fiber
   tsan_release(&fibers_token(me));  // thread finish: visible to whoever joins

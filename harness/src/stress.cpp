@@ -213,9 +213,10 @@ void PerturbedProcess::start() {
                        e.what());
           return kFailedExitCode;
         } catch (...) {
-          detail::perturb::post(mailbox, "uncaught exception of unknown type");
-          std::fprintf(stderr, "interleave: process '%s' (pid %d): uncaught exception of unknown type\n", role.c_str(),
-                       getpid());
+          const std::string what = detail::describe_foreign_assertion(std::current_exception())
+                                       .value_or("uncaught exception of unknown type");
+          detail::perturb::post(mailbox, what);
+          std::fprintf(stderr, "interleave: process '%s' (pid %d): %s\n", role.c_str(), getpid(), what.c_str());
           return kFailedExitCode;
         }
       },
@@ -491,8 +492,12 @@ StressResult stress_function(Options options, const std::function<void()>& body,
             *run, StressFailure{StressFailureKind::exception, absl::StrCat("an exception escaped the body: ", e.what()),
                                 "", "main thread"});
       } catch (...) {
-        perturb::record(*run, StressFailure{StressFailureKind::exception,
-                                            "an exception of unknown type escaped the body", "", "main thread"});
+        if (std::optional<std::string> assertion = describe_foreign_assertion(std::current_exception())) {
+          perturb::record(*run, StressFailure{StressFailureKind::assertion, *assertion, "", "main thread"});
+        } else {
+          perturb::record(*run, StressFailure{StressFailureKind::exception,
+                                              "an exception of unknown type escaped the body", "", "main thread"});
+        }
       }
     }
     watchdog.disarm();

@@ -11,8 +11,10 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "interleave/detail/fiber.h"
@@ -101,6 +103,40 @@ TEST(Explore, UnlockedCounterFailsWithinAHandfulOfSchedules) {
         std::string::npos)
         << r;
   }
+}
+
+TEST(Explore, AnAssertionMessageIsInTheReport) {
+  const Result r = explore(with_schedules(50), []<Platform P>() {
+    typename P::template Atomic<int> counter{0};
+    BasicThread<P> other([&] { counter.store(counter.load() + 1); });
+    other.start();
+    counter.store(counter.load() + 1);
+    other.join();
+    const std::string lost = "lost " + std::to_string(2 - counter.load()) + " increment";
+    INTERLEAVE_ASSERT(counter.load() == 2, lost);
+  });
+  ASSERT_TRUE(r.failed());
+  EXPECT_NE(r.report().find("INTERLEAVE_ASSERT(counter.load() == 2) failed: lost 1 increment"), std::string::npos) << r;
+}
+
+// By default one thread explores: a body may write what it captures (here: the exploring
+// threads it ran on, in an unguarded set) without a data race of its own making.
+TEST(Explore, DefaultOptionsExploreOnOneThread) {
+  EXPECT_EQ(Options{}.jobs, 1U);
+  std::set<std::thread::id> threads;
+  Options o;
+  o.schedules = 200;
+  const Result r = explore(o, [&threads]<Platform P>() {
+    threads.insert(std::this_thread::get_id());
+    typename P::template Atomic<int> counter{0};
+    BasicThread<P> other([&] { counter.fetch_add(1); });
+    other.start();
+    counter.fetch_add(1);
+    other.join();
+  });
+  EXPECT_TRUE(r.passed()) << r;
+  EXPECT_EQ(r.schedules_run, 200U);
+  EXPECT_EQ(threads.size(), 1U);
 }
 
 // The token in a reproduce line: what follows INTERLEAVE_REPLAY= up to the next space.
@@ -273,7 +309,6 @@ TEST(Explore, AbbaLockOrderDeadlockNamesBothBlockedSites) {
   int line_a = 0;
   int line_b = 0;
   Options options = with_schedules(200);
-  options.jobs = 1;  // the body writes the lines into the test's variables: one thread at a time
   const Result r = explore(options, [&]<Platform P>() {
     BasicMutex<P> a;
     BasicMutex<P> b;
@@ -441,7 +476,6 @@ TEST(Explore, UnlockByNonOwnerIsAContractViolationInTheModel) {
 TEST(Explore, NondeterministicBodyIsReportedWithTheFirstDivergingStep) {
   int runs = 0;
   Options options = with_schedules(10);
-  options.jobs = 1;  // the body counts its runs in the test's variable: one thread at a time
   const Result r = explore(options, [&]<Platform P>() {
     ++runs;  // state kept between runs: the second run of the same schedule behaves differently
     typename P::template Atomic<std::uint32_t> x{0};

@@ -17,12 +17,14 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <ostream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -130,7 +132,16 @@ std::function<void()> model_body(Body& body) {
 // This program's command line, shell-quoted; optionally without --gtest_filter arguments.
 std::string program_command_line(bool drop_gtest_filter = false);
 
-[[noreturn]] void assertion_failed(const char* expression, interleave::source_location where);
+[[noreturn]] void assertion_failed(const char* expression, interleave::source_location where,
+                                   std::string_view message = {});
+
+// Assertions of other libraries that throw something other than a std::exception (RapidCheck's
+// RC_ASSERT throws its case result): a describer returns the failure's message for the exceptions
+// it knows, nullopt for the others. A fiber or stress body ended by one fails as an assertion
+// with that message, not as an "exception of unknown type". interleave/rapidcheck.h adds one.
+using ForeignAssertionDescriber = std::optional<std::string> (*)(const std::exception_ptr&);
+bool add_foreign_assertion_describer(ForeignAssertionDescriber describer) noexcept;
+std::optional<std::string> describe_foreign_assertion(const std::exception_ptr& exception) noexcept;
 }  // namespace detail
 
 // Throws std::invalid_argument when an INTERLEAVE_* variable is unknown or malformed, or the
@@ -143,10 +154,15 @@ Result explore(const Options& options, Body&& body) {
 
 }  // namespace interleave
 
-// Fails the current schedule when `condition` is false (inside an exploration), reporting the
-// expression and its source location with the reproduce line. On real threads (outside an
-// exploration) it prints the same and aborts.
-#define INTERLEAVE_ASSERT(condition)                                                                              \
-  do {                                                                                                            \
-    if (!(condition)) ::interleave::detail::assertion_failed(#condition, interleave::source_location::current()); \
+// INTERLEAVE_ASSERT(condition) or INTERLEAVE_ASSERT(condition, message): fails the current
+// schedule when `condition` is false (inside an exploration), reporting the expression, the message
+// (anything a std::string_view can be made from) and the source location with the reproduce line.
+// In a stress run it fails the run the same way; elsewhere on real threads it prints the same and
+// aborts.
+#define INTERLEAVE_ASSERT(condition, ...)                                                                       \
+  do {                                                                                                          \
+    if (!(condition)) {                                                                                         \
+      ::interleave::detail::assertion_failed(#condition,                                                        \
+                                             interleave::source_location::current() __VA_OPT__(, __VA_ARGS__)); \
+    }                                                                                                           \
   } while (false)

@@ -33,6 +33,10 @@
 #include <rapidcheck/shrinkable/Operations.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <exception>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -72,40 +76,80 @@ template <class R>
   last_failure_report() = result.report();
   RC_FAIL(last_failure_report());
 }
+
+// RC_ASSERT*, RC_FAIL and RC_PRE throw RapidCheck's case result, not a std::exception. Inside an
+// explored body or a stress run, a failure is an assertion with RapidCheck's message; a discard or
+// success cannot end the case from there (the schedule is not the case), so it is named as misuse.
+inline std::optional<std::string> describe_rapidcheck_result(const std::exception_ptr& exception) {
+  try {
+    std::rethrow_exception(exception);
+  } catch (const rc::detail::CaseResult& result) {
+    switch (result.type) {
+      case rc::detail::CaseResult::Type::Failure:
+        return result.description;
+      case rc::detail::CaseResult::Type::Discard:
+        return "RC_PRE / RC_DISCARD inside an explored body or stress run (" + result.description +
+               "): they discard a RapidCheck case, which only the property itself can do; check the "
+               "precondition before check_schedules / check_stress";
+      case rc::detail::CaseResult::Type::Success:
+        return "RC_SUCCEED inside an explored body or stress run (" + result.description +
+               "): only the property itself can end its case; return from the body instead";
+    }
+  } catch (...) {
+  }
+  return std::nullopt;
+}
+inline const bool rapidcheck_results_described = add_foreign_assertion_describer(&describe_rapidcheck_result);
 }  // namespace detail
 
-// Schedules explored per generated scenario, unless Options say otherwise.
+// The settings a property runs each generated scenario with: 40 schedules (a property's hundred
+// scenarios make 4000), or 8 perturbed iterations and no new one after 40 ms on real threads, so
+// that a property stays within a few seconds, sanitizers included. Everything else as Options{}.
+// check_schedules(body) and check_stress(body) use exactly these; to change one setting, start
+// from them: auto o = interleave::property_options(); o.strategy = Strategy::pct;
+// check_schedules(o, body). The INTERLEAVE_* variables override them as they override any Options.
 inline constexpr std::uint64_t kSchedulesPerScenario = 40;
-
-template <class Body>
-void check_schedules(
-    Body&& body, Options options = [] {
-      Options o;
-      o.schedules = kSchedulesPerScenario;
-      return o;
-    }()) {
-  options.seed = *rc::gen::arbitrary<std::uint64_t>().as("interleave seed");
-  const Result result = explore(std::move(options), std::forward<Body>(body));
-  if (result.failed()) detail::fail_case(result);
-}
-
-// Perturbed iterations per generated scenario, and the time after which no new one starts, unless
-// Options say otherwise: a property's hundred scenarios stay within a few seconds, sanitizers
-// included.
 inline constexpr std::uint64_t kStressIterationsPerScenario = 8;
 inline constexpr std::uint64_t kStressMillisecondsPerScenario = 40;
 
+inline Options property_options() {
+  Options o;
+  o.schedules = kSchedulesPerScenario;
+  o.stress_iterations = kStressIterationsPerScenario;
+  o.stress_milliseconds = kStressMillisecondsPerScenario;
+  return o;
+}
+
+// Explores `body` with `options` (its seed drawn from RapidCheck, so the reproduce string repeats
+// it); a failing schedule fails the property with interleave's report. In the body, GoogleTest
+// assertions (EXPECT_*, ASSERT_*) and RapidCheck's RC_ASSERT* / RC_FAIL fail the schedule as
+// INTERLEAVE_ASSERT does, with their message.
 template <class Body>
-void check_stress(
-    Body&& body, Options options = [] {
-      Options o;
-      o.stress_iterations = kStressIterationsPerScenario;
-      o.stress_milliseconds = kStressMillisecondsPerScenario;
-      return o;
-    }()) {
+void check_schedules(Options options, Body&& body) {
+  options.seed = *rc::gen::arbitrary<std::uint64_t>().as("interleave seed");
+  const std::function<void()> model = detail::model_body(body);
+  const Result result = detail::explore_function(
+      std::move(options), model, detail::current_test_command(),
+      [] { return std::unique_ptr<detail::FailureProbe>(new detail::GtestFailureProbe); },
+      std::getenv("GTEST_TOTAL_SHARDS") != nullptr);
+  if (result.failed()) detail::fail_case(result);
+}
+template <class Body>
+void check_schedules(Body&& body) {
+  check_schedules(property_options(), std::forward<Body>(body));
+}
+
+// Runs `body` on real threads, perturbed, `options.stress_iterations` times (seeds drawn from
+// RapidCheck); a failure fails the property with the stress report.
+template <class Body>
+void check_stress(Options options, Body&& body) {
   options.seed = *rc::gen::arbitrary<std::uint64_t>().as("stress seed");
   const StressResult result = stress(options, std::forward<Body>(body), detail::current_test_command());
   if (result.failed()) detail::fail_case(result);
+}
+template <class Body>
+void check_stress(Body&& body) {
+  check_stress(property_options(), std::forward<Body>(body));
 }
 
 // The two ways a property runs its generated scenario, for helpers written once for both:

@@ -1,0 +1,109 @@
+// check_schedules and check_stress, the two ways a RapidCheck property runs its scenario: the
+// assertions a body may use (GoogleTest's, RapidCheck's, INTERLEAVE_ASSERT) fail it with their
+// message, and Options passed in are used exactly as given.
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+
+#include <string>
+
+#include "interleave/rapidcheck.h"
+#include "interleave/thread.h"
+
+namespace interleave {
+namespace {
+
+// Two threads increment a shared counter without a lock: some schedules lose an increment.
+template <Platform P, class Check>
+void racy_counter(Check check) {
+  typename P::template Atomic<int> counter{0};
+  BasicThread<P> other([&] { counter.store(counter.load() + 1); });
+  other.start();
+  counter.store(counter.load() + 1);
+  other.join();
+  check(counter.load());
+}
+
+// Runs `property` with RapidCheck and returns its failure description (empty when it passed).
+template <class Property>
+std::string failure_of(const Property& property) {
+  rc::detail::TestMetadata metadata;
+  metadata.id = "check_api";
+  const rc::detail::TestResult result = rc::detail::checkTestable(property, metadata);
+  if (!result.template is<rc::detail::FailureResult>()) return {};
+  return result.template get<rc::detail::FailureResult>().description;
+}
+
+TEST(CheckSchedules, AGoogleTestExpectationInTheBodyFailsTheSchedule) {
+  const std::string failure = failure_of([] {
+    check_schedules([]<Platform P>() {
+      racy_counter<P>([](int counter) { EXPECT_EQ(counter, 2) << "an increment was lost"; });
+    });
+  });
+  EXPECT_NE(failure.find("ASSERTION FAILED"), std::string::npos) << failure;
+  EXPECT_NE(failure.find("an increment was lost"), std::string::npos) << failure;
+  EXPECT_NE(failure.find("INTERLEAVE_REPLAY="), std::string::npos) << failure;
+}
+
+TEST(CheckSchedules, ARapidCheckAssertionInTheBodyFailsTheScheduleWithItsMessage) {
+  const std::string failure = failure_of([] {
+    check_schedules([]<Platform P>() { racy_counter<P>([](int counter) { RC_ASSERT(counter == 2); }); });
+  });
+  EXPECT_NE(failure.find("ASSERTION FAILED"), std::string::npos) << failure;
+  EXPECT_NE(failure.find("RC_ASSERT(counter == 2)"), std::string::npos) << failure;
+  EXPECT_EQ(failure.find("unknown type"), std::string::npos) << failure;
+}
+
+TEST(CheckSchedules, ARapidCheckAssertionInASpawnedThreadFailsTheSchedule) {
+  const std::string failure = failure_of([] {
+    check_schedules([]<Platform P>() {
+      typename P::template Atomic<int> counter{0};
+      BasicThread<P> other([&] { RC_ASSERT(counter.load() == 0); });
+      other.start();
+      counter.store(1);
+      other.join();
+    });
+  });
+  EXPECT_NE(failure.find("RC_ASSERT(counter.load() == 0)"), std::string::npos) << failure;
+  EXPECT_EQ(failure.find("unknown type"), std::string::npos) << failure;
+}
+
+TEST(CheckSchedules, InterleaveAssertNamesItsMessage) {
+  const std::string failure = failure_of([] {
+    check_schedules([]<Platform P>() {
+      racy_counter<P>([](int counter) { INTERLEAVE_ASSERT(counter == 2, "an increment was lost"); });
+    });
+  });
+  EXPECT_NE(failure.find("INTERLEAVE_ASSERT(counter == 2) failed: an increment was lost"), std::string::npos)
+      << failure;
+}
+
+TEST(CheckSchedules, OptionsPassedInAreUsedAsGiven) {
+  int runs = 0;
+  const std::string failure = failure_of([&runs] {
+    Options options = property_options();
+    options.schedules = 3;
+    runs = 0;
+    check_schedules(options, [&runs] { ++runs; });
+    RC_ASSERT(runs == 3);
+    runs = 0;
+    check_schedules([&runs] { ++runs; });
+    RC_ASSERT(runs == static_cast<int>(kSchedulesPerScenario));
+  });
+  EXPECT_EQ(failure, "");
+  EXPECT_EQ(property_options().schedules, kSchedulesPerScenario);
+}
+
+TEST(CheckStress, ARapidCheckAssertionInTheBodyFailsTheRunAsAnAssertion) {
+  const std::string failure = failure_of([] {
+    check_stress([]<Platform P>() {
+      const int answer = 41;
+      RC_ASSERT(answer == 42);
+    });
+  });
+  EXPECT_NE(failure.find("RC_ASSERT(answer == 42)"), std::string::npos) << failure;
+  EXPECT_NE(failure.find("ASSERTION FAILED"), std::string::npos) << failure;
+  EXPECT_EQ(failure.find("unknown type"), std::string::npos) << failure;
+}
+
+}  // namespace
+}  // namespace interleave
