@@ -8,6 +8,7 @@
 
 #include "interleave/rapidcheck.h"
 #include "interleave/thread.h"
+#include "interleave_test_support.h"
 
 namespace interleave {
 namespace {
@@ -35,9 +36,8 @@ std::string failure_of(const Property& property) {
 
 TEST(CheckSchedules, AGoogleTestExpectationInTheBodyFailsTheSchedule) {
   const std::string failure = failure_of([] {
-    check_schedules([]<Platform P>() {
-      racy_counter<P>([](int counter) { EXPECT_EQ(counter, 2) << "an increment was lost"; });
-    });
+    check_schedules(
+        []<Platform P>() { racy_counter<P>([](int counter) { EXPECT_EQ(counter, 2) << "an increment was lost"; }); });
   });
   EXPECT_NE(failure.find("ASSERTION FAILED"), std::string::npos) << failure;
   EXPECT_NE(failure.find("an increment was lost"), std::string::npos) << failure;
@@ -45,9 +45,8 @@ TEST(CheckSchedules, AGoogleTestExpectationInTheBodyFailsTheSchedule) {
 }
 
 TEST(CheckSchedules, ARapidCheckAssertionInTheBodyFailsTheScheduleWithItsMessage) {
-  const std::string failure = failure_of([] {
-    check_schedules([]<Platform P>() { racy_counter<P>([](int counter) { RC_ASSERT(counter == 2); }); });
-  });
+  const std::string failure = failure_of(
+      [] { check_schedules([]<Platform P>() { racy_counter<P>([](int counter) { RC_ASSERT(counter == 2); }); }); });
   EXPECT_NE(failure.find("ASSERTION FAILED"), std::string::npos) << failure;
   EXPECT_NE(failure.find("RC_ASSERT(counter == 2)"), std::string::npos) << failure;
   EXPECT_EQ(failure.find("unknown type"), std::string::npos) << failure;
@@ -91,6 +90,39 @@ TEST(CheckSchedules, OptionsPassedInAreUsedAsGiven) {
   });
   EXPECT_EQ(failure, "");
   EXPECT_EQ(property_options().schedules, kSchedulesPerScenario);
+}
+
+// Code sets Options, the INTERLEAVE_* variables override them: the reproduce line's
+// INTERLEAVE_REPLAY wins over a strategy, seed and schedule count set in code.
+TEST(CheckSchedules, TheReproduceLineWinsOverOptionsSetInCode) {
+  const auto lossy = []<Platform P>() { racy_counter<P>([](int counter) { INTERLEAVE_ASSERT(counter == 2); }); };
+  const std::string found = failure_of([&] {
+    Options o = property_options();
+    o.strategy = Strategy::pct;
+    check_schedules(o, lossy);
+  });
+  const std::string key = "INTERLEAVE_REPLAY=";
+  const std::size_t at = found.find(key);
+  ASSERT_NE(at, std::string::npos) << found;
+  const std::string token = found.substr(at + key.size(), found.find(' ', at) - at - key.size());
+
+  const test_support::ScopedEnv replay("INTERLEAVE_REPLAY", token);
+  int runs = 0;
+  const std::string replayed = failure_of([&] {
+    Options o = property_options();
+    o.strategy = Strategy::random_walk;
+    o.schedules = 1000;
+    o.shrink_runs = 0;
+    runs = 0;  // RapidCheck runs the property again while shrinking: count the last run's schedules
+    check_schedules(o, [&runs]<Platform P>() {
+      ++runs;
+      racy_counter<P>([](int counter) { INTERLEAVE_ASSERT(counter == 2); });
+    });
+  });
+  EXPECT_NE(replayed.find("INTERLEAVE_ASSERT(counter == 2) failed"), std::string::npos) << replayed;
+  EXPECT_NE(replayed.find(token), std::string::npos) << replayed;
+  // The one schedule the token names, and the re-run that records its trace for the report.
+  EXPECT_LE(runs, 2) << "the replay ran " << runs << " schedules instead of the one its token names";
 }
 
 TEST(CheckStress, ARapidCheckAssertionInTheBodyFailsTheRunAsAnAssertion) {
