@@ -28,6 +28,7 @@
 #include "runtime.h"
 #include "trace_export.h"
 #include "watchdog.h"
+#include "where.h"
 #include "workers.h"
 
 namespace interleave {
@@ -60,6 +61,7 @@ namespace detail {
 
 namespace {
 
+using model::ObjectNumbers;
 using model::Outcome;
 using model::Runtime;
 using model::TraceEntry;
@@ -282,13 +284,9 @@ std::string program_command_line(bool drop_gtest_filter) {
 
 namespace {
 
-std::string location_of(const interleave::source_location& where) {
-  if (where.line() == 0) return {};
-  return absl::StrCat(where.file_name(), ":", where.line());
-}
-
 std::vector<StepRecord> describe_steps(const std::vector<TraceEntry>& trace, std::size_t first, std::size_t last) {
   std::vector<StepRecord> out;
+  const ObjectNumbers objects(trace);
   for (std::size_t i = first; i < last; ++i) {
     const TraceEntry& e = trace[i];
     StepRecord r;
@@ -296,10 +294,10 @@ std::vector<StepRecord> describe_steps(const std::vector<TraceEntry>& trace, std
     r.fiber = e.fiber;
     r.what = e.what;
     if (e.spawned != UINT32_MAX) absl::StrAppend(&r.what, " fiber ", e.spawned);
-    r.object = Runtime::object_number(trace, e.object);
+    r.object = objects.of(e.object);
     if (e.operation != nullptr) {
       r.operation = e.operation;
-      r.where = location_of(e.where);
+      r.where = location_text(e.where);
     }
     out.push_back(std::move(r));
   }

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 
+#include "where.h"
+
 namespace interleave::detail::model {
 
 namespace {
@@ -18,8 +20,8 @@ std::atomic<std::uint64_t> g_schedules{0};
 std::string describe(const std::string& what) { return what.empty() ? std::string() : absl::StrCat(" (", what, ")"); }
 
 std::string site(interleave::source_location where) {
-  if (where.line() == 0) return "an unknown location";
-  return absl::StrCat(where.file_name(), ":", where.line());
+  std::string text = location_text(where);
+  return text.empty() ? std::string("an unknown location") : text;
 }
 
 }  // namespace

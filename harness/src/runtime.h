@@ -7,15 +7,16 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "chooser.h"
 #include "interleave/detail/fiber.h"
 #include "interleave/detail/model_runtime.h"
-#include "interleave/detail/random.h"
 #include "interleave/explore.h"
 #include "interleave/schedule.h"
 #include "interleave/source_location.h"
@@ -42,79 +43,6 @@ inline void tsan_acquire(void*) noexcept {}
 inline void tsan_release(void*) noexcept {}
 #endif
 
-// Every decision of a schedule: which runnable fiber runs next, whether a futex wait returns
-// spuriously, which waiter a wake picks. Random walk and PCT draw them from one deterministic
-// generator seeded by (seed, index); a choices schedule (what shrinking produces) takes them from
-// its list, and the undisturbed choice where the list says nothing (see schedule.h).
-//
-// Tracking (a choices schedule, or recording): each fiber counts the decisions taken while it runs
-// — one at each of its scheduling points, even with a single runnable fiber — so a decision is
-// named by (fiber, count), which does not move when other decisions change. Recording stores each
-// decision that departs from the undisturbed one, as a choices schedule would list it.
-class Chooser {
- public:
-  void begin(const ScheduleId& id);
-  void on_spawn(std::uint32_t fiber);
-  [[nodiscard]] bool tracking() const noexcept { return id_.strategy == Strategy::choices || record_ != nullptr; }
-  std::uint32_t pick_fiber(const std::vector<std::uint32_t>& runnable, std::uint32_t current, bool current_runnable,
-                           std::uint64_t step) {
-    if (!tracking()) return pick_fiber_by_strategy(runnable, current, current_runnable, step);
-    return pick_fiber_tracked(runnable, current, current_runnable, step);
-  }
-  // PCT: a yielding fiber lets the others go first (deprioritize); other strategies ignore it.
-  [[nodiscard]] bool prioritizing() const noexcept { return id_.strategy == Strategy::pct; }
-  void deprioritize(std::uint32_t fiber);
-  bool spurious_wakeup(std::uint32_t current);
-  std::size_t pick_waiter(const std::vector<std::uint32_t>& waiters, std::uint32_t current);
-  // Records the departures from the undisturbed schedule into `out` (nullptr: stop recording).
-  void record_into(std::vector<Choice>* out) noexcept { record_ = out; }
-
-  // A choices schedule's fit to the run (a replayed token is checked against it): the first
-  // listed choice whose value names a position the decision does not have, and the first listed
-  // choice the run never reached.
-  struct Misfit {
-    Choice choice;
-    std::uint32_t positions = 0;  // the decision had positions 0..positions-1
-    const char* decision = "";    // "a pick among the runnable fibers", ...
-  };
-  [[nodiscard]] const std::optional<Misfit>& misfit() const noexcept { return misfit_; }
-  [[nodiscard]] std::optional<Choice> unreached_choice() const;
-  // Tracking: the decisions `fiber` took in the run.
-  [[nodiscard]] std::uint64_t decisions_of(std::uint32_t fiber) const noexcept {
-    return fiber < decisions_.size() ? decisions_[fiber] : 0;
-  }
-
- private:
-  std::uint64_t below(std::uint64_t n) noexcept { return rng_.below(n); }
-  // Inline for the common case, a random walk; PCT's priorities are out of line.
-  std::uint32_t pick_fiber_by_strategy(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
-                                       bool current_runnable, std::uint64_t step) {
-    if (runnable.size() == 1) return runnable.front();
-    if (id_.strategy == Strategy::random_walk) return runnable[below(runnable.size())];
-    return pick_by_priority(runnable, current, current_runnable, step);
-  }
-  std::uint32_t pick_by_priority(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
-                                 bool current_runnable, std::uint64_t step);
-  std::uint32_t pick_fiber_tracked(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
-                                   bool current_runnable, std::uint64_t step);
-  // Tracking: counts the decision of `fiber`; under choices, returns its listed value (0: none).
-  std::uint32_t decide(std::uint32_t fiber);
-  // Choices: notes a listed value that names no position of the decision being taken.
-  void check_fit(std::uint32_t listed, std::uint32_t positions, const char* decision);
-  void record(std::uint32_t value);
-
-  ScheduleId id_;
-  Xoshiro256 rng_;
-  std::vector<std::uint64_t> priorities_;     // pct: per fiber
-  std::vector<std::uint64_t> change_points_;  // pct: steps at which the running fiber drops
-  std::vector<std::uint64_t> decisions_;      // tracking: decisions counted per fiber
-  std::vector<std::uint32_t> order_;          // tracking: the positions of a pick
-  Choice last_{};                             // tracking: the decision being taken
-  std::vector<Choice>* record_ = nullptr;
-  std::vector<bool> reached_;  // choices: per listed choice, whether the run took that decision
-  std::optional<Misfit> misfit_;
-};
-
 // One of the first scheduling points of a run, for its TestFingerprint (schedule.h).
 struct FingerprintPoint {
   std::uint32_t fiber = 0;
@@ -133,6 +61,29 @@ struct TraceEntry {
   interleave::source_location where{};
   std::uint32_t spawned = UINT32_MAX;  // spawn/join: the other fiber
   std::int64_t now_ns = 0;             // the virtual clock when it ran
+};
+
+// The objects of a trace numbered by first appearance (an entry's operation object before its
+// own object), so that the numbers are the same on every replay. Reports and trace files both
+// number objects with it.
+class ObjectNumbers {
+ public:
+  explicit ObjectNumbers(const std::vector<TraceEntry>& trace) {
+    for (const TraceEntry& e : trace) {
+      for (const void* o : {e.operation_object, e.object}) {
+        if (o != nullptr) numbers_.try_emplace(o, static_cast<std::uint32_t>(numbers_.size() + 1));
+      }
+    }
+  }
+  // 0 for none; an object the trace does not name gets the number after the last.
+  [[nodiscard]] std::uint32_t of(const void* object) const {
+    if (object == nullptr) return 0;
+    const auto it = numbers_.find(object);
+    return it != numbers_.end() ? it->second : static_cast<std::uint32_t>(numbers_.size() + 1);
+  }
+
+ private:
+  absl::flat_hash_map<const void*, std::uint32_t> numbers_;
 };
 
 // A happens-before edge between two entries of a full trace (indices into it), recorded for the
@@ -259,9 +210,6 @@ class Runtime {
   // A per-fiber address for the happens-before edges of thread start and join (TSan builds).
   char& fibers_token(std::uint32_t fiber) noexcept { return tokens_[fiber % tokens_.size()]; }
 
-  // Numbers objects by first appearance in the current trace (1-based; 0 for none).
-  static std::uint32_t object_number(const std::vector<TraceEntry>& trace, const void* object);
-
  private:
   static void fiber_entry(void* argument);
   void beat() noexcept { heartbeat_.beats.store(++beats_, std::memory_order_relaxed); }
@@ -336,6 +284,10 @@ class Runtime {
   Heartbeat heartbeat_;
   std::uint64_t beats_ = 0;  // heartbeat_.beats, kept here so the hot path never loads the atomic
 };
+
+// What a failure inside the race detector was, for the report: "out of memory in the race
+// detector", or the exception's message.
+std::string detector_error(const std::exception_ptr& error);
 
 // Writes the TestFingerprint text ("<steps>-<fibers>-<hash>", schedule.h) of the points run so far
 // by the exploration running on this thread, or "-" outside one, into `out` (not terminated);

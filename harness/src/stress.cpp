@@ -24,6 +24,7 @@
 
 #include "interleave/detail/fiber.h"  // INTERLEAVE_TSAN
 #include "interleave/detail/model_runtime.h"
+#include "where.h"
 
 namespace interleave {
 
@@ -91,11 +92,6 @@ void post(void* mailbox, std::string_view text) noexcept {
   const std::size_t n = std::min(text.size(), sizeof box->text);
   std::memcpy(box->text, text.data(), n);
   box->length = static_cast<std::uint32_t>(n);
-}
-
-std::string location_of(const interleave::source_location& where) {
-  if (where.line() == 0) return {};
-  return absl::StrCat(where.file_name(), ":", where.line());
 }
 
 }  // namespace
@@ -280,8 +276,7 @@ ExitStatus PerturbedProcess::join(interleave::source_location where) {
     detail::perturb::post(current.mailbox, absl::StrCat(who, ": ", message));
     throw StressAborted{};
   }
-  detail::perturb::record(*run,
-                          StressFailure{StressFailureKind::process, message, detail::perturb::location_of(where), who});
+  detail::perturb::record(*run, StressFailure{StressFailureKind::process, message, detail::location_text(where), who});
   throw StressAborted{};
 }
 
@@ -418,7 +413,7 @@ namespace detail {
 bool stress_active() noexcept { return current.run != nullptr || current.mailbox != nullptr; }
 
 void stress_assertion_failed(std::string message, interleave::source_location where) {
-  const std::string at = perturb::location_of(where);
+  const std::string at = location_text(where);
   if (current.mailbox != nullptr) {  // in a child process: tell the parent
     const std::string text = at.empty() ? message : absl::StrCat(message, " at ", at);
     perturb::post(current.mailbox, text);

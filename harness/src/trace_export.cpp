@@ -14,12 +14,14 @@
 #include <stdexcept>
 
 #include "quote.h"
+#include "where.h"
 
 namespace interleave::detail {
 
 namespace {
 
 using model::EdgeKind;
+using model::ObjectNumbers;
 using model::TraceEdge;
 using model::TraceEntry;
 
@@ -200,24 +202,13 @@ struct Prepared {
   double failure_ts = 0;
 };
 
-std::string location_text(const interleave::source_location& where) {
-  if (where.line() == 0) return {};
-  return absl::StrCat(where.file_name(), ":", where.line());
-}
-
 Prepared prepare(const TraceView& view) {
   const std::vector<TraceEntry>& entries = view.entries;
   Prepared p;
   p.marks.resize(entries.size());
 
-  // Objects numbered as the report numbers them (Runtime::object_number): by first appearance,
-  // an entry's operation object before its own.
-  absl::flat_hash_map<const void*, std::uint32_t> numbers;
-  const auto number = [&numbers](const void* object) -> std::uint32_t {
-    if (object == nullptr) return 0;
-    const auto [it, inserted] = numbers.try_emplace(object, static_cast<std::uint32_t>(numbers.size() + 1));
-    return it->second;
-  };
+  const ObjectNumbers objects(entries);  // as the report numbers them
+  const auto number = [&objects](const void* object) { return objects.of(object); };
 
   std::size_t run_start = 0;  // entries with the same step are consecutive
   for (std::size_t i = 0; i < entries.size(); ++i) {

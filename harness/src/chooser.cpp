@@ -1,0 +1,150 @@
+// The scheduling decisions of one schedule: random walk, PCT (priorities with change points), or a
+// list of choices (a shrunk schedule's replay), and their recording.
+#include "chooser.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <vector>
+
+namespace interleave::detail::model {
+
+void Chooser::begin(const ScheduleId& id) {
+  id_ = id;
+  decisions_.clear();
+  misfit_.reset();
+  reached_.assign(id.strategy == Strategy::choices ? id.choices.size() : 0, false);
+  std::uint64_t s = id.seed;
+  rng_.seed(Xoshiro256::splitmix(s) ^ id.index);
+  priorities_.clear();
+  change_points_.clear();
+  if (id.strategy == Strategy::pct) {
+    const std::uint64_t k = std::max<std::uint64_t>(id.pct_step_estimate, 1);
+    for (int i = 1; i < id.pct_depth; ++i) change_points_.push_back(1 + below(k));
+  }
+}
+
+std::uint32_t Chooser::decide(std::uint32_t fiber) {
+  if (decisions_.size() <= fiber) decisions_.resize(fiber + 1, 0);
+  last_.fiber = fiber;
+  last_.decision = decisions_[fiber]++;
+  if (id_.strategy != Strategy::choices) return 0;
+  const auto& list = id_.choices;
+  const auto it = std::lower_bound(list.begin(), list.end(), last_);
+  if (it == list.end() || it->fiber != last_.fiber || it->decision != last_.decision) return 0;
+  reached_[static_cast<std::size_t>(it - list.begin())] = true;
+  return it->value;
+}
+
+void Chooser::check_fit(std::uint32_t listed, std::uint32_t positions, const char* decision) {
+  if (listed < positions || misfit_) return;
+  Choice c = last_;
+  c.value = listed;
+  misfit_ = Misfit{c, positions, decision};
+}
+
+std::optional<Choice> Chooser::unreached_choice() const {
+  for (std::size_t i = 0; i < reached_.size(); ++i) {
+    if (!reached_[i]) return id_.choices[i];
+  }
+  return std::nullopt;
+}
+
+void Chooser::record(std::uint32_t value) {
+  if (record_ == nullptr || value == 0) return;
+  Choice c = last_;
+  c.value = value;
+  record_->push_back(c);
+}
+
+void Chooser::on_spawn(std::uint32_t fiber) {
+  if (id_.strategy != Strategy::pct) return;
+  if (priorities_.size() <= fiber) priorities_.resize(fiber + 1, 0);
+  // Initial priorities are above every change-point priority (0 .. depth-2).
+  priorities_[fiber] = static_cast<std::uint64_t>(id_.pct_depth) + (rng_.next() >> 2);
+}
+
+std::uint32_t Chooser::pick_fiber_tracked(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
+                                          bool current_runnable, std::uint64_t step) {
+  // Positions: the running fiber first when it can go on, then the other runnable fibers in
+  // round-robin order after it. Position 0 is the undisturbed choice; a listed value is a position,
+  // so it keeps its meaning (the next other fiber) when which fibers are runnable changes.
+  order_.clear();
+  if (current_runnable) order_.push_back(current);
+  for (std::uint32_t f : runnable) {
+    if (f != current) order_.push_back(f);
+  }
+  const auto rank = [current](std::uint32_t f) { return f > current ? f - current : f + (UINT32_MAX - current); };
+  std::sort(order_.begin() + (current_runnable ? 1 : 0), order_.end(),
+            [&](std::uint32_t a, std::uint32_t b) { return rank(a) < rank(b); });
+  // A fiber that blocked can be runnable again already (its deadline passed while every other
+  // fiber was blocked): it comes last.
+  if (!current_runnable && std::find(runnable.begin(), runnable.end(), current) != runnable.end()) {
+    order_.push_back(current);
+  }
+  const std::uint32_t listed = decide(current);
+  if (listed != 0) check_fit(listed, static_cast<std::uint32_t>(order_.size()), "a pick among the runnable fibers");
+  std::uint32_t chosen = order_[listed % order_.size()];
+  if (id_.strategy != Strategy::choices) chosen = pick_fiber_by_strategy(runnable, current, current_runnable, step);
+  record(static_cast<std::uint32_t>(std::find(order_.begin(), order_.end(), chosen) - order_.begin()));
+  return chosen;
+}
+
+std::uint32_t Chooser::pick_by_priority(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
+                                        bool current_runnable, std::uint64_t step) {
+  for (std::size_t j = 0; j < change_points_.size(); ++j) {
+    if (change_points_[j] == step && current_runnable && current < priorities_.size()) {
+      priorities_[current] = static_cast<std::uint64_t>(change_points_.size() - 1 - j);
+    }
+  }
+  std::uint32_t best = runnable.front();
+  for (std::uint32_t f : runnable) {
+    if (priorities_[f] > priorities_[best]) best = f;
+  }
+  return best;
+}
+
+void Chooser::deprioritize(std::uint32_t fiber) {
+  // A yielding or spinning fiber waits for someone else: under PCT, let every other fiber go first
+  // (otherwise a high-priority spin loop starves the fiber it waits for until the step bound).
+  // It goes strictly below every other fiber (a tie at priority 0 would let it starve the fiber it
+  // waits for).
+  if (id_.strategy != Strategy::pct || fiber >= priorities_.size()) return;
+  std::uint64_t lowest = std::numeric_limits<std::uint64_t>::max();
+  for (std::size_t i = 0; i < priorities_.size(); ++i) {
+    if (i != fiber) lowest = std::min(lowest, priorities_[i]);
+  }
+  if (lowest == std::numeric_limits<std::uint64_t>::max()) return;
+  if (lowest == 0) {
+    for (std::size_t i = 0; i < priorities_.size(); ++i) {
+      if (i != fiber) ++priorities_[i];
+    }
+    lowest = 1;
+  }
+  priorities_[fiber] = lowest - 1;
+}
+
+bool Chooser::spurious_wakeup(std::uint32_t current) {
+  const std::uint32_t listed = tracking() ? decide(current) : 0;
+  bool spurious = false;
+  if (id_.strategy == Strategy::choices) {
+    spurious = listed != 0;
+    if (listed != 0) check_fit(listed, 2, "whether a futex wait wakes spuriously (1: it does)");
+  } else if (id_.spurious_wakeup_permille > 0) {
+    spurious = below(1000) < static_cast<std::uint64_t>(id_.spurious_wakeup_permille);
+  }
+  if (record_ != nullptr) record(spurious ? 1 : 0);
+  return spurious;
+}
+
+std::size_t Chooser::pick_waiter(const std::vector<std::uint32_t>& waiters, std::uint32_t current) {
+  // A position in waiting order: 0, the longest waiter, is the undisturbed choice.
+  const std::uint32_t listed = tracking() ? decide(current) : 0;
+  if (listed != 0) check_fit(listed, static_cast<std::uint32_t>(waiters.size()), "which waiter a wake picks");
+  const std::size_t k = id_.strategy == Strategy::choices ? listed % waiters.size() : below(waiters.size());
+  record(static_cast<std::uint32_t>(k));
+  return k;
+}
+
+}  // namespace interleave::detail::model

@@ -1,0 +1,87 @@
+// Internal to the harness library: the scheduling decisions of one schedule, by strategy.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "interleave/detail/random.h"
+#include "interleave/options.h"
+#include "interleave/schedule.h"
+
+namespace interleave::detail::model {
+
+// Every decision of a schedule: which runnable fiber runs next, whether a futex wait returns
+// spuriously, which waiter a wake picks. Random walk and PCT draw them from one deterministic
+// generator seeded by (seed, index); a choices schedule (what shrinking produces) takes them from
+// its list, and the undisturbed choice where the list says nothing (see schedule.h).
+//
+// Tracking (a choices schedule, or recording): each fiber counts the decisions taken while it runs
+// — one at each of its scheduling points, even with a single runnable fiber — so a decision is
+// named by (fiber, count), which does not move when other decisions change. Recording stores each
+// decision that departs from the undisturbed one, as a choices schedule would list it.
+class Chooser {
+ public:
+  void begin(const ScheduleId& id);
+  void on_spawn(std::uint32_t fiber);
+  [[nodiscard]] bool tracking() const noexcept { return id_.strategy == Strategy::choices || record_ != nullptr; }
+  std::uint32_t pick_fiber(const std::vector<std::uint32_t>& runnable, std::uint32_t current, bool current_runnable,
+                           std::uint64_t step) {
+    if (!tracking()) return pick_fiber_by_strategy(runnable, current, current_runnable, step);
+    return pick_fiber_tracked(runnable, current, current_runnable, step);
+  }
+  // PCT: a yielding fiber lets the others go first (deprioritize); other strategies ignore it.
+  [[nodiscard]] bool prioritizing() const noexcept { return id_.strategy == Strategy::pct; }
+  void deprioritize(std::uint32_t fiber);
+  bool spurious_wakeup(std::uint32_t current);
+  std::size_t pick_waiter(const std::vector<std::uint32_t>& waiters, std::uint32_t current);
+  // Records the departures from the undisturbed schedule into `out` (nullptr: stop recording).
+  void record_into(std::vector<Choice>* out) noexcept { record_ = out; }
+
+  // A choices schedule's fit to the run (a replayed token is checked against it): the first
+  // listed choice whose value names a position the decision does not have, and the first listed
+  // choice the run never reached.
+  struct Misfit {
+    Choice choice;
+    std::uint32_t positions = 0;  // the decision had positions 0..positions-1
+    const char* decision = "";    // "a pick among the runnable fibers", ...
+  };
+  [[nodiscard]] const std::optional<Misfit>& misfit() const noexcept { return misfit_; }
+  [[nodiscard]] std::optional<Choice> unreached_choice() const;
+  // Tracking: the decisions `fiber` took in the run.
+  [[nodiscard]] std::uint64_t decisions_of(std::uint32_t fiber) const noexcept {
+    return fiber < decisions_.size() ? decisions_[fiber] : 0;
+  }
+
+ private:
+  std::uint64_t below(std::uint64_t n) noexcept { return rng_.below(n); }
+  // Inline for the common case, a random walk; PCT's priorities are out of line.
+  std::uint32_t pick_fiber_by_strategy(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
+                                       bool current_runnable, std::uint64_t step) {
+    if (runnable.size() == 1) return runnable.front();
+    if (id_.strategy == Strategy::random_walk) return runnable[below(runnable.size())];
+    return pick_by_priority(runnable, current, current_runnable, step);
+  }
+  std::uint32_t pick_by_priority(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
+                                 bool current_runnable, std::uint64_t step);
+  std::uint32_t pick_fiber_tracked(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
+                                   bool current_runnable, std::uint64_t step);
+  // Tracking: counts the decision of `fiber`; under choices, returns its listed value (0: none).
+  std::uint32_t decide(std::uint32_t fiber);
+  // Choices: notes a listed value that names no position of the decision being taken.
+  void check_fit(std::uint32_t listed, std::uint32_t positions, const char* decision);
+  void record(std::uint32_t value);
+
+  ScheduleId id_;
+  Xoshiro256 rng_;
+  std::vector<std::uint64_t> priorities_;     // pct: per fiber
+  std::vector<std::uint64_t> change_points_;  // pct: steps at which the running fiber drops
+  std::vector<std::uint64_t> decisions_;      // tracking: decisions counted per fiber
+  std::vector<std::uint32_t> order_;          // tracking: the positions of a pick
+  Choice last_{};                             // tracking: the decision being taken
+  std::vector<Choice>* record_ = nullptr;
+  std::vector<bool> reached_;  // choices: per listed choice, whether the run took that decision
+  std::optional<Misfit> misfit_;
+};
+
+}  // namespace interleave::detail::model
