@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <exception>
 #include <new>
-#include <stdexcept>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
