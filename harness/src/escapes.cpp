@@ -21,6 +21,7 @@
 #include <string>
 
 #include "interleave/detail/model_runtime.h"
+#include "signal_report.h"
 
 namespace interleave::detail {
 namespace {

@@ -8,8 +8,4 @@ namespace interleave::detail {
 // library (its definitions are otherwise reached only through libc's names).
 void link_escape_checks() noexcept;
 
-// Writes `headline`, then the running schedule's " while running schedule <token> ...
-// reproduce: ..." lines, to standard error (async-signal-safe writes; no schedule: the headline).
-void write_schedule_report(const char* headline) noexcept;
-
 }  // namespace interleave::detail
