@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -16,11 +17,22 @@
 #include <vector>
 
 #include "interleave/process.h"
+#include "support/asleep.h"
 
 namespace interleave {
 namespace {
 
 using namespace std::chrono_literals;
+
+using test_support::current_tid;
+using test_support::wait_until_asleep_on_futex;
+
+// Waits until thread `tid` has published its id, then until it sleeps in the kernel (on the
+// pipe's futex: nothing else in these tests blocks). False if it never got there.
+bool wait_until_blocked(const std::atomic<pid_t>& tid) {
+  while (tid.load() == 0) std::this_thread::yield();
+  return wait_until_asleep_on_futex(tid.load());
+}
 
 std::vector<std::byte> pattern(std::size_t size, std::uint32_t seed) {
   std::vector<std::byte> bytes(size);
@@ -101,11 +113,13 @@ TEST(Pipe, ExactlyMaxWaitsForAnEmptyRing) {
   std::tie(a, b) = make_pipe({.capacity = 100});
   a.send("x");
   std::atomic<bool> sent{false};
+  std::atomic<pid_t> sender_tid{0};
   std::thread sender([&, a_copy = a] {
+    sender_tid = current_tid();
     a_copy.send(pattern(100, 1));
     sent = true;
   });
-  std::this_thread::sleep_for(20ms);
+  EXPECT_TRUE(wait_until_blocked(sender_tid));
   EXPECT_FALSE(sent.load());  // 1 + 4 bytes in a 104-byte ring leave no room for 100 + 4
   EXPECT_EQ(b.recv_string(), "x");
   EXPECT_EQ(b.recv(), pattern(100, 1));
@@ -255,23 +269,26 @@ TEST(Pipe, DestroyingHandlesDoesNotClose) {
 }
 
 // Runs `body` (which blocks in a pipe operation and returns a code once it is woken) on its own
-// thread; `unblock` runs after the thread had time to block. Returns the code, or -1 if the
+// thread; `unblock` runs once the thread sleeps in the kernel. Returns the code, or -1 if the
 // thread was not woken within 10 s (it is then left detached: the test fails, nothing hangs).
 template <class Body, class Unblock>
 int woken_result(Body body, Unblock unblock) {
-  auto outcome = std::make_shared<std::atomic<int>>(0);
-  std::thread worker([outcome, body] { outcome->store(body()); });
-  std::this_thread::sleep_for(30ms);
-  EXPECT_EQ(outcome->load(), 0) << "the operation did not block";
+  auto tid = std::make_shared<std::atomic<pid_t>>(0);
+  std::promise<int> promise;
+  std::future<int> outcome = promise.get_future();
+  std::thread worker([tid, body, promise = std::move(promise)]() mutable {
+    *tid = current_tid();
+    promise.set_value(body());
+  });
+  EXPECT_TRUE(wait_until_blocked(*tid)) << "the operation did not block";
+  EXPECT_NE(outcome.wait_for(0s), std::future_status::ready) << "the operation did not block";
   unblock();
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (outcome->load() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
-  if (outcome->load() == 0) {
+  if (outcome.wait_for(10s) != std::future_status::ready) {
     worker.detach();
     return -1;
   }
   worker.join();
-  return outcome->load();
+  return outcome.get();
 }
 
 TEST(Pipe, BlockedRecvIsWokenByPeerClose) {
@@ -379,10 +396,12 @@ TEST(Pipe, PollWakesWhenDataArrives) {
   PipeEnd a;
   PipeEnd b;
   std::tie(a, b) = make_pipe();
-  std::thread sender([a_copy = a]() mutable {
-    std::this_thread::sleep_for(20ms);
+  std::atomic<pid_t> poller{0};
+  std::thread sender([&poller, a_copy = a]() mutable {
+    EXPECT_TRUE(wait_until_blocked(poller));  // send only once poll is asleep
     a_copy.send("late");
   });
+  poller = current_tid();
   const auto start = std::chrono::steady_clock::now();
   EXPECT_TRUE(b.poll(10s));
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "poll was not woken by the send";
@@ -394,10 +413,12 @@ TEST(Pipe, PollIsTrueAtEndOfStream) {
   PipeEnd a;
   PipeEnd b;
   std::tie(a, b) = make_pipe();
-  std::thread closer([a_copy = a]() mutable {
-    std::this_thread::sleep_for(20ms);
+  std::atomic<pid_t> poller{0};
+  std::thread closer([&poller, a_copy = a]() mutable {
+    EXPECT_TRUE(wait_until_blocked(poller));  // close only once poll is asleep
     a_copy.close();
   });
+  poller = current_tid();
   const auto start = std::chrono::steady_clock::now();
   EXPECT_TRUE(b.poll(10s));
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s) << "poll was not woken by the close";
@@ -429,10 +450,12 @@ TEST(Pipe, RecvForReturnsMessagesOrNothingAtTheDeadline) {
   const auto got = b.recv_for(0s);
   ASSERT_TRUE(got.has_value());
   EXPECT_EQ(std::string(reinterpret_cast<const char*>(got->data()), got->size()), "now");
-  std::thread sender([a_copy = a]() mutable {
-    std::this_thread::sleep_for(10ms);
+  std::atomic<pid_t> receiver{0};
+  std::thread sender([&receiver, a_copy = a]() mutable {
+    EXPECT_TRUE(wait_until_blocked(receiver));  // send only once recv_for is asleep
     a_copy.send("soon");
   });
+  receiver = current_tid();
   const auto before = std::chrono::steady_clock::now();
   const auto later = b.recv_for(10s);
   EXPECT_LT(std::chrono::steady_clock::now() - before, 5s) << "recv_for was not woken by the send";
@@ -578,7 +601,8 @@ TEST(PipeProcess, ParentCloseWakesABlockedChild) {
     }
   });
   child.start();
-  std::this_thread::sleep_for(30ms);
+  // Close only once the child sleeps in recv (it has nothing else to wait on).
+  EXPECT_TRUE(wait_until_asleep_on_futex(child.pid()));
   parent_end.close();
   const auto status = child.join_for(10s);
   ASSERT_TRUE(status.has_value()) << "the child was not woken by close";

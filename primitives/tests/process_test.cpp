@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "interleave/event.h"
 #include "interleave/mutex.h"
 #include "interleave/shared_memory.h"
 
@@ -91,17 +92,17 @@ TEST(Process, ProcessMutexExcludesAcrossProcesses) {
 }
 
 TEST(Process, JoinForTimesOutThenJoins) {
-  SharedObject<std::atomic<int>> release(0);
-  Process p([&] {
-    while (release->load() == 0) usleep(1000);
-  });
+  // The child cannot exit before the parent releases it, so both join_for calls must time out
+  // however the two processes are scheduled.
+  SharedObject<ProcessEvent> release;
+  Process p([&]() -> int { return release->wait_for(30s) ? 0 : 2; });
   p.start();
   EXPECT_EQ(p.join_for(0ms), std::nullopt);
   EXPECT_EQ(p.join_for(20ms), std::nullopt);
-  release->store(1);
+  release->set();
   const auto s = p.join_for(30s);
   ASSERT_TRUE(s.has_value());
-  EXPECT_TRUE(s->success());
+  EXPECT_TRUE(s->success()) << s->describe();
 }
 
 TEST(Process, KillEndsAHungChild) {

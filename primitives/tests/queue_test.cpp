@@ -16,11 +16,22 @@
 
 #include "interleave/process.h"
 #include "interleave/shared_memory.h"
+#include "support/asleep.h"
 
 namespace interleave {
 namespace {
 
 using namespace std::chrono_literals;
+
+using test_support::current_tid;
+using test_support::wait_until_asleep_on_futex;
+
+// Waits until thread `tid` has published its id, then until it sleeps in the kernel (on the
+// queue's futex: nothing else in these tests blocks). False if it never got there.
+bool wait_until_blocked(const std::atomic<pid_t>& tid) {
+  while (tid.load() == 0) std::this_thread::yield();
+  return wait_until_asleep_on_futex(tid.load());
+}
 
 template <class F>
 std::string message_of(F f) {
@@ -209,11 +220,17 @@ TEST(Queue, TryPutForTimesOutWhileFull) {
 
 TEST(Queue, GetForReturnsAnItemThatArrivesInTime) {
   Queue<int> q;
+  std::atomic<pid_t> getter{0};
   std::thread producer([&] {
-    std::this_thread::sleep_for(5ms);
+    // Put only once the get_for is asleep, so the item arrives during the wait.
+    EXPECT_TRUE(wait_until_blocked(getter));
     q.put(42);
   });
+  getter = current_tid();
+  const auto start = std::chrono::steady_clock::now();
   auto r = q.get_for(10s);
+  // Before the deadline: woken by the put, not by a last look at expiry.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s) << "get_for was not woken by the put";
   producer.join();
   ASSERT_TRUE(r);
   EXPECT_EQ(*r, 42);
@@ -222,11 +239,17 @@ TEST(Queue, GetForReturnsAnItemThatArrivesInTime) {
 TEST(Queue, TryPutForSucceedsWhenRoomFreesInTime) {
   Queue<int> q(1);
   q.put(1);
+  std::atomic<pid_t> putter{0};
   std::thread consumer([&] {
-    std::this_thread::sleep_for(5ms);
+    // Get only once the try_put_for is asleep, so room frees during the wait.
+    EXPECT_TRUE(wait_until_blocked(putter));
     EXPECT_EQ(q.get(), 1);
   });
+  putter = current_tid();
+  const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(q.try_put_for(2, 10s), QueueStatus::ok);
+  // Before the deadline: woken by the get, not by a last look at expiry.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 10s) << "try_put_for was not woken by the get";
   consumer.join();
   EXPECT_EQ(q.get(), 2);
 }
@@ -235,11 +258,13 @@ TEST(Queue, GetBlocksUntilPut) {
   Queue<int> q;
   std::atomic<bool> got{false};
   std::optional<int> value;
+  std::atomic<pid_t> consumer_tid{0};
   std::thread consumer([&] {
+    consumer_tid = current_tid();
     value = q.get();
     got = true;
   });
-  std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(wait_until_blocked(consumer_tid));
   EXPECT_FALSE(got.load());
   q.put(9);
   consumer.join();
@@ -251,11 +276,13 @@ TEST(Queue, PutBlocksWhileFullAndCapacityIsNeverExceeded) {
   q.put(1);
   q.put(2);
   std::atomic<bool> put_done{false};
+  std::atomic<pid_t> producer_tid{0};
   std::thread producer([&] {
+    producer_tid = current_tid();
     q.put(3);
     put_done = true;
   });
-  std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(wait_until_blocked(producer_tid));
   EXPECT_FALSE(put_done.load());
   EXPECT_EQ(q.size(), 2u);
   EXPECT_EQ(q.get(), 1);
@@ -302,16 +329,20 @@ TEST(Queue, CloseTwiceThrows) {
 TEST(Queue, CloseWakesBlockedGetters) {
   Queue<int> q;
   std::atomic<int> closed_seen{0};
+  std::array<std::atomic<pid_t>, 3> tids{};
   std::vector<std::thread> getters;
   for (int i = 0; i < 2; ++i) {
-    getters.emplace_back([&] {
+    getters.emplace_back([&, i] {
+      tids[static_cast<std::size_t>(i)] = current_tid();
       if (!q.get().has_value()) ++closed_seen;
     });
   }
   std::thread timed([&] {
+    tids[2] = current_tid();
     if (q.get_for(100s).closed()) ++closed_seen;
   });
-  std::this_thread::sleep_for(10ms);
+  for (const auto& tid : tids) EXPECT_TRUE(wait_until_blocked(tid));
+  EXPECT_EQ(closed_seen.load(), 0);
   q.close();
   for (auto& t : getters) t.join();
   timed.join();
@@ -324,15 +355,23 @@ TEST(Queue, CloseWakesBlockedPuttersAndRefusesThem) {
   std::atomic<bool> put_threw{false};
   QueueStatus timed_status = QueueStatus::ok;
   auto kept = std::make_unique<int>(7);
+  std::atomic<pid_t> putter_tid{0};
+  std::atomic<pid_t> timed_putter_tid{0};
   std::thread putter([&] {
+    putter_tid = current_tid();
     try {
       q.put(std::make_unique<int>(1));
     } catch (const QueueClosed&) {
       put_threw = true;
     }
   });
-  std::thread timed_putter([&] { timed_status = q.try_put_for(std::move(kept), 100s); });
-  std::this_thread::sleep_for(10ms);
+  std::thread timed_putter([&] {
+    timed_putter_tid = current_tid();
+    timed_status = q.try_put_for(std::move(kept), 100s);
+  });
+  EXPECT_TRUE(wait_until_blocked(putter_tid));
+  EXPECT_TRUE(wait_until_blocked(timed_putter_tid));
+  EXPECT_FALSE(put_threw.load());
   q.close();
   putter.join();
   timed_putter.join();
