@@ -12,8 +12,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "explore/trace_export.h"
 #include "quote.h"
-#include "trace_export.h"
 
 extern char** environ;
 

@@ -41,7 +41,7 @@
 #include <cstdint>
 
 #if !defined(__x86_64__)
-#error "interleave fibers: only x86-64 has a context switch so far (see harness/src/fiber.cpp)"
+#error "interleave fibers: only x86-64 has a context switch so far (see harness/src/model/fiber.cpp)"
 #endif
 
 // INTERLEAVE_TSAN / INTERLEAVE_ASAN: 1 when this translation unit is built with that sanitizer.

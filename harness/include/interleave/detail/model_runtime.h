@@ -83,7 +83,7 @@ inline void pop_operation() noexcept {
   if (stack != nullptr && stack->depth > 0) --stack->depth;
 }
 
-// --- The race detector's hooks (vector clocks; see harness/src/race_detector.h) -----------------
+// --- The race detector's hooks (vector clocks; see harness/src/model/race_detector.h) -----------------
 
 // What an atomic operation does to its object, for happens-before: a load reads it, a store
 // writes it, a read-modify-write (exchange, fetch_*, successful compare-exchange) does both and

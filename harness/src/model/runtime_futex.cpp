@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "runtime.h"
+#include "model/runtime.h"
 
 namespace interleave::detail::model {
 

@@ -14,13 +14,13 @@
 #include <string>
 #include <vector>
 
-#include "chooser.h"
 #include "interleave/detail/fiber.h"
 #include "interleave/detail/model_runtime.h"
 #include "interleave/explore.h"
 #include "interleave/schedule.h"
 #include "interleave/source_location.h"
-#include "race_detector.h"
+#include "model/chooser.h"
+#include "model/race_detector.h"
 
 namespace interleave::detail::model {
 

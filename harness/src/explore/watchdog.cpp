@@ -1,4 +1,4 @@
-#include "watchdog.h"
+#include "explore/watchdog.h"
 
 #include <absl/strings/str_cat.h>
 #include <unistd.h>

@@ -7,7 +7,7 @@
 
 #include "interleave/explore.h"
 #include "interleave/schedule.h"
-#include "runtime.h"
+#include "model/runtime.h"
 
 namespace interleave::detail {
 

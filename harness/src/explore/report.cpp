@@ -1,5 +1,5 @@
 // What an exploration reports: failure kinds, the last steps, and Result::report().
-#include "report.h"
+#include "explore/report.h"
 
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_format.h>

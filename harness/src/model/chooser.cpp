@@ -1,6 +1,6 @@
 // The scheduling decisions of one schedule: random walk, PCT (priorities with change points), or a
 // list of choices (a shrunk schedule's replay), and their recording.
-#include "chooser.h"
+#include "model/chooser.h"
 
 #include <algorithm>
 #include <cstdint>

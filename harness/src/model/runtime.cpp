@@ -1,6 +1,6 @@
 // The model runtime: runs one execution of a test body as fibers on the calling OS thread, making
 // every scheduling decision through a strategy, and records what happened.
-#include "runtime.h"
+#include "model/runtime.h"
 
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_format.h>

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "interleave/explore.h"
-#include "runtime.h"
+#include "model/runtime.h"
 
 namespace interleave::detail {
 

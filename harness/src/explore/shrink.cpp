@@ -1,6 +1,6 @@
 // Shrinking a failing schedule by delta debugging over its departures from the undisturbed
 // schedule (shrink.h).
-#include "shrink.h"
+#include "explore/shrink.h"
 
 #include <algorithm>
 #include <cstddef>

@@ -22,18 +22,18 @@
 #include <mutex>
 #include <stdexcept>
 
-#include "escapes.h"
+#include "explore/escapes.h"
+#include "explore/progress.h"
+#include "explore/report.h"
+#include "explore/shrink.h"
+#include "explore/signal_report.h"
+#include "explore/trace_export.h"
+#include "explore/watchdog.h"
+#include "explore/workers.h"
 #include "interleave/contract.h"
 #include "interleave/stress.h"
-#include "progress.h"
+#include "model/runtime.h"
 #include "quote.h"
-#include "report.h"
-#include "runtime.h"
-#include "shrink.h"
-#include "signal_report.h"
-#include "trace_export.h"
-#include "watchdog.h"
-#include "workers.h"
 
 namespace interleave {
 

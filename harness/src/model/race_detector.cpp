@@ -1,6 +1,6 @@
 // The happens-before race detector: vector clocks per fiber, release sequences per atomic object,
 // FastTrack epochs per Shared<T> cell.
-#include "race_detector.h"
+#include "model/race_detector.h"
 
 #include <absl/strings/str_cat.h>
 

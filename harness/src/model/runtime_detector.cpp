@@ -11,7 +11,7 @@
 #include <string>
 #include <utility>
 
-#include "runtime.h"
+#include "model/runtime.h"
 #include "where.h"
 
 namespace interleave::detail::model {

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <utility>
 
-#include "runtime.h"
+#include "model/runtime.h"
 #include "where.h"
 
 namespace interleave::detail::model {

@@ -1,6 +1,6 @@
 // The fatal-signal reporter (signal_report.h): the armed message per exploring thread, the
 // handler, and the alternate signal stacks it runs on.
-#include "signal_report.h"
+#include "explore/signal_report.h"
 
 #include <absl/strings/str_cat.h>
 #include <signal.h>

@@ -1,6 +1,6 @@
 // The failing schedule's trace as Chrome Trace Event JSON and as an HTML/SVG swimlane page
 // (trace_export.h).
-#include "trace_export.h"
+#include "explore/trace_export.h"
 
 #include <absl/container/flat_hash_map.h>
 #include <absl/strings/str_cat.h>

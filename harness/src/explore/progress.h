@@ -10,8 +10,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "explore/signal_report.h"
 #include "interleave/options.h"
-#include "signal_report.h"
 
 namespace interleave::detail {
 

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime.h"
+#include "model/runtime.h"
 
 namespace interleave::detail {
 

@@ -8,7 +8,7 @@
 // dlsym(RTLD_NEXT) and called at once outside an exploration. Under a sanitizer the next
 // definition is the sanitizer's own interceptor (or, with a static sanitizer runtime, its
 // interceptor is called by name), so nothing of it is lost.
-#include "escapes.h"
+#include "explore/escapes.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
@@ -20,8 +20,8 @@
 #include <cstring>
 #include <string>
 
+#include "explore/signal_report.h"
 #include "interleave/detail/model_runtime.h"
-#include "signal_report.h"
 
 namespace interleave::detail {
 namespace {

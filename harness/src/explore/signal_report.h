@@ -8,7 +8,7 @@
 #include <string>
 
 #include "interleave/schedule.h"
-#include "runtime.h"
+#include "model/runtime.h"
 
 namespace interleave::detail {
 

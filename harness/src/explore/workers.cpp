@@ -1,4 +1,4 @@
-#include "workers.h"
+#include "explore/workers.h"
 
 #include <sched.h>
 
