@@ -406,6 +406,46 @@ void format_hook_text(RunContext& run, const StressResult& result) {
   std::memcpy(run.hook_tail, tail.data(), run.hook_tail_length);
 }
 
+// Runs one iteration of `body` on the calling thread as the "main thread", recording into `run`
+// whatever escapes it: an assertion (already recorded where it was thrown), an exception, a
+// foreign assertion (RC_ASSERT...).
+void run_iteration(RunContext& run, const std::function<void()>& body) {
+  detail::perturb::Seed seed;
+  seed.seed = run.iteration_seed;
+  seed.rates = run.options.perturbation;
+  seed.run = &run;
+  detail::perturb::copy_name(seed.name, "main thread");
+  const detail::perturb::Installed installed(seed);
+  try {
+    body();
+  } catch (const StressAborted&) {
+    // recorded where it was thrown
+  } catch (const std::exception& e) {
+    detail::perturb::record(
+        run, StressFailure{StressFailureKind::exception, absl::StrCat("an exception escaped the body: ", e.what()), "",
+                           "main thread"});
+  } catch (...) {
+    if (std::optional<std::string> assertion = detail::describe_foreign_assertion(std::current_exception())) {
+      detail::perturb::record(run, StressFailure{StressFailureKind::assertion, *assertion, "", "main thread"});
+    } else {
+      detail::perturb::record(run, StressFailure{StressFailureKind::exception,
+                                                 "an exception of unknown type escaped the body", "", "main thread"});
+    }
+  }
+}
+
+// Before an iteration: the text the TSan hook prints, and the report the watchdog prints if the
+// iteration hangs (both name the iteration about to run).
+void arm_for_iteration(RunContext& run, Watchdog& watchdog, const StressResult& result,
+                       const std::string& reproduce_command, std::chrono::milliseconds elapsed) {
+  StressResult snapshot = result;
+  snapshot.reproduce = reproduce_command;
+  format_hook_text(run, snapshot);
+  snapshot.reproduce = reproduce_line(result.iteration_seed, reproduce_command);
+  snapshot.elapsed = elapsed;
+  watchdog.arm(std::move(snapshot));
+}
+
 }  // namespace
 
 namespace detail {
@@ -463,38 +503,8 @@ StressResult stress_function(Options options, const std::function<void()>& body,
     result.iteration = i;
     result.iteration_seed = iteration_seed;
     result.iterations_run = i + 1;
-    {
-      StressResult snapshot = result;
-      snapshot.reproduce = reproduce_command;
-      format_hook_text(*run, snapshot);
-      snapshot.reproduce = reproduce_line(iteration_seed, reproduce_command);
-      snapshot.elapsed = elapsed();
-      watchdog.arm(std::move(snapshot));
-    }
-    {
-      perturb::Seed seed;
-      seed.seed = iteration_seed;
-      seed.rates = options.perturbation;
-      seed.run = run.get();
-      perturb::copy_name(seed.name, "main thread");
-      const perturb::Installed installed(seed);
-      try {
-        body();
-      } catch (const StressAborted&) {
-        // recorded where it was thrown
-      } catch (const std::exception& e) {
-        perturb::record(
-            *run, StressFailure{StressFailureKind::exception, absl::StrCat("an exception escaped the body: ", e.what()),
-                                "", "main thread"});
-      } catch (...) {
-        if (std::optional<std::string> assertion = describe_foreign_assertion(std::current_exception())) {
-          perturb::record(*run, StressFailure{StressFailureKind::assertion, *assertion, "", "main thread"});
-        } else {
-          perturb::record(*run, StressFailure{StressFailureKind::exception,
-                                              "an exception of unknown type escaped the body", "", "main thread"});
-        }
-      }
-    }
+    arm_for_iteration(*run, watchdog, result, reproduce_command, elapsed());
+    run_iteration(*run, body);
     watchdog.disarm();
     if (tsan_reports(*run) > 0) {
       perturb::record(*run, StressFailure{StressFailureKind::data_race,
