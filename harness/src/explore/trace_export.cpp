@@ -427,114 +427,152 @@ constexpr const char* kScript = R"(
 
 }  // namespace
 
-std::string swimlane_html(const TraceView& view, std::string_view json_name) {
-  const Prepared p = prepare(view);
-  const Result& result = view.result;
-  const Failure& failure = *result.failure;
-  const std::size_t first = p.marks.size() > kSwimlaneEntries ? p.marks.size() - kSwimlaneEntries : 0;
-  const std::size_t shown = p.marks.size() - first;
-
-  absl::flat_hash_map<std::uint32_t, int> lane_of;
-  for (std::size_t i = 0; i < p.fibers.size(); ++i) lane_of[p.fibers[i]] = static_cast<int>(i);
-  const auto x_of = [first](std::size_t index) { return kMargin + static_cast<int>(index - first) * kPitch; };
-  const auto y_of = [&lane_of](std::uint32_t fiber) {
-    return kAxisHeight + lane_of[fiber] * kLaneHeight + kLaneHeight / 2;
-  };
-  const int width = 2 * kMargin + static_cast<int>(shown > 0 ? shown - 1 : 0) * kPitch;
-  const int height = kAxisHeight + static_cast<int>(p.fibers.size()) * kLaneHeight;
-
-  const std::string title = headline(result);
-  std::string out = absl::StrCat("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>",
-                                 html_text(title), "</title>\n<style>", kStyle, "</style>\n</head>\n<body>\n");
-  absl::StrAppend(&out, "<header>\n<h1>", html_text(title), "</h1>\n<pre class=\"message\">",
-                  html_text(failure.message), "</pre>\n<p class=\"meta\">in fiber ", failure.fiber, " at step ",
-                  failure.step, failure.where.empty() ? "" : ", ", html_text(failure.where), "</p>\n",
-                  "<pre class=\"reproduce\">reproduce: ", html_text(result.reproduce), "</pre>\n",
-                  "<p class=\"meta\">configuration: ", html_text(result.configuration), "</p>\n");
-  absl::StrAppend(
-      &out,
-      "<p class=\"meta legend\"><span><i class=\"atomic\"></i>atomic</span><span><i class=\"wait\"></i>futex "
-      "wait / return</span><span><i class=\"wake\"></i>futex wake</span><span><i "
-      "class=\"thread\"></i>spawn / join / finish</span><span><i class=\"other\"></i>other</span>"
-      "<span style=\"color:#8e44ad\">&#8594; wake to wait return</span><span style=\"color:#2e9e44\">"
-      "&#8594; release to acquire</span><span style=\"color:#6b7280\">&#8674; spawn</span></p>\n");
-  absl::StrAppend(&out,
-                  "<p class=\"meta\">One lane per fiber; left to right, the schedule's steps in order (the "
-                  "step numbers of the report). Hover a mark for its operation, object and call site. ");
-  if (first > 0) {
-    absl::StrAppend(&out, "Showing the last ", shown, " of ", p.marks.size(), " entries (from step ",
-                    p.marks[first].step, "); ");
-  } else {
-    absl::StrAppend(&out, "All ", p.marks.size(), " entries of the ", result.steps,
-                    " steps (a wait's return or a fiber's finish shares its step); ");
-  }
-  absl::StrAppend(&out, "the full trace is in ", html_text(json_name),
-                  " (Chrome Trace Event format: open it in Perfetto UI or chrome://tracing).</p>\n</header>\n");
-
-  absl::StrAppend(&out, "<div class=\"row\">\n<div class=\"labels\" style=\"padding-top:", kAxisHeight, "px\">");
-  for (const std::uint32_t fiber : p.fibers) absl::StrAppend(&out, "<div>", fiber_name(fiber), "</div>");
-  absl::StrAppend(&out, "</div>\n<div id=\"lanes\">\n<svg width=\"", width, "\" height=\"", height, "\" viewBox=\"0 0 ",
-                  width, " ", height, "\" role=\"img\" aria-label=\"schedule swimlanes\">\n<defs>");
-  for (const ArrowKind kind : {ArrowKind::wake, ArrowKind::release_acquire, ArrowKind::spawn}) {
-    absl::StrAppend(&out, "<marker id=\"head-", arrow_name(kind),
-                    "\" viewBox=\"0 0 10 10\" refX=\"16\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" "
-                    "orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"",
-                    arrow_color(kind), "\"/></marker>");
-  }
-  absl::StrAppend(&out, "</defs>\n");
-  for (std::size_t lane = 0; lane < p.fibers.size(); ++lane) {
-    const int y = kAxisHeight + static_cast<int>(lane) * kLaneHeight + kLaneHeight / 2;
-    absl::StrAppend(&out, "<line class=\"lane\" x1=\"0\" y1=\"", y, "\" x2=\"", width, "\" y2=\"", y, "\"/>\n");
-  }
-  for (std::size_t i = first; i < p.marks.size(); i += 10) {
-    absl::StrAppend(&out, "<text x=\"", x_of(i), "\" y=\"14\" text-anchor=\"middle\">", p.marks[i].step, "</text>");
-  }
-  absl::StrAppend(&out, "\n");
-
-  for (const Arrow& a : p.arrows) {
-    if (a.from < first) continue;
-    const int x1 = x_of(a.from);
-    const int y1 = y_of(p.marks[a.from].fiber);
-    const int x2 = x_of(a.to);
-    const int y2 = y_of(p.marks[a.to].fiber);
-    const int bend = std::max(12, (x2 - x1) / 2);
-    absl::StrAppend(&out, "<path class=\"arrow arrow-", arrow_name(a.kind), "\" marker-end=\"url(#head-",
-                    arrow_name(a.kind), ")\" d=\"M", x1, ",", y1, " C", x1 + bend, ",", y1, " ", x2 - bend, ",", y2,
-                    " ", x2, ",", y2, "\"><title>", html_text(arrow_label(a.kind)), ": step ", p.marks[a.from].step,
-                    " (fiber ", p.marks[a.from].fiber, ") to step ", p.marks[a.to].step, " (fiber ",
-                    p.marks[a.to].fiber, ")</title></path>\n");
+// The HTML page of a failure's last steps: one lane per fiber, a mark per step, arrows for the
+// happens-before edges, the failure marked. Each part is one method.
+class Swimlanes {
+ public:
+  explicit Swimlanes(const TraceView& view)
+      : p_(prepare(view)),
+        result_(view.result),
+        failure_(*view.result.failure),
+        first_(p_.marks.size() > kSwimlaneEntries ? p_.marks.size() - kSwimlaneEntries : 0),
+        shown_(p_.marks.size() - first_),
+        width_(2 * kMargin + static_cast<int>(shown_ > 0 ? shown_ - 1 : 0) * kPitch),
+        height_(kAxisHeight + static_cast<int>(p_.fibers.size()) * kLaneHeight) {
+    for (std::size_t i = 0; i < p_.fibers.size(); ++i) lane_of_[p_.fibers[i]] = static_cast<int>(i);
   }
 
-  for (std::size_t i = first; i < p.marks.size(); ++i) {
-    const Mark& m = p.marks[i];
-    std::string hover = absl::StrCat("step ", m.step, ", ", fiber_name(m.fiber), ": ", m.what,
-                                     m.object != 0 ? absl::StrCat(" (object #", m.object, ")") : "");
-    if (!m.operation.empty()) {
-      absl::StrAppend(&hover, "\nin ", m.operation,
-                      m.operation_object != 0 ? absl::StrCat(" (object #", m.operation_object, ")") : "");
+  std::string html(std::string_view json_name) const {
+    std::string out;
+    header(out, json_name);
+    lanes(out);
+    arrows(out);
+    marks(out);
+    failure(out);
+    absl::StrAppend(&out, "</svg>\n</div>\n</div>\n<div id=\"info\">Hover a mark or an arrow.</div>\n<script>", kScript,
+                    "</script>\n</body>\n</html>\n");
+    return out;
+  }
+
+ private:
+  [[nodiscard]] int x_of(std::size_t index) const { return kMargin + static_cast<int>(index - first_) * kPitch; }
+  [[nodiscard]] int y_of(std::uint32_t fiber) const {
+    const auto lane = lane_of_.find(fiber);
+    return kAxisHeight + (lane == lane_of_.end() ? 0 : lane->second) * kLaneHeight + kLaneHeight / 2;
+  }
+
+  // The head, the failure's message, reproduce line and configuration, the legend.
+  void header(std::string& out, std::string_view json_name) const {
+    const std::string title = headline(result_);
+    absl::StrAppend(&out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>",
+                    html_text(title), "</title>\n<style>", kStyle, "</style>\n</head>\n<body>\n");
+    absl::StrAppend(&out, "<header>\n<h1>", html_text(title), "</h1>\n<pre class=\"message\">",
+                    html_text(failure_.message), "</pre>\n<p class=\"meta\">in fiber ", failure_.fiber, " at step ",
+                    failure_.step, failure_.where.empty() ? "" : ", ", html_text(failure_.where), "</p>\n",
+                    "<pre class=\"reproduce\">reproduce: ", html_text(result_.reproduce), "</pre>\n",
+                    "<p class=\"meta\">configuration: ", html_text(result_.configuration), "</p>\n");
+    absl::StrAppend(
+        &out,
+        "<p class=\"meta legend\"><span><i class=\"atomic\"></i>atomic</span><span><i class=\"wait\"></i>futex "
+        "wait / return</span><span><i class=\"wake\"></i>futex wake</span><span><i "
+        "class=\"thread\"></i>spawn / join / finish</span><span><i class=\"other\"></i>other</span>"
+        "<span style=\"color:#8e44ad\">&#8594; wake to wait return</span><span style=\"color:#2e9e44\">"
+        "&#8594; release to acquire</span><span style=\"color:#6b7280\">&#8674; spawn</span></p>\n");
+    absl::StrAppend(&out,
+                    "<p class=\"meta\">One lane per fiber; left to right, the schedule's steps in order (the "
+                    "step numbers of the report). Hover a mark for its operation, object and call site. ");
+    if (first_ > 0) {
+      absl::StrAppend(&out, "Showing the last ", shown_, " of ", p_.marks.size(), " entries (from step ",
+                      p_.marks[first_].step, "); ");
+    } else {
+      absl::StrAppend(&out, "All ", p_.marks.size(), " entries of the ", result_.steps,
+                      " steps (a wait's return or a fiber's finish shares its step); ");
     }
-    if (!m.location.empty()) absl::StrAppend(&hover, "\nat ", m.location);
-    if (m.now_ns != 0) absl::StrAppend(&hover, "\nvirtual time ", m.now_ns, " ns");
-    absl::StrAppend(&out, "<circle class=\"mark ", mark_class(m), "\" data-hover=\"1\" cx=\"", x_of(i), "\" cy=\"",
-                    y_of(m.fiber), "\" r=\"5\"><title>", html_text(hover), "</title></circle>\n");
+    absl::StrAppend(&out, "the full trace is in ", html_text(json_name),
+                    " (Chrome Trace Event format: open it in Perfetto UI or chrome://tracing).</p>\n</header>\n");
+  }
+
+  // The fiber labels, the svg with its arrow heads, one line per lane and the step axis.
+  void lanes(std::string& out) const {
+    absl::StrAppend(&out, "<div class=\"row\">\n<div class=\"labels\" style=\"padding-top:", kAxisHeight, "px\">");
+    for (const std::uint32_t fiber : p_.fibers) absl::StrAppend(&out, "<div>", fiber_name(fiber), "</div>");
+    absl::StrAppend(&out, "</div>\n<div id=\"lanes\">\n<svg width=\"", width_, "\" height=\"", height_,
+                    "\" viewBox=\"0 0 ", width_, " ", height_,
+                    "\" role=\"img\" aria-label=\"schedule swimlanes\">\n<defs>");
+    for (const ArrowKind kind : {ArrowKind::wake, ArrowKind::release_acquire, ArrowKind::spawn}) {
+      absl::StrAppend(&out, "<marker id=\"head-", arrow_name(kind),
+                      "\" viewBox=\"0 0 10 10\" refX=\"16\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" "
+                      "orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"",
+                      arrow_color(kind), "\"/></marker>");
+    }
+    absl::StrAppend(&out, "</defs>\n");
+    for (std::size_t lane = 0; lane < p_.fibers.size(); ++lane) {
+      const int y = kAxisHeight + static_cast<int>(lane) * kLaneHeight + kLaneHeight / 2;
+      absl::StrAppend(&out, "<line class=\"lane\" x1=\"0\" y1=\"", y, "\" x2=\"", width_, "\" y2=\"", y, "\"/>\n");
+    }
+    for (std::size_t i = first_; i < p_.marks.size(); i += 10) {
+      absl::StrAppend(&out, "<text x=\"", x_of(i), "\" y=\"14\" text-anchor=\"middle\">", p_.marks[i].step, "</text>");
+    }
+    absl::StrAppend(&out, "\n");
+  }
+
+  void arrows(std::string& out) const {
+    for (const Arrow& a : p_.arrows) {
+      if (a.from < first_) continue;
+      const int x1 = x_of(a.from);
+      const int y1 = y_of(p_.marks[a.from].fiber);
+      const int x2 = x_of(a.to);
+      const int y2 = y_of(p_.marks[a.to].fiber);
+      const int bend = std::max(12, (x2 - x1) / 2);
+      absl::StrAppend(&out, "<path class=\"arrow arrow-", arrow_name(a.kind), "\" marker-end=\"url(#head-",
+                      arrow_name(a.kind), ")\" d=\"M", x1, ",", y1, " C", x1 + bend, ",", y1, " ", x2 - bend, ",", y2,
+                      " ", x2, ",", y2, "\"><title>", html_text(arrow_label(a.kind)), ": step ", p_.marks[a.from].step,
+                      " (fiber ", p_.marks[a.from].fiber, ") to step ", p_.marks[a.to].step, " (fiber ",
+                      p_.marks[a.to].fiber, ")</title></path>\n");
+    }
+  }
+
+  void marks(std::string& out) const {
+    for (std::size_t i = first_; i < p_.marks.size(); ++i) {
+      const Mark& m = p_.marks[i];
+      std::string hover = absl::StrCat("step ", m.step, ", ", fiber_name(m.fiber), ": ", m.what,
+                                       m.object != 0 ? absl::StrCat(" (object #", m.object, ")") : "");
+      if (!m.operation.empty()) {
+        absl::StrAppend(&hover, "\nin ", m.operation,
+                        m.operation_object != 0 ? absl::StrCat(" (object #", m.operation_object, ")") : "");
+      }
+      if (!m.location.empty()) absl::StrAppend(&hover, "\nat ", m.location);
+      if (m.now_ns != 0) absl::StrAppend(&hover, "\nvirtual time ", m.now_ns, " ns");
+      absl::StrAppend(&out, "<circle class=\"mark ", mark_class(m), "\" data-hover=\"1\" cx=\"", x_of(i), "\" cy=\"",
+                      y_of(m.fiber), "\" r=\"5\"><title>", html_text(hover), "</title></circle>\n");
+    }
   }
 
   // The failure: a line across the lanes at its step and a ring on the failing fiber's mark.
-  const int failure_x = p.failing_mark && *p.failing_mark >= first ? x_of(*p.failing_mark) : width - kMargin;
-  const int failure_y = y_of(failure.fiber);
-  std::string failure_hover = absl::StrCat(std::string(to_string(failure.kind)), " at step ", failure.step, " in ",
-                                           fiber_name(failure.fiber), "\n", failure.message);
-  if (!failure.where.empty()) absl::StrAppend(&failure_hover, "\nat ", failure.where);
-  absl::StrAppend(&out, "<g id=\"failure\" data-hover=\"1\" data-x=\"", failure_x, "\"><title>",
-                  html_text(failure_hover), "</title><line class=\"failure-line\" x1=\"", failure_x,
-                  "\" y1=\"18\" x2=\"", failure_x, "\" y2=\"", height, "\"/><circle class=\"failure-ring\" cx=\"",
-                  failure_x, "\" cy=\"", failure_y, "\" r=\"9\"/><text class=\"failure-label\" x=\"", failure_x - 6,
-                  "\" y=\"", kAxisHeight - 2, "\" text-anchor=\"end\">",
-                  html_text(std::string(to_string(failure.kind))), "</text></g>\n");
-  absl::StrAppend(&out, "</svg>\n</div>\n</div>\n<div id=\"info\">Hover a mark or an arrow.</div>\n<script>", kScript,
-                  "</script>\n</body>\n</html>\n");
-  return out;
-}
+  void failure(std::string& out) const {
+    const int x = p_.failing_mark && *p_.failing_mark >= first_ ? x_of(*p_.failing_mark) : width_ - kMargin;
+    const int y = y_of(failure_.fiber);
+    std::string hover = absl::StrCat(std::string(to_string(failure_.kind)), " at step ", failure_.step, " in ",
+                                     fiber_name(failure_.fiber), "\n", failure_.message);
+    if (!failure_.where.empty()) absl::StrAppend(&hover, "\nat ", failure_.where);
+    absl::StrAppend(&out, "<g id=\"failure\" data-hover=\"1\" data-x=\"", x, "\"><title>", html_text(hover),
+                    "</title><line class=\"failure-line\" x1=\"", x, "\" y1=\"18\" x2=\"", x, "\" y2=\"", height_,
+                    "\"/><circle class=\"failure-ring\" cx=\"", x, "\" cy=\"", y,
+                    "\" r=\"9\"/><text class=\"failure-label\" x=\"", x - 6, "\" y=\"", kAxisHeight - 2,
+                    "\" text-anchor=\"end\">", html_text(std::string(to_string(failure_.kind))), "</text></g>\n");
+  }
+
+  Prepared p_;
+  const Result& result_;
+  const Failure& failure_;
+  std::size_t first_;
+  std::size_t shown_;
+  int width_;
+  int height_;
+  absl::flat_hash_map<std::uint32_t, int> lane_of_;
+};
+
+std::string swimlane_html(const TraceView& view, std::string_view json_name) { return Swimlanes(view).html(json_name); }
 
 // --- files ---------------------------------------------------------------------------------------------
 
