@@ -98,6 +98,24 @@ void BM_Interleave_Queue(benchmark::State& state) { run_interleave(state, TwoByT
 BENCHMARK(BM_Interleave_Queue)->Name("Queue/TwoByTwo/interleave")->UseRealTime();
 
 void BM_Interleave_CounterLockPerIncrement(benchmark::State& state) { run_interleave(state, Counter<true>{}); }
+
+// The weak memory model (the default) against sequential consistency, per schedule, detector on.
+void BM_Weak_Counter(benchmark::State& state) {
+  bench::run_schedules(state, Counter<true>{}, true, Strategy::random_walk, MemoryModel::weak);
+}
+void BM_Sc_Counter(benchmark::State& state) {
+  bench::run_schedules(state, Counter<true>{}, true, Strategy::random_walk, MemoryModel::sc);
+}
+void BM_Weak_Queue(benchmark::State& state) {
+  bench::run_schedules(state, TwoByTwoQueue{}, true, Strategy::random_walk, MemoryModel::weak);
+}
+void BM_Sc_Queue(benchmark::State& state) {
+  bench::run_schedules(state, TwoByTwoQueue{}, true, Strategy::random_walk, MemoryModel::sc);
+}
+BENCHMARK(BM_Weak_Counter)->Name("Counter/LockPerIncrement/memory-weak")->UseRealTime();
+BENCHMARK(BM_Sc_Counter)->Name("Counter/LockPerIncrement/memory-sc")->UseRealTime();
+BENCHMARK(BM_Weak_Queue)->Name("Queue/TwoByTwo/memory-weak")->UseRealTime();
+BENCHMARK(BM_Sc_Queue)->Name("Queue/TwoByTwo/memory-sc")->UseRealTime();
 void BM_Interleave_CounterLockAroundLoop(benchmark::State& state) { run_interleave(state, Counter<false>{}); }
 BENCHMARK(BM_Interleave_CounterLockPerIncrement)->Name("Counter/LockPerIncrement/interleave")->UseRealTime();
 BENCHMARK(BM_Interleave_CounterLockAroundLoop)->Name("Counter/LockAroundLoop/interleave")->UseRealTime();

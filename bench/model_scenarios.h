@@ -19,10 +19,12 @@ inline constexpr int kSchedulesPerIteration = 100;
 // detector on or off, under `strategy` (the random walk unless told), and reports schedules_per_s and ns_per_point
 // (time per scheduling point).
 template <class Body>
-void run_schedules(benchmark::State& state, Body body, bool detector, Strategy strategy = Strategy::random_walk) {
+void run_schedules(benchmark::State& state, Body body, bool detector, Strategy strategy = Strategy::random_walk,
+                   MemoryModel model = MemoryModel::weak) {
   const bool was = set_race_detector(detector);
   Options options;
   options.strategy = strategy;
+  options.memory_model = model;
   options.schedules = kSchedulesPerIteration;
   options.jobs = 1;
   std::uint64_t points = 0;
@@ -34,6 +36,7 @@ void run_schedules(benchmark::State& state, Body body, bool detector, Strategy s
   (void)set_race_detector(was);
   const double schedules = static_cast<double>(state.iterations()) * kSchedulesPerIteration;
   state.counters["schedules_per_s"] = benchmark::Counter(schedules, benchmark::Counter::kIsRate);
+  state.counters["points_per_schedule"] = static_cast<double>(points) / schedules;
   state.counters["ns_per_point"] =
       benchmark::Counter(static_cast<double>(points) * 1e-9, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }

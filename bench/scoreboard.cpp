@@ -2,8 +2,8 @@
 // of running a test finds, and how fast.
 //
 // For every zoo bug, one fixed scenario of the property that catches it (the bodies of
-// properties/scenarios/), run under six strategies with N seeds each:
-//   - the model (interleave::explore): random walk, PCT depth 1, 2 and 3, `--budget` schedules;
+// properties/scenarios/), run under seven strategies with N seeds each:
+//   - the model (interleave::explore): random walk, PCT depth 1, 2 and 3, POS, `--budget` schedules;
 //   - a plain loop on real std::threads (NativePlatform, no perturbation), `--budget` iterations;
 //   - interleave::stress (the Perturbed platform, its default `light` perturbation), `--budget`
 //     iterations.
@@ -237,6 +237,7 @@ constexpr StrategyInfo kStrategies[] = {
     {"pct1", "PCT d=1", Kind::model, Strategy::pct, 1},
     {"pct2", "PCT d=2", Kind::model, Strategy::pct, 2},
     {"pct3", "PCT d=3", Kind::model, Strategy::pct, 3},
+    {"pos", "POS", Kind::model, Strategy::pos, 3},
     {"threads", "std::thread loop", Kind::native_loop, Strategy::random_walk, 3},
     {"perturbed", "Perturbed (light)", Kind::perturbed, Strategy::random_walk, 3},
 };
@@ -270,7 +271,7 @@ constexpr std::string_view kUsage =
     "  --seed=N           the first seed (decimal or 0x-hex); run k uses seed+k (default 1)\n"
     "  --output=PATH      where the markdown goes; - for standard output (default -)\n"
     "  --filter=SUBSTRING only the bugs whose name contains SUBSTRING (--list shows the names)\n"
-    "  --strategies=LIST  comma-separated subset of random,pct1,pct2,pct3,threads,perturbed (default all)\n"
+    "  --strategies=LIST  comma-separated subset of random,pct1,pct2,pct3,pos,threads,perturbed (default all)\n"
     "  --list             print the bugs and their scenarios, and exit\n";
 
 [[noreturn]] void bad_flag(const std::string& message) {
@@ -296,7 +297,7 @@ std::uint64_t parse_number(const std::string& flag, const std::string& text, std
 
 Settings parse_flags(int argc, char** argv) {
   Settings settings;
-  std::string strategies = "random,pct1,pct2,pct3,threads,perturbed";
+  std::string strategies = "random,pct1,pct2,pct3,pos,threads,perturbed";
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
@@ -346,7 +347,7 @@ Settings parse_flags(int argc, char** argv) {
                                   [&](const StrategyInfo& s) { return wanted == s.flag; });
     if (it == std::end(kStrategies)) {
       bad_flag(absl::StrCat("--strategies=", strategies, ": '", wanted,
-                            "' is not a strategy; accepted are random, pct1, pct2, pct3, threads, perturbed "
+                            "' is not a strategy; accepted are random, pct1, pct2, pct3, pos, threads, perturbed "
                             "(comma-separated)"));
     }
     if (std::find(settings.strategies.begin(), settings.strategies.end(), it) == settings.strategies.end()) {

@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
+#include <mutex>
 #include <string>
 
+#include "interleave/mutex.h"
 #include "interleave/rapidcheck.h"
 #include "interleave/thread.h"
 #include "interleave_test_support.h"
@@ -135,6 +137,56 @@ TEST(CheckStress, ARapidCheckAssertionInTheBodyFailsTheRunAsAnAssertion) {
   EXPECT_NE(failure.find("RC_ASSERT(answer == 42)"), std::string::npos) << failure;
   EXPECT_NE(failure.find("ASSERTION FAILED"), std::string::npos) << failure;
   EXPECT_EQ(failure.find("unknown type"), std::string::npos) << failure;
+}
+
+// A test that expects a failure prints one line for it, not RapidCheck's full report.
+TEST(PropertyFails, AFailingPropertyIsASuccessPrintedAsOneLine) {
+  testing::internal::CaptureStdout();
+  const ::testing::AssertionResult r = property_fails("racy counter", [] {
+    check_schedules([]<Platform P>() { racy_counter<P>([](int counter) { INTERLEAVE_ASSERT(counter == 2); }); });
+  });
+  const std::string out = testing::internal::GetCapturedStdout();
+  EXPECT_TRUE(r) << r.message();
+  EXPECT_EQ(out.rfind("interleave: expected failure found: racy counter: interleave: ASSERTION FAILED", 0), 0U) << out;
+  EXPECT_EQ(out.find('\n'), out.size() - 1) << out;
+  EXPECT_EQ(out.find("reproduce:"), std::string::npos) << out;
+}
+
+TEST(PropertyFails, APassingPropertyIsAFailureSayingAFailureWasExpected) {
+  testing::internal::CaptureStdout();
+  const ::testing::AssertionResult r = property_fails("locked counter", [] {
+    check_schedules([]<Platform P>() {
+      BasicMutex<P> lock;
+      int counter = 0;
+      BasicThread<P> other([&] {
+        const std::lock_guard guard(lock);
+        ++counter;
+      });
+      other.start();
+      {
+        const std::lock_guard guard(lock);
+        ++counter;
+      }
+      other.join();
+      INTERLEAVE_ASSERT(counter == 2);
+    });
+  });
+  (void)testing::internal::GetCapturedStdout();
+  EXPECT_FALSE(r);
+  EXPECT_NE(std::string(r.message()).find("a failure of \"locked counter\" was expected"), std::string::npos)
+      << r.message();
+}
+
+TEST(PropertyFails, TheFullReportIsPrintedOnRequest) {
+  const test_support::ScopedEnv reports("INTERLEAVE_EXPECTED_FAILURE_REPORTS", "on");
+  testing::internal::CaptureStdout();
+  const ::testing::AssertionResult r = property_fails("racy counter", [] {
+    check_schedules([]<Platform P>() { racy_counter<P>([](int counter) { INTERLEAVE_ASSERT(counter == 2); }); });
+  });
+  const std::string out = testing::internal::GetCapturedStdout();
+  EXPECT_TRUE(r) << r.message();
+  EXPECT_NE(out.find("schedule: INTERLEAVE_REPLAY="), std::string::npos) << out;
+  EXPECT_NE(out.find("Falsifiable"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -213,6 +213,36 @@ TEST(RegressionFiles, AReplayTokenInForceNeitherReplaysNorRecords) {
   EXPECT_EQ(read_text(path), before);
 }
 
+// Run alone, the exploration's own INTERLEAVE_REPLAY line would generate new scenarios: the
+// property prints one reproduce line, last, with RapidCheck's case and the schedule together.
+TEST(RegressionFiles, AFailingPropertyPrintsOneReproduceLineWithItsCaseAndItsSchedule) {
+  const TemporaryDirectory dir;
+  const std::string failure = check_with_regressions<zoo::CheckThenSetMutex>(dir.path());
+  ASSERT_NE(failure.find("Falsifiable"), std::string::npos) << failure;
+  std::size_t lines = 0;
+  for (std::size_t at = failure.find("reproduce: "); at != std::string::npos;
+       at = failure.find("reproduce: ", at + 1)) {
+    ++lines;
+  }
+  EXPECT_EQ(lines, 1U) << failure;
+  const std::string key = "schedule: INTERLEAVE_REPLAY=";
+  const std::size_t at = failure.find(key);
+  ASSERT_NE(at, std::string::npos) << failure;
+  const std::string token = failure.substr(at + key.size(), failure.find(' ', at + key.size()) - at - key.size());
+  ASSERT_NO_THROW((void)ScheduleId::parse(token)) << token;
+  const RegressionFile recorded = RegressionFile::load(regression_file_path(dir.path(), "RegressionFiles"));
+  ASSERT_EQ(recorded.cases().size(), 1U);
+  const std::size_t line = failure.find("reproduce: ");
+  ASSERT_NE(line, std::string::npos) << failure;
+  const std::string reproduce = failure.substr(line, failure.find('\n', line) - line);
+  EXPECT_EQ(
+      reproduce.rfind(
+          "reproduce: RC_PARAMS=\"reproduce=" + recorded.cases()[0].value + "\" INTERLEAVE_REPLAY=" + token + " ", 0),
+      0U)
+      << reproduce;
+  EXPECT_GT(line, at) << "the reproduce line comes after the exploration's report\n" << failure;
+}
+
 TEST(RegressionFiles, ProjectSuitesKeepTheirFilesInPropertiesRegressions) {
   const std::string directory = INTERLEAVE_DETAIL_REGRESSIONS_DIRECTORY();
   EXPECT_EQ(directory, INTERLEAVE_REGRESSIONS_DIR);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <interleave/explore.h>
 #include <interleave/gtest.h>
+#include <interleave/rapidcheck.h>
 #include <interleave/thread.h>
 #include <rapidcheck/gtest.h>
 
@@ -69,6 +70,14 @@ RC_GTEST_PROP(Mailbox, EveryValueIsTakenExactlyOnceOnEverySchedule, ()) {
   if (r.failed()) RC_FAIL(r.report());  // the report ends with the line that replays the schedule
 }
 
+// The same property through interleave/rapidcheck.h (target interleave::rapidcheck): RapidCheck
+// draws the exploration seed, so its reproduce string replays the scenario and its schedules.
+RC_GTEST_PROP(Mailbox, EveryValueIsTakenExactlyOnceUnderCheckSchedules, ()) {
+  const int producers = *rc::gen::inRange(1, 4);
+  const int messages = *rc::gen::inRange(1, 4);
+  interleave::check_schedules(Exchange<consumer::Mailbox>{producers, messages});
+}
+
 TEST(Mailbox, PassesTheDefaultExploration) {
   INTERLEAVE_EXPECT_PASS(interleave::explore_test(schedules(1000), Exchange<consumer::Mailbox>{3, 2}));
 }
@@ -84,7 +93,7 @@ TEST(RacyMailbox, ExplorationFindsTheLostValueAndItsTokenReplaysIt) {
   EXPECT_NE(found.report().find("reproduce: INTERLEAVE_REPLAY="), std::string::npos) << found;
 
   interleave::Options replay = schedules(1);
-  replay.replay = found.schedule.token();
+  replay.replay = found.reproduce_token();  // the schedule the report describes
   const interleave::Result again = interleave::explore_test(replay, Exchange<consumer::RacyMailbox>{2, 1});
   ASSERT_TRUE(again.failed()) << again;
   EXPECT_EQ(again.failure->kind, found.failure->kind);

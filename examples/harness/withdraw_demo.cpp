@@ -13,6 +13,7 @@
 
 #include "interleave/explore.h"
 #include "interleave/mutex.h"
+#include "interleave/names.h"
 #include "interleave/thread.h"
 
 namespace {
@@ -24,6 +25,8 @@ struct TwoWithdrawals {
   void operator()() const {
     BasicMutex<P> lock;
     typename P::template Atomic<int> balance{60};
+    name(lock, "lock");  // reports and traces then say "lock" and "balance", not "#1" and "#3"
+    name(balance, "balance");
     auto withdraw = [&](int amount) {
       lock.lock();
       const bool enough = balance.load(std::memory_order_relaxed) >= amount;  // check...
@@ -34,8 +37,8 @@ struct TwoWithdrawals {
         lock.unlock();
       }
     };
-    BasicThread<P> alice([&] { withdraw(50); });
-    BasicThread<P> bob([&] { withdraw(40); });
+    BasicThread<P> alice([&] { withdraw(50); }, "alice");
+    BasicThread<P> bob([&] { withdraw(40); }, "bob");
     alice.start();
     bob.start();
     alice.join();

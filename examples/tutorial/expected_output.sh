@@ -13,6 +13,14 @@ expected_fixed=$(printf '%s\n' \
 actual_fixed=$("$tutorial" lock queue pipe)
 [ "$actual_fixed" == "$expected_fixed" ] || fail "lock/queue/pipe differ:"$'\n'"$actual_fixed"
 
+# The Condition and Barrier examples of Python's threading documentation: also fully determined.
+expected_docs=$(printf '%s\n' \
+  "== 3.1 Waiting for an item with a Condition ==" "Consumed 0" "Consumed 1" "Consumed 2" "Consumed 3" \
+  "Consumed 4" "Both threads are done." "" \
+  "== 3.2 Meeting at a Barrier ==" "Server started." "Both are ready." "Client connects." "")
+actual_docs=$("$tutorial" condition barrier)
+[ "$actual_docs" == "$expected_docs" ] || fail "condition/barrier differ:"$'\n'"$actual_docs"
+
 # Two threads (processes) printing 0..4 interleave: each number twice, in rounds, then the line.
 for program in threads processes; do
   out=$("$tutorial" "$program")

@@ -1,11 +1,14 @@
 // The Python threading/multiprocessing tutorial's five programs, written with interleave's
-// primitives. Each prints what the tutorial's version prints (its one-second sleeps are shortened).
+// primitives, and the Condition and Barrier examples of Python's threading documentation. Each
+// prints what the Python version prints (the tutorial's one-second sleeps are shortened).
 //
-//   tutorial            runs all five
-//   tutorial NAME...    runs the named ones: threads, lock, processes, queue, pipe
+//   tutorial            runs all seven
+//   tutorial NAME...    runs the named ones: threads, lock, processes, queue, pipe, condition,
+//                       barrier
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -13,6 +16,8 @@
 #include <thread>
 #include <vector>
 
+#include "interleave/barrier.h"
+#include "interleave/condition.h"
 #include "interleave/mutex.h"
 #include "interleave/pipe.h"
 #include "interleave/process.h"
@@ -127,6 +132,54 @@ int pipe() {
   return ok ? 0 : 1;
 }
 
+// 3.1 A Condition, as Python's threading documentation shows it: the consumer waits, with the
+// lock held, while no item is available; the producer makes one available and notifies.
+int condition() {
+  Mutex mutex;
+  interleave::Condition available;
+  std::deque<int> items;  // guarded by mutex
+  Thread consumer([&] {
+    for (int n = 0; n < 5; ++n) {
+      std::unique_lock lock(mutex);
+      available.wait(lock, [&] { return !items.empty(); });
+      std::printf("Consumed %d\n", items.front());
+      items.pop_front();
+    }
+  });
+  Thread producer([&] {
+    for (int i = 0; i < 5; ++i) {
+      std::lock_guard guard(mutex);
+      items.push_back(i);
+      available.notify_one();
+    }
+  });
+  consumer.start();
+  producer.start();
+  consumer.join();
+  producer.join();
+  std::printf("Both threads are done.\n");
+  return 0;
+}
+
+// 3.2 A Barrier, as Python's threading documentation shows it: a client waits until the server
+// has started. The barrier's action runs once both arrived, before either goes on.
+int barrier() {
+  interleave::Barrier ready(2, [] { std::printf("Both are ready.\n"); });
+  Thread server([&] {
+    std::printf("Server started.\n");
+    ready.arrive_and_wait();
+  });
+  Thread client([&] {
+    ready.arrive_and_wait();
+    std::printf("Client connects.\n");
+  });
+  server.start();
+  client.start();
+  server.join();
+  client.join();
+  return 0;
+}
+
 struct Program {
   const char* name;
   const char* title;
@@ -140,6 +193,8 @@ const std::vector<Program>& programs() {
       {"processes", "2.1 Creating processes", processes},
       {"queue", "2.2 Communication between processes: Queue", queue},
       {"pipe", "2.2 Communication between processes: Pipe", pipe},
+      {"condition", "3.1 Waiting for an item with a Condition", condition},
+      {"barrier", "3.2 Meeting at a Barrier", barrier},
   };
   return all;
 }

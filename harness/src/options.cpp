@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "explore/trace_export.h"
+#include "model/strategies/registry.h"
 #include "quote.h"
 
 extern char** environ;
@@ -58,13 +59,9 @@ const std::vector<Variable>& variables() {
   static const std::vector<Variable> all = {
       {"INTERLEAVE_STRATEGY",
        [](Options& o, std::string_view n, std::string_view v) {
-         if (v == "random") {
-           o.strategy = Strategy::random_walk;
-         } else if (v == "pct") {
-           o.strategy = Strategy::pct;
-         } else {
-           bad_value(n, v, "'random' or 'pct'");
-         }
+         const detail::model::StrategyEntry* entry = detail::model::find_strategy(v);
+         if (entry == nullptr || entry->make == nullptr) bad_value(n, v, detail::model::explorable_strategy_names());
+         o.strategy = entry->strategy;
        }},
       {"INTERLEAVE_PCT_DEPTH",
        [](Options& o, std::string_view n, std::string_view v) {
@@ -85,6 +82,25 @@ const std::vector<Variable>& variables() {
       {"INTERLEAVE_SPURIOUS_WAKEUPS",
        [](Options& o, std::string_view n, std::string_view v) {
          o.spurious_wakeup_permille =
+             static_cast<int>(parse_unsigned(n, v, 0, 1000, "a per-mille rate, an integer from 0 to 1000"));
+       }},
+      {"INTERLEAVE_MEMORY_MODEL",
+       [](Options& o, std::string_view n, std::string_view v) {
+         if (v == "weak") {
+           o.memory_model = MemoryModel::weak;
+         } else if (v == "sc") {
+           o.memory_model = MemoryModel::sc;
+         } else {
+           bad_value(n, v, "'weak' or 'sc'");
+         }
+       }},
+      {"INTERLEAVE_STORE_HISTORY",
+       [](Options& o, std::string_view n, std::string_view v) {
+         o.store_history = static_cast<int>(parse_unsigned(n, v, 1, 64, "an integer from 1 to 64"));
+       }},
+      {"INTERLEAVE_SPURIOUS_CAS_FAILURES",
+       [](Options& o, std::string_view n, std::string_view v) {
+         o.spurious_cas_permille =
              static_cast<int>(parse_unsigned(n, v, 0, 1000, "a per-mille rate, an integer from 0 to 1000"));
        }},
       {"INTERLEAVE_REPORT_STEPS",
@@ -144,6 +160,11 @@ const std::vector<Variable>& variables() {
          } else {
            bad_value(n, v, "'auto', 'on' or 'off'");
          }
+       }},
+      {"INTERLEAVE_EXPECTED_FAILURE_REPORTS",
+       [](Options& o, std::string_view n, std::string_view v) {
+         if (v != "on" && v != "off") bad_value(n, v, "'on' or 'off'");
+         o.expected_failure_reports = v == "on";
        }},
       {"INTERLEAVE_TRACE",
        [](Options& o, std::string_view n, std::string_view v) {
@@ -261,17 +282,9 @@ Perturbation Perturbation::parse(std::string_view text) {
   return p;
 }
 
-std::string_view to_string(Strategy s) noexcept {
-  switch (s) {
-    case Strategy::random_walk:
-      return "random";
-    case Strategy::pct:
-      return "pct";
-    case Strategy::choices:
-      return "choices";
-  }
-  return "?";
-}
+std::string_view to_string(Strategy s) noexcept { return detail::model::strategy_entry(s).name; }
+
+std::string_view to_string(MemoryModel m) noexcept { return m == MemoryModel::sc ? "sc" : "weak"; }
 
 void Options::apply_environment() {
   for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
@@ -306,12 +319,16 @@ void Options::apply_environment() {
 
 std::string Options::describe() const {
   return absl::StrFormat(
-      "strategy=%s pct_depth=%d seed=0x%x schedules=%u max_steps=%u spurious_wakeups=%d/1000 report_steps=%d "
+      "strategy=%s pct_depth=%d seed=0x%x schedules=%u max_steps=%u spurious_wakeups=%d/1000 memory_model=%s "
+      "report_steps=%d "
       "stack_kib=%u watchdog_ms=%u%s%s stress_iterations=%u stress_milliseconds=%u stress_timeout_ms=%u perturb=%s%s "
       "shrink_runs=%u "
       "jobs=%s%s%s",
-      to_string(strategy), pct_depth, seed, schedules, max_steps, spurious_wakeup_permille, report_steps, stack_kib,
-      watchdog_ms, replay.empty() ? "" : absl::StrCat(" replay=", replay),
+      to_string(strategy), pct_depth, seed, schedules, max_steps, spurious_wakeup_permille,
+      memory_model == MemoryModel::sc ? std::string("sc")
+                                      : absl::StrCat("weak store_history=", store_history,
+                                                     " spurious_cas_failures=", spurious_cas_permille, "/1000"),
+      report_steps, stack_kib, watchdog_ms, replay.empty() ? "" : absl::StrCat(" replay=", replay),
       regressions.empty() ? "" : absl::StrCat(" regressions=", regressions), stress_iterations, stress_milliseconds,
       stress_timeout_ms, perturbation.describe(),
       race_detector ? (*race_detector ? " race_detector=on" : " race_detector=off") : "", shrink_runs,

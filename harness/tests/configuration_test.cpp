@@ -29,8 +29,17 @@ TestFingerprint generate_fingerprint() {
   return f;
 }
 
+// The memory model part of a token: sc (no field, the defaults) or weak with its settings.
+void generate_memory_model(ScheduleId& id) {
+  if (*rc::gen::arbitrary<bool>()) return;
+  id.memory_model = MemoryModel::weak;
+  id.store_history = *rc::gen::inRange(1, 65);
+  id.spurious_cas_permille = *rc::gen::inRange(0, 1001);
+}
+
 ScheduleId generate_schedule_id() {
   ScheduleId id;
+  generate_memory_model(id);
   id.test = generate_fingerprint();
   id.strategy = *rc::gen::element(Strategy::random_walk, Strategy::pct, Strategy::choices);
   if (id.strategy == Strategy::choices) {
@@ -283,7 +292,8 @@ TEST(Options, UnknownVariableIsAnErrorListingTheKnownOnes) {
 
 TEST(Options, MalformedValuesAreErrorsNamingTheAcceptedForm) {
   const std::vector<std::tuple<const char*, const char*, const char*>> cases = {
-      {"INTERLEAVE_STRATEGY", "dfs", "'random' or 'pct'"},
+      {"INTERLEAVE_STRATEGY", "dfs", "'random', 'pct' or 'pos'"},
+      {"INTERLEAVE_STRATEGY", "choices", "'random', 'pct' or 'pos'"},
       {"INTERLEAVE_PCT_DEPTH", "0", "from 1 to 64"},
       {"INTERLEAVE_PCT_DEPTH", "3x", "from 1 to 64"},
       {"INTERLEAVE_SEED", "-1", "unsigned 64-bit"},

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,8 @@ class DetectorMustNotReport : public ::testing::TestWithParam<Strategy> {
   }
 };
 
-INSTANTIATE_TEST_SUITE_P(Strategies, DetectorMustNotReport, ::testing::Values(Strategy::random_walk, Strategy::pct),
+INSTANTIATE_TEST_SUITE_P(Strategies, DetectorMustNotReport,
+                         ::testing::Values(Strategy::random_walk, Strategy::pct, Strategy::pos),
                          [](const auto& param_info) { return std::string(to_string(param_info.param)); });
 
 TEST_P(DetectorMustNotReport, SameAccessesUnderOneLock) {
@@ -272,6 +274,83 @@ TEST_P(DetectorMustNotReport, DataWrittenBeforeThreadStart) {
     (void)x.read();  // two readers need no order
     t.join();
     EXPECT_EQ(seen, 4);
+  }));
+}
+
+// The Queue's ring slots are P::Cells: the correct queue orders every item's construction, move
+// out and destruction, through slot reuse (laps of a two-slot ring), both kinds of get, and the
+// growth of an unbounded queue into new rings.
+TEST_P(DetectorMustNotReport, QueueRingSlotsAcrossLapsAndGrowth) {
+  Options o = options();
+  o.schedules = 1000;
+  INTERLEAVE_EXPECT_PASS(explore_test(o, []<Platform P>() {
+    BasicQueue<std::unique_ptr<int>, P> bounded(2);
+    BasicQueue<int, P> unbounded;
+    auto produce = [&](int first) {
+      for (int i = first; i < first + 3; ++i) {
+        bounded.put(std::make_unique<int>(i));
+        unbounded.put(i);
+      }
+    };
+    BasicThread<P> producer_a([&] { produce(0); });
+    BasicThread<P> producer_b([&] { produce(10); });
+    int sum = 0;
+    BasicThread<P> consumer([&] {
+      for (int i = 0; i < 3; ++i) sum += **bounded.get();
+    });
+    producer_a.start();
+    producer_b.start();
+    consumer.start();
+    int mine = 0;
+    for (int got = 0; got < 3;) {
+      if (auto item = bounded.try_get()) {
+        mine += **item;
+        ++got;
+      } else {
+        P::yield();
+      }
+    }
+    producer_a.join();
+    producer_b.join();
+    consumer.join();
+    int total = 0;
+    for (int i = 0; i < 6; ++i) total += *unbounded.get();
+    EXPECT_EQ(sum + mine, 0 + 1 + 2 + 10 + 11 + 12);
+    EXPECT_EQ(total, sum + mine);
+  }));
+}
+
+// The Pipe's guarded state is P::Cells: a receiver that polls (taking the channel lock uncontended,
+// so only the lock's acquire and release order it with the sender) is race-free.
+TEST_P(DetectorMustNotReport, PipeGuardedStateUnderAPollingReceiver) {
+  INTERLEAVE_EXPECT_PASS(explore_test(options(), []<Platform P>() {
+    auto [receiver, sender] = make_pipe<P>(PipeOptions{.capacity = 8, .duplex = false});
+    BasicThread<P> t([&sender = sender] {
+      sender.send_value(1);
+      sender.send_value(2);
+      sender.close();
+    });
+    t.start();
+    int sum = 0;
+    for (int got = 0; got < 2;) {
+      if (receiver.poll()) {
+        sum += receiver.template recv_value<int>();
+        ++got;
+      } else {
+        P::yield();
+      }
+    }
+    t.join();
+    EXPECT_EQ(sum, 3);
+  }));
+}
+
+// Thread's captured exception is a P::Cell: written by the thread, read by join().
+TEST_P(DetectorMustNotReport, ThreadExceptionHandedToJoin) {
+  INTERLEAVE_EXPECT_PASS(explore_test(options(), []<Platform P>() {
+    BasicThread<P> t([] { throw std::runtime_error("from the thread"); });
+    t.start();
+    EXPECT_THROW(t.join(), std::runtime_error);
   }));
 }
 

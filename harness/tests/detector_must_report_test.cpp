@@ -11,9 +11,11 @@
 #include <string>
 #include <vector>
 
+#include "../../properties/zoo/relaxed_platform.h"
 #include "interleave/event.h"
 #include "interleave/explore.h"
 #include "interleave/mutex.h"
+#include "interleave/pipe.h"
 #include "interleave/queue.h"
 #include "interleave/shared.h"
 #include "interleave/thread.h"
@@ -283,6 +285,48 @@ struct FenceMissingOnReaderSide {
   }
 };
 
+// The real Queue with every memory order relaxed (zoo::RelaxedOrdersPlatform): the slot's
+// sequence no longer orders the producer's construction of the item in its ring slot (a P::Cell)
+// before the consumer's move out of it. The consumer polls, so no futex wake orders them either.
+struct QueueWithRelaxedOrders {
+  static constexpr const char* kName = "QueueWithRelaxedOrders";
+  template <Platform P>
+  void operator()() const {
+    using Relaxed = zoo::RelaxedOrdersPlatform<P>;
+    BasicQueue<int, Relaxed> queue(2);
+    BasicThread<Relaxed> producer([&] { queue.put(1); });
+    producer.start();
+    for (;;) {
+      auto got = queue.try_get();
+      if (got) break;
+      P::yield();
+    }
+    producer.join();
+  }
+};
+
+// The real Pipe with every memory order relaxed, so its channel lock neither acquires nor
+// releases: the sender's update of the channel's guarded state (P::Cells) and the receiver's look
+// at it are unordered. The receiver looks once a relaxed flag says the send is done, so the lock is
+// never contended (a futex wake would order them) and only the lock could order the two.
+struct PipeWithRelaxedLock {
+  static constexpr const char* kName = "PipeWithRelaxedLock";
+  template <Platform P>
+  void operator()() const {
+    using Relaxed = zoo::RelaxedOrdersPlatform<P>;
+    auto [receiver, sender] = make_pipe<Relaxed>(PipeOptions{.capacity = 16, .duplex = false});
+    typename P::template Atomic<std::uint32_t> sent{0};
+    BasicThread<Relaxed> t([&sender = sender, &sent] {
+      sender.send_value(1);
+      sent.store(1, std::memory_order_relaxed);
+    });
+    t.start();
+    await_relaxed<P>(sent);
+    (void)receiver.poll();
+    t.join();
+  }
+};
+
 Options options_for(Strategy strategy, std::uint64_t seed) {
   Options o;
   o.strategy = strategy;
@@ -374,6 +418,32 @@ TEST(DetectorMustReport, SharedCellDestroyedWhileItsLastWriteIsUnordered) {
   check_case<SharedDestroyedAfterRelaxedFlag>();
 }
 
+TEST(DetectorMustReport, QueueRingSlotWithRelaxedOrders) { check_case<QueueWithRelaxedOrders>(); }
+TEST(DetectorMustReport, PipeGuardedStateWithRelaxedLock) { check_case<PipeWithRelaxedLock>(); }
+
+// The races above are on the primitives' own storage: the report names the ring slot's and the
+// channel's accesses in the primitives' headers.
+template <class Case>
+std::string race_message() {
+  const Result r = explore(options_for(Strategy::random_walk, 1), Case{});
+  if (!r.failed() || r.failure->kind != FailureKind::data_race) return "no data race: " + r.report();
+  return r.failure->message;
+}
+
+TEST(DetectorMustReport, RelaxedQueueRaceIsOnTheRingSlot) {
+  if (kTsan) GTEST_SKIP() << "TSan reports the race itself (QueueRingSlotWithRelaxedOrders)";
+  const std::string m = race_message<QueueWithRelaxedOrders>();
+  EXPECT_NE(m.find("data race on a Shared<T> cell"), std::string::npos) << m;
+  EXPECT_NE(m.find("interleave/detail/ring.h:"), std::string::npos) << m;
+}
+
+TEST(DetectorMustReport, RelaxedPipeRaceIsOnTheChannelState) {
+  if (kTsan) GTEST_SKIP() << "TSan reports the race itself (PipeGuardedStateWithRelaxedLock)";
+  const std::string m = race_message<PipeWithRelaxedLock>();
+  EXPECT_NE(m.find("data race on a Shared<T> cell"), std::string::npos) << m;
+  EXPECT_NE(m.find("interleave/pipe.h:"), std::string::npos) << m;
+}
+
 // The report names both accesses with their source lines and kinds.
 TEST(DetectorMustReport, ReportNamesBothAccessesWithLocationsAndSteps) {
   int write_line = 0;
@@ -400,7 +470,7 @@ TEST(DetectorMustReport, ReportNamesBothAccessesWithLocationsAndSteps) {
   EXPECT_TRUE(m.find(" reads at ") != std::string::npos || m.find(" read it at ") != std::string::npos) << m;
   // Replaying the token gives the same failure at the same step.
   Options replay;
-  replay.replay = r.schedule.token();
+  replay.replay = r.reproduce_token();
   const Result again = explore(replay, [&]<Platform P>() {
     Shared<int, P> x{0};
     BasicThread<P> t([&] { x.write(1); });

@@ -93,7 +93,7 @@ TEST(Explore, LockedCounterPassesUnderPct) {
 }
 
 TEST(Explore, UnlockedCounterFailsWithinAHandfulOfSchedules) {
-  for (Strategy s : {Strategy::random_walk, Strategy::pct}) {
+  for (Strategy s : {Strategy::random_walk, Strategy::pct, Strategy::pos}) {
     const Result r = explore(with_schedules(20, s), UnlockedCounter{});
     ASSERT_TRUE(r.failed()) << "strategy " << to_string(s);
     EXPECT_EQ(r.failure->kind, FailureKind::assertion);
@@ -149,7 +149,7 @@ std::string reproduce_token(const Result& r) {
 }
 
 TEST(Explore, ReproduceTokenReplaysTheSameFailureWithTheSameStepCount) {
-  for (Strategy s : {Strategy::random_walk, Strategy::pct}) {
+  for (Strategy s : {Strategy::random_walk, Strategy::pct, Strategy::pos}) {
     for (std::uint64_t shrink_runs : {0U, 1000U}) {
       SCOPED_TRACE(testing::Message() << to_string(s) << ", shrink_runs " << shrink_runs);
       Options options = with_schedules(20, s);
@@ -158,7 +158,7 @@ TEST(Explore, ReproduceTokenReplaysTheSameFailureWithTheSameStepCount) {
       ASSERT_TRUE(first.failed());
       const std::string token = reproduce_token(first);
       // Unshrunk, the line names the schedule found; shrunk, the simpler one.
-      EXPECT_EQ(token, first.shrunk ? first.shrunk->token() : first.schedule.token());
+      EXPECT_EQ(token, first.reproduce_token());
       EXPECT_EQ(first.shrunk.has_value(), shrink_runs > 0);
       Options replay;
       replay.replay = token;
@@ -303,6 +303,52 @@ TEST(Explore, ReportCarriesEveryPart) {
   const std::string plain = explore(unshrunk, UnlockedCounter{}).report();
   EXPECT_NE(plain.find("reproduce: INTERLEAVE_REPLAY=random.s=1eaf5eed.i="), std::string::npos) << plain;
   EXPECT_EQ(plain.find("shrunk"), std::string::npos) << plain;
+}
+
+// A check-then-act whose decisive preemption comes long before the failure: after it, the other
+// thread runs a long tail, so the preemption lies outside the last steps. The report still shows
+// it, marked, with the steps around it, and says when the preempted fiber runs again.
+TEST(Explore, ReportShowsEveryPreemptionEvenBeforeTheLastSteps) {
+  const auto body = []<Platform P>() {
+    BasicMutex<P> lock;
+    typename P::template Atomic<int> balance{60};
+    auto withdraw = [&](int amount) {
+      lock.lock();
+      const bool enough = balance.load() >= amount;
+      lock.unlock();
+      if (enough) {
+        lock.lock();
+        balance.store(balance.load() - amount);
+        lock.unlock();
+      }
+      typename P::template Atomic<int> busy{0};
+      for (int i = 0; i < 40; ++i) busy.fetch_add(1);  // a long tail after the decisive steps
+    };
+    BasicThread<P> alice([&] { withdraw(50); });
+    BasicThread<P> bob([&] { withdraw(40); });
+    alice.start();
+    bob.start();
+    alice.join();
+    bob.join();
+    INTERLEAVE_ASSERT(balance.load() >= 0);
+  };
+  const Result r = explore(with_schedules(200), body);
+  ASSERT_TRUE(r.failed());
+  ASSERT_GE(r.preemptions, 1U) << r;
+  std::size_t marked = 0;
+  for (const StepRecord& s : r.preemption_steps) {
+    if (!s.preempted) continue;
+    ++marked;
+    EXPECT_NE(*s.preempted, s.fiber) << r;
+    EXPECT_GT(s.resumes_at, s.step) << r;
+  }
+  for (const StepRecord& s : r.last_steps) marked += s.preempted ? 1 : 0;
+  EXPECT_EQ(marked, r.preemptions) << r;
+  ASSERT_FALSE(r.preemption_steps.empty()) << "the preemption fell inside the last steps; lengthen the tail\n" << r;
+  EXPECT_LT(r.preemption_steps.back().step, r.last_steps.front().step) << r;
+  const std::string report = r.report();
+  EXPECT_NE(report.find("before the last steps, with the steps around"), std::string::npos) << report;
+  EXPECT_NE(report.find(" preempted here (it could still run); it runs again at step #"), std::string::npos) << report;
 }
 
 TEST(Explore, AbbaLockOrderDeadlockNamesBothBlockedSites) {
@@ -563,8 +609,9 @@ TEST(ExploreDeathTest, FatalSignalPrintsTheReproduceLine) {
         });
       },
       "FATAL SIGNAL .* while running schedule random\\.s=1eaf5eed\\.i=0[^\n]*\\.t=" + fingerprint +
-          "\n.*\nreproduce: INTERLEAVE_REPLAY=random\\.s=1eaf5eed\\.i=0\\.w=[0-9]+\\.m=[0-9]+\\.t=" + fingerprint +
-          " ");
+          "\n.*\nreproduce: "
+          "INTERLEAVE_REPLAY=random\\.s=1eaf5eed\\.i=0\\.w=[0-9]+\\.m=[0-9]+\\.v=weak-[0-9]+-[0-9]+\\.t=" +
+          fingerprint + " ");
 }
 
 // Recursion far deeper than a 64 KiB stack; the volatile frame keeps it from being optimized away.

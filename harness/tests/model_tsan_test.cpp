@@ -43,7 +43,10 @@ TEST(ModelTsanDeathTest, PlainIntWrittenByTwoFibersWithoutSyncIsReported) {
   if (!kTsan) GTEST_SKIP() << "needs the tsan preset";
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   // The tsan test preset sets halt_on_error=1: the first report ends the process with TSan's code.
-  EXPECT_EXIT(racy_exploration(), ::testing::ExitedWithCode(66), "WARNING: ThreadSanitizer: data race");
+  // Before it does, interleave prints the running schedule's reproduce line.
+  EXPECT_EXIT(racy_exploration(), ::testing::ExitedWithCode(66),
+              "WARNING: ThreadSanitizer: data race(.|\n)*interleave: ThreadSanitizer reported the data race above in "
+              "a model run while running schedule [^\n]*\n(.|\n)*reproduce: INTERLEAVE_REPLAY=");
 }
 
 TEST(ModelTsan, TheSameWritesUnderOurMutexAreNotReported) {

@@ -3,7 +3,9 @@
 // progress line appears only when asked for or on a terminal.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <set>
@@ -202,28 +204,43 @@ TEST(Sharding, TakenOverFromGoogleTestByInterleavesMain) {
   EXPECT_EQ(r.schedules_run, 3U);  // indices 2, 5 and 8
 }
 
-TEST(Progress, ALongExplorationPrintsAProgressLineWhenAsked) {
-  for (const Progress mode : {Progress::on, Progress::off, Progress::automatic}) {
-    Options o = options(Strategy::random_walk, 1, 1);
-    o.schedules = 12;
-    o.progress = mode;
-    testing::internal::CaptureStderr();
-    const Result r = explore(o, [&]<Platform P>() {
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // 12 schedules take 2.4 s
-      LockedCounter{}.operator()<P>();
-    });
-    const std::string err = testing::internal::GetCapturedStderr();
-    EXPECT_TRUE(r.passed()) << r;
-    if (mode == Progress::on) {
-      EXPECT_NE(err.find("interleave: "), std::string::npos) << err;
-      EXPECT_NE(err.find("/12 schedules"), std::string::npos) << err;
-      EXPECT_NE(err.find("0 failing"), std::string::npos) << err;
-    } else {
-      // off, and automatic when stderr is not a terminal (here: captured).
-      EXPECT_EQ(err, "") << "mode " << static_cast<int>(mode);
-    }
-  }
+// A fake clock for the progress line: every reading is 300 ms after the previous one. The line
+// reads it once when the exploration starts and once per finished schedule, so schedule k ends at
+// 0.3 k s: the first line is due (2 s) after the seventh.
+std::atomic<std::int64_t> g_fake_ns{0};
+std::chrono::steady_clock::time_point advancing_clock() {
+  return std::chrono::steady_clock::time_point(std::chrono::nanoseconds(g_fake_ns.fetch_add(300'000'000)));
 }
+std::chrono::steady_clock::time_point stopped_clock() { return std::chrono::steady_clock::time_point(); }
+
+// Explores 12 quick schedules with the progress line in `mode`, reading `clock`; returns stderr.
+std::string progress_output(Progress mode, detail::ProgressClock clock) {
+  g_fake_ns = 0;
+  const detail::ProgressClock previous = detail::set_progress_clock(clock);
+  Options o = options(Strategy::random_walk, 1, 1);
+  o.schedules = 12;
+  o.progress = mode;
+  testing::internal::CaptureStderr();
+  const Result r = explore(o, LockedCounter{});
+  std::string err = testing::internal::GetCapturedStderr();
+  (void)detail::set_progress_clock(previous);
+  EXPECT_TRUE(r.passed()) << r;
+  return err;
+}
+
+TEST(Progress, ALongExplorationPrintsAProgressLineWhenAsked) {
+  // stderr is captured, not a terminal: one line at 2.1 s (the next would be due 5 s later).
+  const std::string on = progress_output(Progress::on, &advancing_clock);
+  EXPECT_NE(on.find("interleave: 7/12 schedules, 3/s, 0 failing, 2.1 s\n"), std::string::npos) << on;
+  EXPECT_EQ(on.find("interleave: ", on.find("interleave: ") + 1), std::string::npos) << on;
+  // off, and automatic when stderr is not a terminal (here: captured): nothing.
+  EXPECT_EQ(progress_output(Progress::off, &advancing_clock), "");
+  EXPECT_EQ(progress_output(Progress::automatic, &advancing_clock), "");
+}
+
+// The clock decides: an exploration that takes no time by it prints no line, however many
+// schedules it runs.
+TEST(Progress, NoLineBeforeTwoSecondsByTheClock) { EXPECT_EQ(progress_output(Progress::on, &stopped_clock), ""); }
 
 }  // namespace
 }  // namespace interleave

@@ -30,7 +30,8 @@ Options schedules(std::uint64_t n, Strategy s) {
 
 class PrimitivesInModel : public ::testing::TestWithParam<Strategy> {};
 
-INSTANTIATE_TEST_SUITE_P(Strategies, PrimitivesInModel, ::testing::Values(Strategy::random_walk, Strategy::pct),
+INSTANTIATE_TEST_SUITE_P(Strategies, PrimitivesInModel,
+                         ::testing::Values(Strategy::random_walk, Strategy::pct, Strategy::pos),
                          [](const auto& param_info) { return std::string(to_string(param_info.param)); });
 
 TEST_P(PrimitivesInModel, SemaphoreHoldersNeverExceedPermits) {

@@ -401,7 +401,7 @@ TEST(RegressionTest, ACaseFromAnotherTestIsAnErrorNamingFileLineAndBothTests) {
     INTERLEAVE_ASSERT(x.load() == 2);
   });
   ASSERT_TRUE(other.failed());
-  const std::string token = other.shrunk ? other.shrunk->token() : other.schedule.token();
+  const std::string token = other.reproduce_token();
   write_text(path,
              "# recorded elsewhere\nACaseFromAnotherTestIsAnErrorNamingFileLineAndBothTests replay " + token + "\n");
   detail::RegressionScope scope(dir.path());

@@ -50,4 +50,10 @@ std::uint32_t current_thread_id() noexcept {
 
 void native_yield() noexcept { sched_yield(); }
 
+void name_native_thread(std::string_view name) noexcept {
+  char truncated[16] = {};  // the kernel keeps 15 bytes and the terminator
+  name.copy(truncated, sizeof truncated - 1);
+  pthread_setname_np(pthread_self(), truncated);
+}
+
 }  // namespace interleave::detail

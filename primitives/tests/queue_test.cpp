@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -326,64 +327,113 @@ TEST(Queue, CloseTwiceThrows) {
   EXPECT_TRUE(q.is_closed());
 }
 
-TEST(Queue, CloseWakesBlockedGetters) {
-  Queue<int> q;
-  std::atomic<int> closed_seen{0};
-  std::array<std::atomic<pid_t>, 3> tids{};
-  std::vector<std::thread> getters;
-  for (int i = 0; i < 2; ++i) {
-    getters.emplace_back([&, i] {
-      tids[static_cast<std::size_t>(i)] = current_tid();
-      if (!q.get().has_value()) ++closed_seen;
-    });
+// A thread the test awaits for a bounded time, so that a blocked thread close() fails to wake
+// fails the test fast instead of hanging it: finished_by() then reports false and leaves the
+// thread behind, detached. Its function must therefore own what it uses (shared pointers), never
+// the test's stack.
+class AwaitedThread {
+ public:
+  template <class F>
+  explicit AwaitedThread(F f) {
+    std::packaged_task<void()> task(std::move(f));
+    done_ = task.get_future();
+    thread_ = std::thread(std::move(task));
   }
-  std::thread timed([&] {
-    tids[2] = current_tid();
-    if (q.get_for(100s).closed()) ++closed_seen;
-  });
-  for (const auto& tid : tids) EXPECT_TRUE(wait_until_blocked(tid));
-  EXPECT_EQ(closed_seen.load(), 0);
-  q.close();
-  for (auto& t : getters) t.join();
-  timed.join();
-  EXPECT_EQ(closed_seen.load(), 3);
+  AwaitedThread(const AwaitedThread&) = delete;
+  AwaitedThread& operator=(const AwaitedThread&) = delete;
+  ~AwaitedThread() {
+    if (thread_.joinable()) thread_.detach();  // a test that stopped early: never block here
+  }
+  // True once the function has returned (then the thread is joined and its exception rethrown);
+  // false if it is still running at `deadline` (the thread is detached).
+  bool finished_by(std::chrono::steady_clock::time_point deadline) {
+    if (done_.wait_until(deadline) != std::future_status::ready) {
+      thread_.detach();
+      return false;
+    }
+    thread_.join();
+    done_.get();
+    return true;
+  }
+
+ private:
+  std::future<void> done_;
+  std::thread thread_;
+};
+
+// Far longer than a wake-up takes, far shorter than the 100 s timed waits below: every woken
+// thread must have finished this long after close().
+constexpr auto kWakeBound = 10s;
+
+TEST(Queue, CloseWakesBlockedGetters) {
+  struct State {
+    Queue<int> q;
+    std::atomic<int> closed_seen{0};
+    std::array<std::atomic<pid_t>, 3> tids{};
+  };
+  const auto s = std::make_shared<State>();
+  std::vector<std::unique_ptr<AwaitedThread>> getters;
+  for (std::size_t i = 0; i < 2; ++i) {
+    getters.push_back(std::make_unique<AwaitedThread>([s, i] {
+      s->tids[i] = current_tid();
+      if (!s->q.get().has_value()) ++s->closed_seen;
+    }));
+  }
+  getters.push_back(std::make_unique<AwaitedThread>([s] {
+    s->tids[2] = current_tid();
+    if (s->q.get_for(100s).closed()) ++s->closed_seen;
+  }));
+  for (const auto& tid : s->tids) ASSERT_TRUE(wait_until_blocked(tid));
+  EXPECT_EQ(s->closed_seen.load(), 0);
+  s->q.close();
+  const auto deadline = std::chrono::steady_clock::now() + kWakeBound;
+  const char* names[] = {"get() of getter 0", "get() of getter 1", "get_for(100s)"};
+  for (std::size_t i = 0; i < getters.size(); ++i) {
+    EXPECT_TRUE(getters[i]->finished_by(deadline))
+        << "close() did not wake the blocked " << names[i] << " within " << kWakeBound.count() << " s";
+  }
+  EXPECT_EQ(s->closed_seen.load(), 3);
 }
 
 TEST(Queue, CloseWakesBlockedPuttersAndRefusesThem) {
-  Queue<std::unique_ptr<int>> q(1);
-  q.put(std::make_unique<int>(0));
-  std::atomic<bool> put_threw{false};
-  QueueStatus timed_status = QueueStatus::ok;
-  auto kept = std::make_unique<int>(7);
-  std::atomic<pid_t> putter_tid{0};
-  std::atomic<pid_t> timed_putter_tid{0};
-  std::thread putter([&] {
-    putter_tid = current_tid();
+  struct State {
+    Queue<std::unique_ptr<int>> q{1};
+    std::atomic<bool> put_threw{false};
+    std::atomic<QueueStatus> timed_status{QueueStatus::ok};
+    std::unique_ptr<int> kept = std::make_unique<int>(7);
+    std::atomic<pid_t> putter_tid{0};
+    std::atomic<pid_t> timed_putter_tid{0};
+  };
+  const auto s = std::make_shared<State>();
+  s->q.put(std::make_unique<int>(0));
+  AwaitedThread putter([s] {
+    s->putter_tid = current_tid();
     try {
-      q.put(std::make_unique<int>(1));
+      s->q.put(std::make_unique<int>(1));
     } catch (const QueueClosed&) {
-      put_threw = true;
+      s->put_threw = true;
     }
   });
-  std::thread timed_putter([&] {
-    timed_putter_tid = current_tid();
-    timed_status = q.try_put_for(std::move(kept), 100s);
+  AwaitedThread timed_putter([s] {
+    s->timed_putter_tid = current_tid();
+    s->timed_status = s->q.try_put_for(std::move(s->kept), 100s);
   });
-  EXPECT_TRUE(wait_until_blocked(putter_tid));
-  EXPECT_TRUE(wait_until_blocked(timed_putter_tid));
-  EXPECT_FALSE(put_threw.load());
-  q.close();
-  putter.join();
-  timed_putter.join();
-  EXPECT_TRUE(put_threw.load());
-  EXPECT_EQ(timed_status, QueueStatus::closed);
-  ASSERT_NE(kept, nullptr);  // refused, so not moved from
-  EXPECT_EQ(*kept, 7);
+  ASSERT_TRUE(wait_until_blocked(s->putter_tid));
+  ASSERT_TRUE(wait_until_blocked(s->timed_putter_tid));
+  EXPECT_FALSE(s->put_threw.load());
+  s->q.close();
+  const auto deadline = std::chrono::steady_clock::now() + kWakeBound;
+  ASSERT_TRUE(putter.finished_by(deadline)) << "close() did not wake the blocked put() within 10 s";
+  ASSERT_TRUE(timed_putter.finished_by(deadline)) << "close() did not wake the blocked try_put_for(100s) within 10 s";
+  EXPECT_TRUE(s->put_threw.load());
+  EXPECT_EQ(s->timed_status.load(), QueueStatus::closed);
+  ASSERT_NE(s->kept, nullptr);  // refused, so not moved from
+  EXPECT_EQ(*s->kept, 7);
   // The item queued before close is still delivered.
-  auto first = q.get();
+  auto first = s->q.get();
   ASSERT_TRUE(first.has_value());
   EXPECT_EQ(**first, 0);
-  EXPECT_EQ(q.get(), std::nullopt);
+  EXPECT_EQ(s->q.get(), std::nullopt);
 }
 
 TEST(Queue, BlockedGetterDrainsItemsPutJustBeforeClose) {

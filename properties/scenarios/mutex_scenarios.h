@@ -47,6 +47,29 @@ auto mutual_exclusion(CounterScenario s) {
   };
 }
 
+// Everything written before an unlock is visible after the next lock: N threads x M locked
+// increments of a counter read and written with relaxed atomics give N*M. (Under the weak memory
+// model a relaxed load may read a stale value unless the unlock->lock edge orders it.)
+template <template <class> class MutexT>
+auto unlock_publishes_relaxed_writes(CounterScenario s) {
+  return [s]<Platform P>() {
+    MutexT<P> lock;
+    typename P::template Atomic<int> counter{0};
+    std::vector<std::unique_ptr<BasicThread<P>>> threads;
+    for (int t = 0; t < s.threads; ++t) {
+      threads.push_back(std::make_unique<BasicThread<P>>([&] {
+        for (int i = 0; i < s.increments; ++i) {
+          std::lock_guard guard(lock);
+          counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        }
+      }));
+    }
+    for (auto& t : threads) t->start();
+    for (auto& t : threads) t->join();
+    INTERLEAVE_ASSERT(counter.load() == s.threads * s.increments);
+  };
+}
+
 // try_lock never grants a held lock: a holder count never exceeds one, whether the lock was taken
 // by lock() (even-numbered threads) or try_lock() (odd-numbered threads).
 template <template <class> class MutexT>

@@ -16,6 +16,7 @@
 // inside it. Generate inputs outside; assert after joins.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <functional>
@@ -52,10 +53,16 @@ class ReplayMismatch : public std::invalid_argument {
 struct StepRecord {
   std::uint64_t step = 0;
   std::uint32_t fiber = 0;
+  std::string fiber_name;    // interleave::name_this_thread / Thread(target, name); may be empty
   std::string what;          // "atomic load", "futex wait", "spawn fiber 2", ...
   std::uint32_t object = 0;  // objects are numbered by first appearance in the schedule; 0 = none
+  std::string object_name;   // interleave::name(object, name), "queue" or "queue+16"; may be empty
   std::string operation;     // the primitive operation in progress, e.g. "Mutex::lock"; may be empty
   std::string where;         // "file:line" of that operation's call site; may be empty
+  // Just before this step the scheduler preempted `preempted` (switched away from it while it
+  // could still run); `resumes_at` is the step at which it next ran (0: it never ran again).
+  std::optional<std::uint32_t> preempted;
+  std::uint64_t resumes_at = 0;
 };
 
 struct Failure {
@@ -63,6 +70,7 @@ struct Failure {
   std::string message;
   std::string where;  // "file:line" where it was detected
   std::uint32_t fiber = 0;
+  std::string fiber_name;  // the name the failing fiber was given; may be empty
   std::uint64_t step = 0;
 };
 
@@ -89,9 +97,22 @@ class Result {
   // The failing schedule found was shrunk to this simpler one (Options::shrink_runs), which the
   // report, the steps and the reproduce line describe; `schedule` is still the one found.
   std::optional<ScheduleId> shrunk;
+  // The token the reproduce line names: the shrunk schedule's, if shrunk, else the one found.
+  // Options::replay (INTERLEAVE_REPLAY) with it replays the failure the report describes.
+  [[nodiscard]] std::string reproduce_token() const { return shrunk ? shrunk->token() : schedule.token(); }
   std::uint32_t found_preemptions = 0;  // of the schedule found
   std::uint64_t shrink_runs = 0;        // runs spent shrinking
+  // The steps around each preemption that lies before `last_steps` (up to kPreemptionsShown,
+  // the latest ones, with kStepsAroundPreemption steps on each side), then the last steps
+  // (Options::report_steps). A preemption inside either list is marked on the step after it.
+  static constexpr std::size_t kPreemptionsShown = 8;
+  static constexpr std::size_t kStepsAroundPreemption = 3;
+  std::vector<StepRecord> preemption_steps;
   std::vector<StepRecord> last_steps;
+  // Under the weak memory model: each load of the reported schedule that read an older store than
+  // the newest, in step order: "atomic load at x.cpp:12 (fiber 2, step #9) read the value stored
+  // at step #4 by fiber 1, not the latest (step #7 by fiber 1): 1 store old".
+  std::vector<std::string> stale_reads;
   std::string configuration;  // Options::describe()
   std::string reproduce;      // "INTERLEAVE_REPLAY=<token> <command>"
   // Options::trace_path set and a failure found: the trace files written (<name>.json, then
@@ -142,6 +163,12 @@ std::string program_command_line(bool drop_gtest_filter = false);
 using ForeignAssertionDescriber = std::optional<std::string> (*)(const std::exception_ptr&);
 bool add_foreign_assertion_describer(ForeignAssertionDescriber describer) noexcept;
 std::optional<std::string> describe_foreign_assertion(const std::exception_ptr& exception) noexcept;
+
+// The clock the progress line (Options::progress) reads: std::chrono::steady_clock::now unless
+// replaced. Tests install a fake one to drive its time without waiting. Returns the previous
+// clock; set it only while no exploration runs.
+using ProgressClock = std::chrono::steady_clock::time_point (*)();
+ProgressClock set_progress_clock(ProgressClock clock) noexcept;
 }  // namespace detail
 
 // Throws std::invalid_argument when an INTERLEAVE_* variable is unknown or malformed, or the

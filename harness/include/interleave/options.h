@@ -31,8 +31,17 @@ struct Perturbation {
 enum class Strategy {
   random_walk,  // every scheduling point picks uniformly among runnable fibers
   pct,          // probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010), depth pct_depth
+  pos,          // partial order sampling (Yuan et al., CAV 2018): random priorities per pending
+                // operation, re-drawn for operations that conflict with the one that ran
   choices,      // a schedule given decision by decision: what shrinking produces (replay tokens
                 // only; not an exploration strategy)
+};
+
+// How the model runs atomic operations (see docs/memory-model.md).
+enum class MemoryModel {
+  weak,  // the C++ memory model: a load may read an older store that coherence and happens-before
+         // allow (a recorded choice of the schedule); release/acquire, fences and seq_cst follow it
+  sc,    // sequential consistency: every load reads the latest store (the model before weak existed)
 };
 
 // Whether explore() prints a progress line (see Options::progress).
@@ -43,7 +52,7 @@ enum class Progress {
 };
 
 struct Options {
-  // INTERLEAVE_STRATEGY=random|pct
+  // INTERLEAVE_STRATEGY=random|pct|pos
   Strategy strategy = Strategy::random_walk;
   // INTERLEAVE_PCT_DEPTH=<1..64>: the bug depth PCT targets (d-1 priority change points).
   int pct_depth = 3;
@@ -57,6 +66,15 @@ struct Options {
   // INTERLEAVE_SPURIOUS_WAKEUPS=<0..1000>: per-mille chance that a futex wait returns at once, as
   // futex(2) allows. Algorithms must tolerate it; 0 turns the injection off.
   int spurious_wakeup_permille = 50;
+  // INTERLEAVE_MEMORY_MODEL=weak|sc: whether a load may read an older store than the latest one
+  // (weak, the C++ memory model) or every operation is sequentially consistent (sc).
+  MemoryModel memory_model = MemoryModel::weak;
+  // INTERLEAVE_STORE_HISTORY=<1..64>: weak only: how many stores each atomic object keeps that a
+  // load may still read (the latest and older ones).
+  int store_history = 7;
+  // INTERLEAVE_SPURIOUS_CAS_FAILURES=<0..1000>: weak only: per-mille chance that a
+  // compare_exchange_weak that would succeed fails spuriously, as the standard allows.
+  int spurious_cas_permille = 50;
   // INTERLEAVE_REPORT_STEPS=<0..100000>: how many of the last steps a failure report lists.
   int report_steps = 20;
   // INTERLEAVE_REPLAY=<token>: run only the schedule the token names (printed in every failure
@@ -133,6 +151,10 @@ struct Options {
   // directory (ctest runs a test in its build directory). A path that cannot be written is
   // reported in the report, which is otherwise complete.
   std::string trace_path;
+  // INTERLEAVE_EXPECTED_FAILURE_REPORTS=on|off: whether a test that expects a property to fail
+  // (property_fails, interleave/rapidcheck.h) prints the full report of the failure it found, or
+  // (off, the default) one line naming it.
+  bool expected_failure_reports = false;
 
   // Overrides fields from INTERLEAVE_* environment variables. Throws std::invalid_argument naming
   // the variable and the accepted form when a value is malformed or out of range, or when a
@@ -146,6 +168,8 @@ struct Options {
 
 // "random" / "pct" / "choices".
 std::string_view to_string(Strategy s) noexcept;
+// "weak" / "sc".
+std::string_view to_string(MemoryModel m) noexcept;
 
 // For a GoogleTest program's main() (interleave::gtest_main calls it before InitGoogleTest): takes
 // GTEST_TOTAL_SHARDS / GTEST_SHARD_INDEX over from GoogleTest, which would otherwise give each

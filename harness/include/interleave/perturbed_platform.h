@@ -249,6 +249,10 @@ struct PerturbedPlatform {
     Inner inner_{};
   };
 
+  // Base's cell: plain accesses are not synchronization, so they are not perturbed.
+  template <class T>
+  using Cell = typename Base::template Cell<T>;
+
   using Clock = typename Base::Clock;
   using TimePoint = typename Base::TimePoint;
 
@@ -283,6 +287,10 @@ struct PerturbedPlatform {
     detail::perturb::perturb();
     Base::wake_all(word.inner());
   }
+  static void fence(std::memory_order order) noexcept {
+    detail::perturb::perturb();
+    Base::fence(order);
+  }
   static void yield() noexcept {
     detail::perturb::perturb();
     Base::yield();
@@ -300,6 +308,10 @@ struct PerturbedPlatform {
   }
 
   using Operation = typename Base::Operation;
+
+  static void name_thread(std::string_view name) noexcept {
+    if constexpr (requires { Base::name_thread(name); }) Base::name_thread(name);
+  }
 
   // Base's thread (std::thread), started with a seed drawn from the starting thread's generator.
   class Thread {

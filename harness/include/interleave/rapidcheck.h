@@ -26,80 +26,48 @@
 // The directory: INTERLEAVE_REGRESSIONS=<directory>|off when set, else INTERLEAVE_REGRESSIONS_DIR
 // when the test program is compiled with that definition, else regressions/ beside the source
 // file. A check that is expected to fail (the zoo's) calls rc::check directly and records nothing.
+//
+// This header uses only RapidCheck's public API. What needs its internals (replaying a reproduce
+// string, checking a property with a given id, describing RC_ASSERT's exception) lives in
+// harness/rapidcheck/rapidcheck.cpp, the library interleave::rapidcheck: link it with this header.
+// Its tests (RapidCheckGlue.*) fail if the RapidCheck behaviour it relies on changes.
 #pragma once
 
-#include <gtest/gtest.h>
 #include <rapidcheck.h>
-#include <rapidcheck/shrinkable/Operations.h>
 
 #include <cstdint>
 #include <cstdlib>
-#include <exception>
 #include <functional>
 #include <memory>
-#include <optional>
-#include <sstream>
 #include <string>
-#include <unordered_map>
+#include <tuple>
+#include <type_traits>
 #include <utility>
-#include <vector>
 
 #include "interleave/explore.h"
 #include "interleave/gtest.h"
 #include "interleave/regressions.h"
 #include "interleave/stress.h"
 
-namespace rc::detail {
-// Defined in librapidcheck (its src/detail/StringSerialization.cpp) but not declared by the
-// installed headers of Debian's librapidcheck-dev 0~1033: the functions behind RC_PARAMS="reproduce=...".
-// Using them, a regression file holds exactly the string RapidCheck prints for a failure and accepts
-// in RC_PARAMS, so a recorded case can also be pasted there. Both throw (a std::exception) on a
-// string that is not one.
-std::string reproduceMapToString(const std::unordered_map<std::string, Reproduce>& reproduceMap);
-std::unordered_map<std::string, Reproduce> stringToReproduceMap(const std::string& str);
-}  // namespace rc::detail
-
 namespace interleave {
 
 namespace detail {
-// The report of the last failing check_schedules / check_stress on this thread. RapidCheck runs a
-// case again to describe it after shrinking; on real threads that run may pass, and its description
-// ("no exceptions thrown") would replace the report of the run that failed. check_property keeps
-// the report from here instead.
-inline std::string& last_failure_report() {
-  thread_local std::string report;
-  return report;
-}
+// Fails the current RapidCheck case with `report`, kept as the report of the last failing
+// check_schedules / check_stress on this thread: RapidCheck runs a case again to describe it after
+// shrinking; on real threads that run may pass, and its description ("no exceptions thrown")
+// would replace the report of the run that failed, so check_property puts this one back.
+[[noreturn]] void fail_case(std::string report);
+// A failing exploration's report as a property shows it. Its reproduce line
+// ("reproduce: INTERLEAVE_REPLAY=<token> <command>") would, run alone, generate new scenarios,
+// so it becomes "schedule: INTERLEAVE_REPLAY=<token> ..."; the property's one reproduce line
+// (INTERLEAVE_PROPERTY) then carries RapidCheck's case and this schedule together.
+std::string schedule_report_in_property(const std::string& report);
 
-template <class R>
-[[noreturn]] void fail_case(const R& result) {
-  last_failure_report() = result.report();
-  RC_FAIL(last_failure_report());
-}
-
-// RC_ASSERT*, RC_FAIL and RC_PRE throw RapidCheck's case result, not a std::exception. Inside an
-// explored body or a stress run, a failure is an assertion with RapidCheck's message; a discard or
-// success cannot end the case from there (the schedule is not the case), so it is named as misuse.
-inline std::optional<std::string> describe_rapidcheck_result(const std::exception_ptr& exception) {
-  try {
-    std::rethrow_exception(exception);
-  } catch (const rc::detail::CaseResult& result) {
-    switch (result.type) {
-      case rc::detail::CaseResult::Type::Failure:
-        return result.description;
-      case rc::detail::CaseResult::Type::Discard:
-        return "RC_PRE / RC_DISCARD inside an explored body or stress run (" + result.description +
-               "): they discard a RapidCheck case, which only the property itself can do; check the "
-               "precondition before check_schedules / check_stress";
-      case rc::detail::CaseResult::Type::Success:
-        return "RC_SUCCEED inside an explored body or stress run (" + result.description +
-               "): only the property itself can end its case; return from the body instead";
-    }
-  } catch (...) {
-  }
-  return std::nullopt;
-}
-inline const bool rapidcheck_results_described = add_foreign_assertion_describer(&describe_rapidcheck_result);
+// RC_ASSERT*, RC_FAIL and RC_PRE throw RapidCheck's case result, not a std::exception. Registers
+// the describer that makes them, inside an explored body or a stress run, an assertion with
+// RapidCheck's message (a discard or success cannot end the case from there: named as misuse).
+bool add_rapidcheck_describer() noexcept;
+inline const bool rapidcheck_results_described = add_rapidcheck_describer();
 }  // namespace detail
 
 // The settings a property runs each generated scenario with: 40 schedules (a property's hundred
@@ -132,7 +100,7 @@ void check_schedules(Options options, Body&& body) {
       std::move(options), model, detail::current_test_command(),
       [] { return std::unique_ptr<detail::FailureProbe>(new detail::GtestFailureProbe); },
       std::getenv("GTEST_TOTAL_SHARDS") != nullptr);
-  if (result.failed()) detail::fail_case(result);
+  if (result.failed()) detail::fail_case(detail::schedule_report_in_property(result.report()));
 }
 template <class Body>
 void check_schedules(Body&& body) {
@@ -145,7 +113,7 @@ template <class Body>
 void check_stress(Options options, Body&& body) {
   options.seed = *rc::gen::arbitrary<std::uint64_t>().as("stress seed");
   const StressResult result = stress(options, std::forward<Body>(body), detail::current_test_command());
-  if (result.failed()) detail::fail_case(result);
+  if (result.failed()) detail::fail_case(result.report());
 }
 template <class Body>
 void check_stress(Body&& body) {
@@ -160,160 +128,46 @@ inline constexpr auto on_real_threads = [](auto&& body) { check_stress(std::forw
 
 namespace detail {
 
-// The line of a RapidCheck failure description that starts with `prefix` (from the prefix on), or
-// the description's first non-empty line when none does.
-inline std::string description_line(const std::string& description, std::string_view prefix) {
-  std::istringstream lines(description);
-  std::string line;
-  std::string first;
-  while (std::getline(lines, line)) {
-    const auto at = line.find(prefix);
-    if (!prefix.empty() && at != std::string::npos) return line.substr(at);
-    if (first.empty() && line.find_first_not_of(" \t") != std::string::npos) first = line;
+// A RapidCheck property with no parameters, as rc::check takes one.
+using ErasedProperty = std::function<void()>;
+}  // namespace detail
+
+// For a test that states the verdict it expects ("this broken queue must fail"): checks `property`
+// as rc::check does, and succeeds when it fails. The failure found is printed as one line (its
+// kind and where it was found) instead of RapidCheck's full report, which
+// INTERLEAVE_EXPECTED_FAILURE_REPORTS=on prints as well. When the property passes every case, the
+// result is a failure saying so.
+//   EXPECT_TRUE(interleave::property_fails("check-then-set mutex", [] { mutual_exclusion<Broken>(); }));
+::testing::AssertionResult property_fails(const std::string& name, const detail::ErasedProperty& property);
+
+namespace detail {
+// A property as RapidCheck runs it, with no parameters: a property with parameters draws them as
+// one tuple, exactly as RapidCheck draws a property's arguments, so a case's reproduce string is
+// the same either way.
+using ErasedProperty = std::function<void()>;
+
+template <class... Args>
+ErasedProperty erase_property(void (*property)(Args...)) {
+  if constexpr (sizeof...(Args) == 0) {
+    return property;
+  } else {
+    return [property] { std::apply(property, *rc::gen::arbitrary<std::tuple<std::decay_t<Args>...>>()); };
   }
-  return first;
 }
 
-inline std::string example_text(const rc::detail::Example& example) {
-  std::string out;
-  for (const auto& [type, value] : example) {
-    if (!out.empty()) out += "; ";
-    out += type + ": " + value;
-  }
-  return out;
+// INTERLEAVE_PROPERTY's test body (rapidcheck.cpp): replay the cases recorded in the suite's
+// regression file, check the property, record a new failure.
+void check_erased_property(const ErasedProperty& property, const std::string& default_directory);
+
+template <class... Args>
+void check_property(void (*property)(Args...), const std::string& default_directory) {
+  check_erased_property(erase_property(property), default_directory);
 }
-
-// Replays the recorded case `c` of the property; returns a failure message, or empty when it passes.
-template <class Testable>
-std::string replay_recorded_case(const Testable& testable, const std::string& test_id, const std::string& where,
-                                 const RegressionCase& c) {
-  std::unordered_map<std::string, rc::detail::Reproduce> recorded;
-  try {
-    recorded = rc::detail::stringToReproduceMap(c.value);
-  } catch (const std::exception& e) {
-    return where + ": '" + c.value + "' is not a RapidCheck reproduce string (" + e.what() +
-           "); accepted: the string RapidCheck prints after RC_PARAMS=\"reproduce=";
-  }
-  // The case of this test; a string holding one case (a renamed test's) is taken as it is.
-  auto it = recorded.find(test_id);
-  if (it == recorded.end() && recorded.size() == 1) it = recorded.begin();
-  if (it == recorded.end()) return where + ": the reproduce string holds no case of " + test_id;
-  const rc::detail::Reproduce& reproduce = it->second;
-  // What RapidCheck does for RC_PARAMS="reproduce=...": generate with the recorded random state and
-  // size, then follow the recorded shrink path to the minimal failing case.
-  const rc::detail::Property property = rc::detail::toProperty(testable);
-  const auto generated = property(reproduce.random, reproduce.size);
-  const auto shrunk = rc::shrinkable::walkPath(generated, reproduce.shrinkPath);
-  if (!shrunk) {
-    return where +
-           ": the recorded case no longer fits the property's generators (its shrink path leads nowhere); "
-           "delete the line, or restore the generators it was recorded with";
-  }
-  const rc::detail::CaseDescription outcome = shrunk->value();
-  if (outcome.result.type != rc::detail::CaseResult::Type::Failure) return {};
-  std::string message = "recorded regression " + where + " fails again";
-  if (outcome.example) message += "\n" + example_text(outcome.example());
-  message += "\n" + outcome.result.description + "\nreproduce: RC_PARAMS=\"reproduce=" + c.value + "\" " +
-             current_test_command();
-  return message;
-}
-
-// RapidCheck describes a failure by running its shrunk case once more. When that run passed (real
-// threads: the failure is likely, not certain), the description is a success's; put back the
-// report of the run that failed, which was the last failure seen (shrinking adopts each failing
-// candidate, and then tries only candidates that passed).
-inline void keep_failing_report(rc::detail::FailureResult& failure) {
-  const std::string& report = last_failure_report();
-  if (report.empty() || failure.description.find(report) != std::string::npos) return;
-  failure.description =
-      "the case passed when run again to describe it (real threads are not deterministic); "
-      "the report of the run that failed:\n" +
-      report;
-}
-
-// INTERLEAVE_PROPERTY's test body: replay the recorded cases, check, record a new failure.
-template <class Testable>
-void check_property(const Testable& testable, const std::string& default_directory) {
-  const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const std::string suite = info->test_suite_name();
-  const std::string name = info->name();
-  rc::detail::TestMetadata metadata;
-  metadata.id = suite + "/" + name;  // as RC_GTEST_PROP names it, so RC_PARAMS="reproduce=..." applies
-  metadata.description = name;
-
-  Options settings;
-  std::optional<std::string> directory;
-  try {
-    settings.apply_environment();
-    directory = regression_directory(settings, default_directory);
-  } catch (const std::exception& e) {
-    FAIL() << e.what();
-  }
-  // Reproducing one failure (RC_PARAMS="reproduce=..." or INTERLEAVE_REPLAY): the recorded cases
-  // would run first and could fail first, so they wait; a failure under a forced schedule token is
-  // not RapidCheck's case alone, so it is not recorded.
-  const bool reproducing = !rc::detail::configuration().reproduce.empty() || !settings.replay.empty();
-  if (!settings.replay.empty()) directory.reset();
-  std::string path;
-  if (directory) path = regression_file_path(*directory, suite);
-  if (directory && !reproducing) {
-    RegressionFile file;
-    try {
-      file = RegressionFile::load(path);
-    } catch (const std::exception& e) {
-      FAIL() << e.what();
-    }
-    for (const RegressionCase& c : file.cases_of(name)) {
-      const std::string where = regression_location(path, c.line);
-      if (c.kind != RegressionKind::rapidcheck) {
-        FAIL() << "interleave: " << where << ": " << name << " is an INTERLEAVE_PROPERTY; its cases are '" << name
-               << " rc <RapidCheck reproduce string>' lines, not '" << to_string(c.kind) << "'";
-      }
-      const std::string failure = replay_recorded_case(testable, metadata.id, where, c);
-      if (!failure.empty()) FAIL() << failure;
-    }
-  }
-
-  last_failure_report().clear();
-  rc::detail::TestResult result = rc::detail::checkTestable(testable, metadata);
-  if (result.template is<rc::detail::FailureResult>())
-    keep_failing_report(result.template get<rc::detail::FailureResult>());
-  if (result.template is<rc::detail::SuccessResult>()) {
-    if (!result.template get<rc::detail::SuccessResult>().distribution.empty()) {
-      rc::detail::printResultMessage(result, std::cout);
-      std::cout << std::endl;
-    }
-    return;
-  }
-  std::ostringstream out;
-  rc::detail::printResultMessage(result, out);
-  if (result.template is<rc::detail::FailureResult>()) {
-    const auto& failure = result.template get<rc::detail::FailureResult>();
-    RegressionCase c;
-    c.test = name;
-    c.kind = RegressionKind::rapidcheck;
-    c.value = rc::detail::reproduceMapToString({{metadata.id, failure.reproduce}});
-    out << "\nreproduce: RC_PARAMS=\"reproduce=" << c.value << "\" " << current_test_command();
-    if (!directory) {
-      FAIL() << out.str();
-    }
-    std::vector<std::string> comments = {utc_timestamp() + " " + suite + "." + name,
-                                         description_line(failure.description, "interleave: ")};
-    if (!failure.counterExample.empty()) comments.push_back(example_text(failure.counterExample));
-    const std::string replay = description_line(failure.description, "INTERLEAVE_REPLAY=");
-    if (replay.rfind("INTERLEAVE_REPLAY=", 0) == 0)
-      comments.push_back("schedule: " + replay.substr(0, replay.find(' ')));
-    try {
-      const AppendedRegression appended = append_regression(path, c, comments);
-      out << "\n"
-          << (appended.added ? "new failure recorded as a regression at " : "already recorded as a regression at ")
-          << regression_location(path, appended.line)
-          << (appended.added ? " (check the file in: it is replayed first on every run)" : "");
-    } catch (const std::exception& e) {
-      out << "\ncould not record it as a regression: " << e.what();
-    }
-  }
-  FAIL() << out.str();
+// A property with no parameters may be any callable returning nothing.
+template <class Property>
+requires std::is_void_v<std::invoke_result_t<const Property&>>
+void check_property(const Property& property, const std::string& default_directory) {
+  check_erased_property(ErasedProperty(property), default_directory);
 }
 
 }  // namespace detail

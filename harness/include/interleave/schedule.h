@@ -6,18 +6,24 @@
 //
 // Token form (one word, shell-safe, fields in this order):
 //   random.s=<seed hex>.i=<index>.w=<spurious per-mille>.m=<max steps>.t=<fingerprint>
+//   pos.s=<seed hex>.i=<index>.w=<spurious per-mille>.m=<max steps>.t=<fingerprint>
 //   pct.d=<depth>.k=<step estimate>.s=<seed hex>.i=<index>.w=<spurious per-mille>.m=<max steps>.t=<fingerprint>
 //   choices.c=<list>.m=<max steps>.t=<fingerprint>
+// with, under the weak memory model, one more field before '.t=': 'v=weak-<store history>-<spurious
+// compare-exchange per-mille>'. A token without it runs sequentially consistently (the sc model),
+// as every token printed before the weak model existed did, so those still replay exactly.
 // A choices schedule (what shrinking produces) lists the decisions where it departs from the
 // undisturbed schedule — each fiber runs on until it blocks or ends, then the next runnable fiber
 // after it (round-robin by number) runs; no spurious wake-ups; a wake takes the longest waiter —
 // as <fiber>_<decision>:<value> entries joined by commas, sorted by fiber then decision ('-' for
-// none). <decision> counts the decisions taken while that fiber was running (one at each of its
-// scheduling points, one per futex wait for a spurious wake-up, one per wake of several waiters),
-// so an entry keeps its place when others are removed. <value> is a position: for a pick, among
-// [the running fiber if it can go on, then the other runnable fibers round-robin after it]; for a
-// spurious wake-up, 1; for a wake, in waiting order. Positions wrap around while shrinking tries
-// schedules; a replayed token must name positions that exist (see below).
+// none; every load reads the latest store; no compare_exchange_weak fails spuriously). <decision> counts the decisions
+// taken while that fiber was running (one at each of its scheduling points, one per futex wait for a spurious wake-up,
+// one per wake of several waiters, one per weak-model load that could read more than one store, one per
+// compare_exchange_weak that would succeed), so an entry keeps its place when others are removed. <value> is a
+// position: for a pick, among [the running fiber if it can go on, then the other runnable fibers round-robin after it];
+// for a spurious wake-up, 1; for a wake, in waiting order; for a load, how many stores older than the latest one it may
+// read (1: the one before it); for a compare_exchange_weak, 1: it fails spuriously. Positions wrap around while
+// shrinking tries schedules; a replayed token must name positions that exist (see below).
 //
 // <fingerprint> is <steps>-<fibers>-<hash> (TestFingerprint): the test the token was recorded
 // from, as its first scheduling points show. A token is a schedule of one test: replaying it in
@@ -74,6 +80,10 @@ struct ScheduleId {
   std::uint64_t index = 0;
   int spurious_wakeup_permille = 0;  // 0..1000
   std::uint64_t max_steps = 1;       // >= 1
+  // The memory model (options.h). A default ScheduleId, and a token without the 'v=' field, is sc.
+  MemoryModel memory_model = MemoryModel::sc;
+  int store_history = 7;          // weak only: 1..64
+  int spurious_cas_permille = 0;  // weak only: 0..1000
   // choices only: sorted by (fiber, decision), no two with the same (fiber, decision).
   std::vector<Choice> choices;
   // The test the schedule was recorded from (the harness fills it in after running the schedule).

@@ -1,5 +1,6 @@
 // Shared<T, P>: plain (non-atomic) data that several threads touch, checked for data races under
-// the model (like loom's UnsafeCell or Relacy's var<T>).
+// the model (like loom's UnsafeCell or Relacy's var<T>). It is the platform's own cell,
+// P::Cell<T> (platform.h), which the primitives use for their non-atomic storage too.
 //
 //   template <interleave::Platform P> void body() {
 //     interleave::Shared<int, P> counter{0};
@@ -39,83 +40,18 @@
 
 namespace interleave {
 
-// The plain cell: what Shared<T, P> is for every platform but ModelPlatform.
+// The platform's cell (P::Cell<T>: detail::PlainCell natively, detail::model::ModelCell in the
+// model), under the name tests and bodies use.
 template <class T, class P = NativePlatform>
-class Shared {
- public:
-  Shared() = default;
-  Shared(T value, interleave::source_location = interleave::source_location::current())  // NOLINT
-      : value_(std::move(value)) {}
-  Shared(const Shared&) = delete;
-  Shared& operator=(const Shared&) = delete;
-
-  [[nodiscard]] T read(interleave::source_location = interleave::source_location::current()) const { return value_; }
-  void write(T value, interleave::source_location = interleave::source_location::current()) {
-    value_ = std::move(value);
-  }
-  template <class F>
-  decltype(auto) with(F&& f, interleave::source_location = interleave::source_location::current()) const {
-    return std::forward<F>(f)(static_cast<const T&>(value_));
-  }
-  template <class F>
-  decltype(auto) with_mut(F&& f, interleave::source_location = interleave::source_location::current()) {
-    return std::forward<F>(f)(value_);
-  }
-
- private:
-  T value_{};
-};
-
-// The checked cell, under the model.
-template <class T>
-class Shared<T, ModelPlatform> {
- public:
-  Shared(interleave::source_location where = interleave::source_location::current()) : value_{} {  // NOLINT
-    detail::model::cell_created(shadow_, where);
-  }
-  Shared(T value, interleave::source_location where = interleave::source_location::current())  // NOLINT
-      : value_(std::move(value)) {
-    detail::model::cell_created(shadow_, where);
-  }
-  Shared(const Shared&) = delete;
-  Shared& operator=(const Shared&) = delete;
-  ~Shared() { detail::model::cell_destroyed(shadow_); }
-
-  [[nodiscard]] T read(interleave::source_location where = interleave::source_location::current()) const {
-    detail::model::cell_access(shadow_, false, where);
-    return value_;
-  }
-  void write(T value, interleave::source_location where = interleave::source_location::current()) {
-    detail::model::cell_access(shadow_, true, where);
-    value_ = std::move(value);
-  }
-  template <class F>
-  decltype(auto) with(F&& f, interleave::source_location where = interleave::source_location::current()) const {
-    detail::model::cell_access(shadow_, false, where);
-    return std::forward<F>(f)(static_cast<const T&>(value_));
-  }
-  template <class F>
-  decltype(auto) with_mut(F&& f, interleave::source_location where = interleave::source_location::current()) {
-    detail::model::cell_access(shadow_, true, where);
-    return std::forward<F>(f)(value_);
-  }
-
- private:
-  T value_;
-  mutable detail::model::CellShadow shadow_;
-};
+using Shared = typename P::template Cell<T>;
 
 static_assert(sizeof(Shared<int, NativePlatform>) == sizeof(int) && std::is_standard_layout_v<Shared<int>>);
 
 // std::atomic_thread_fence(order) on platform P: the model sees it as a happens-before edge (a
 // release fence before a relaxed store, a relaxed load before an acquire fence).
-template <class P>
+template <Platform P>
 void atomic_thread_fence(std::memory_order order) {
-  if constexpr (requires { P::fence(order); }) {
-    P::fence(order);
-  } else {
-    std::atomic_thread_fence(order);
-  }
+  P::fence(order);
 }
 
 // Turns the model's race detector off (or on again) for explorations started afterwards, and

@@ -117,6 +117,19 @@ bool stress_active() noexcept;
 
 }  // namespace detail
 
+// ThreadSanitizer's report hook: prints the current stress run's seed line (to stderr, with
+// write(2)) and counts the report against the run; does nothing outside a stress run and in
+// builds without TSan. The library defines `__tsan_on_report` WEAKLY as a call to this. A program
+// that defines its own `__tsan_on_report` replaces that definition; to keep the seed lines it
+// calls this from its hook (see docs/stress.md, "ThreadSanitizer", also for clang's static TSan
+// runtime, whose own default hook is linked ahead of the library's):
+//
+//   extern "C" __attribute__((no_sanitize("thread"))) void __tsan_on_report(void* report) {
+//     my_hook(report);
+//     interleave::on_tsan_report(report);
+//   }
+void on_tsan_report(void* report) noexcept;
+
 // Throws std::invalid_argument when an INTERLEAVE_* variable is unknown or malformed.
 template <class Body>
 StressResult stress(const Options& options, Body&& body, const std::string& reproduce_command = {}) {

@@ -49,6 +49,9 @@ extern "C" {
 int __interceptor_pthread_create(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*)
     __attribute__((weak));                         // NOLINT(bugprone-reserved-identifier)
 pid_t __interceptor_fork() __attribute__((weak));  // NOLINT(bugprone-reserved-identifier)
+// interleave::std_runtime, when the test program links it: a thread started inside an
+// exploration becomes a fiber of the model (std/threads.cpp).
+int interleave_std_thread_create(pthread_t*, const pthread_attr_t*, void* (*)(void*), void*) __attribute__((weak));
 }
 
 using interleave::FailureKind;
@@ -99,6 +102,9 @@ int pthread_create(pthread_t* thread, const pthread_attr_t* attributes, void* (*
   static const Create real_create = __interceptor_pthread_create != nullptr
                                         ? __interceptor_pthread_create
                                         : interleave::detail::next_definition<Create>("pthread_create");
+  if (model::active() && interleave_std_thread_create != nullptr) {
+    return interleave_std_thread_create(thread, attributes, start, argument);
+  }
   if (model::active()) {
     model::fail_later(FailureKind::contract_violation,
                       "a real thread (std::thread, pthread_create) was started inside an explored body: the "

@@ -34,6 +34,7 @@
 #include "interleave/stress.h"
 #include "model/runtime.h"
 #include "quote.h"
+#include "where.h"
 
 namespace interleave {
 
@@ -54,6 +55,11 @@ ScheduleId schedule_for(const Options& options, std::uint64_t index, std::uint64
   id.index = index;
   id.spurious_wakeup_permille = options.spurious_wakeup_permille;
   id.max_steps = options.max_steps;
+  if (options.memory_model == MemoryModel::weak) {
+    id.memory_model = MemoryModel::weak;
+    id.store_history = options.store_history;
+    id.spurious_cas_permille = options.spurious_cas_permille;
+  }
   return id;
 }
 
@@ -294,6 +300,25 @@ Failure nondeterminism(const FirstFailure& first, const Outcome& again) {
   return f;
 }
 
+// The weak memory model's stale reads of a full-trace run, for the report.
+std::vector<std::string> describe_stale_reads(const std::vector<model::StaleRead>& reads) {
+  std::vector<std::string> out;
+  const auto store = [](std::uint64_t step, std::uint32_t fiber) {
+    return step == 0 && fiber == UINT32_MAX ? std::string("the object's initial value")
+                                            : absl::StrCat("the value stored at step #", step, " by fiber ", fiber);
+  };
+  for (const model::StaleRead& r : reads) {
+    const std::string at = location_text(r.where);
+    out.push_back(absl::StrCat(r.what, at.empty() ? "" : absl::StrCat(" at ", at), " (fiber ", r.fiber, ", step #",
+                               r.step, ") read ", store(r.read_step, r.read_fiber), ", not the latest (",
+                               r.newest_step == 0 && r.newest_fiber == UINT32_MAX
+                                   ? std::string("the initial value")
+                                   : absl::StrCat("step #", r.newest_step, " by fiber ", r.newest_fiber),
+                               "): ", r.stores_old, r.stores_old == 1 ? " store" : " stores", " old"));
+  }
+  return out;
+}
+
 // Replays the first failing schedule once with a full trace (a test that does not fail the same
 // way again depends on something outside the schedule, and its reproduce line would lie), then
 // shrinks it. Fills `result` (the schedule, steps, preemptions, the failure and its last steps)
@@ -321,8 +346,7 @@ Outcome confirm_and_shrink(const Exploration& e, Runtime& runtime, Watchdog& wat
     // Report the simplest schedule that still fails with the same bug. A candidate that crashes
     // or hangs is reported with its own token (before_run), which reproduces that.
     const Failure bug = *again.failure;
-    Shrunk shrunk =
-        shrink_schedule(runtime, e.body, bug, std::move(departures), id.max_steps, e.options.shrink_runs, before_run);
+    Shrunk shrunk = shrink_schedule(runtime, e.body, bug, std::move(departures), id, e.options.shrink_runs, before_run);
     before_run(shrunk.id);
     Outcome final_run = runtime.run(shrunk.id, e.body, true);
     shrunk.id.test = runtime.fingerprint();
@@ -345,7 +369,9 @@ Outcome confirm_and_shrink(const Exploration& e, Runtime& runtime, Watchdog& wat
     result.failure = nondeterminism(first, again);
   }
   const std::size_t shown = std::min<std::size_t>(trace.size(), static_cast<std::size_t>(e.options.report_steps));
-  result.last_steps = describe_steps(trace, trace.size() - shown, trace.size());
+  result.last_steps = describe_steps(trace, trace.size() - shown, trace.size(), again.names);
+  result.stale_reads = describe_stale_reads(*again.stale_reads);
+  result.preemption_steps = describe_preemptions(trace, trace.size() - shown, again.names);
   return again;
 }
 
@@ -409,9 +435,9 @@ Result explore_function(Options options, const std::function<void()>& body, std:
     return result;
   }
   const Outcome again = confirm_and_shrink(e, runtime, watchdog, search.first(), result);
-  result.reproduce = absl::StrCat(
-      "INTERLEAVE_REPLAY=", result.shrunk ? result.shrunk->token() : result.schedule.token(), " ", reproduce_command);
-  if (!options.trace_path.empty()) write_trace_files(options.trace_path, *again.trace, *again.edges, result);
+  result.reproduce = absl::StrCat("INTERLEAVE_REPLAY=", result.reproduce_token(), " ", reproduce_command);
+  if (!options.trace_path.empty())
+    write_trace_files(options.trace_path, *again.trace, *again.edges, result, again.names);
   disarm_signal_message();
   return result;
 }

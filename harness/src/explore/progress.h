@@ -11,19 +11,25 @@
 #include <string>
 
 #include "explore/signal_report.h"
+#include "interleave/explore.h"
 #include "interleave/options.h"
 
 namespace interleave::detail {
 
+// The clock set by set_progress_clock (explore.h): steady_clock's unless a test replaced it.
+ProgressClock progress_clock() noexcept;
+
 // The progress line (Options::progress): printed by whichever exploring thread finishes a
-// schedule when it is due, at most every 250 ms, once the exploration has run for 2 s.
+// schedule when it is due, at most every 250 ms (every 5 s when stderr is not a terminal), once
+// the exploration has run for 2 s by `clock`.
 class ProgressLine {
  public:
-  ProgressLine(Progress mode, std::uint64_t planned) : planned_(planned) {
+  ProgressLine(Progress mode, std::uint64_t planned, ProgressClock clock = progress_clock())
+      : planned_(planned), clock_(clock) {
     const bool terminal = ::isatty(STDERR_FILENO) == 1;
     enabled_ = mode == Progress::on || (mode == Progress::automatic && terminal && std::getenv("CI") == nullptr);
     terminal_ = terminal;
-    start_ = std::chrono::steady_clock::now();
+    start_ = clock_();
     next_ns_.store(2'000'000'000, std::memory_order_relaxed);
   }
   ProgressLine(const ProgressLine&) = delete;
@@ -49,10 +55,11 @@ class ProgressLine {
 
  private:
   std::int64_t elapsed_ns() const {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start_).count();
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_() - start_).count();
   }
 
   std::uint64_t planned_;
+  ProgressClock clock_;
   bool enabled_ = false;
   bool terminal_ = false;
   std::chrono::steady_clock::time_point start_;

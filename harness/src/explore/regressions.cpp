@@ -417,7 +417,7 @@ Result explore_recorded(const RegressionTarget& target, Options options, const s
   c.test = target.test;
   c.kind = RegressionKind::replay;
   // The schedule the report names: the shrunk one when the failure was shrunk.
-  c.value = result.shrunk ? result.shrunk->token() : result.schedule.token();
+  c.value = result.reproduce_token();
   const std::string report = result.report();
   try {
     const AppendedRegression appended = append_regression(path, c,

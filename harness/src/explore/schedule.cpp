@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "model/strategies/registry.h"
 #include "quote.h"
 
 namespace interleave {
@@ -16,10 +17,12 @@ namespace interleave {
 namespace {
 
 constexpr std::string_view kForm =
-    "'random.s=<hex>.i=<n>.w=<0..1000>.m=<n>=1..>.t=<fingerprint>', "
+    "'random.s=<hex>.i=<n>.w=<0..1000>.m=<n>=1..>.t=<fingerprint>' (or the same fields after 'pos.'), "
     "'pct.d=<1..64>.k=<n>=1..>.s=<hex>.i=<n>.w=<0..1000>.m=<n>=1..>.t=<fingerprint>' "
     "or 'choices.c=<fiber>_<decision>:<value>,...|-.m=<n>=1..>.t=<fingerprint>' (<fingerprint>: "
-    "<steps 1..32>-<fibers 1..steps>-<8 hex digits>), as printed in a failure report";
+    "<steps 1..32>-<fibers 1..steps>-<8 hex digits>), each with an optional field "
+    "'v=weak-<store history 1..64>-<spurious compare-exchange per-mille 0..1000>' before '.t=', as printed in a "
+    "failure report";
 
 // Input is quoted with C escapes (a byte such as NUL or a newline must not cut or garble the
 // message) and at most 80 bytes of it (a pasted 50 MB file must not become a 200 MB message).
@@ -132,6 +135,24 @@ TestFingerprint fingerprint_field(std::string_view token, std::string_view part)
          "token its report prints");
 }
 
+// "v=weak-<history>-<per-mille>": the weak memory model's settings.
+void memory_field(std::string_view token, std::string_view part, ScheduleId& id) {
+  const std::string_view prefix = "v=weak-";
+  if (part.substr(0, prefix.size()) != prefix) {
+    reject(token,
+           absl::StrCat("expected the memory model field 'v=weak-<history>-<per-mille>' but found ", quoted(part)));
+  }
+  const std::string_view rest = part.substr(prefix.size());
+  const auto dash = rest.find('-');
+  if (dash == std::string_view::npos) {
+    reject(token, absl::StrCat("the memory model field ", quoted(part), " is not v=weak-<history>-<per-mille>"));
+  }
+  id.memory_model = MemoryModel::weak;
+  id.store_history = static_cast<int>(number(token, rest.substr(0, dash), "store history", 1, 64));
+  id.spurious_cas_permille =
+      static_cast<int>(number(token, rest.substr(dash + 1), "spurious compare-exchange per-mille", 0, 1000));
+}
+
 }  // namespace
 
 std::string TestFingerprint::text() const {
@@ -140,17 +161,21 @@ std::string TestFingerprint::text() const {
 }
 
 std::string ScheduleId::token() const {
+  const std::string memory = memory_model == MemoryModel::weak
+                                 ? absl::StrCat(".v=weak-", store_history, "-", spurious_cas_permille)
+                                 : std::string();
   if (strategy == Strategy::choices) {
     std::string list;
     for (const Choice& c : choices) {
       absl::StrAppend(&list, list.empty() ? "" : ",", c.fiber, "_", c.decision, ":", c.value);
     }
-    return absl::StrCat("choices.c=", list.empty() ? std::string("-") : list, ".m=", max_steps, ".t=", test.text());
+    return absl::StrCat("choices.c=", list.empty() ? std::string("-") : list, ".m=", max_steps, memory,
+                        ".t=", test.text());
   }
-  const std::string tail =
-      absl::StrFormat("s=%x.i=%d.w=%d.m=%d.t=%s", seed, index, spurious_wakeup_permille, max_steps, test.text());
+  const std::string tail = absl::StrFormat("s=%x.i=%d.w=%d.m=%d%s.t=%s", seed, index, spurious_wakeup_permille,
+                                           max_steps, memory, test.text());
   if (strategy == Strategy::pct) return absl::StrFormat("pct.d=%d.k=%d.%s", pct_depth, pct_step_estimate, tail);
-  return absl::StrCat("random.", tail);
+  return absl::StrCat(std::string(detail::model::strategy_entry(strategy).name), ".", tail);
 }
 
 ScheduleId ScheduleId::parse(std::string_view token) {
@@ -160,6 +185,11 @@ ScheduleId ScheduleId::parse(std::string_view token) {
     parts.emplace_back(p.data(), p.size());
   ScheduleId id;
   std::size_t next = 1;
+  // The optional memory model field before the fingerprint: parsed here and removed.
+  if (parts.size() >= 3 && parts[parts.size() - 2].substr(0, 2) == "v=") {
+    memory_field(token, parts[parts.size() - 2], id);
+    parts.erase(parts.end() - 2);
+  }
   const auto count = [&](std::string_view kind, std::size_t expected) {
     if (parts.size() == expected - 1 && parts.back().substr(0, 2) == "m=") reject_unfingerprinted(token);
     if (parts.size() != expected) {
@@ -167,9 +197,10 @@ ScheduleId ScheduleId::parse(std::string_view token) {
              absl::StrCat("a ", std::string(kind), " token has ", expected, " fields, this one has ", parts.size()));
     }
   };
-  if (parts[0] == "random") {
-    id.strategy = Strategy::random_walk;
-    count("random", 6);
+  const detail::model::StrategyEntry* entry = detail::model::find_strategy(parts[0]);
+  if (entry != nullptr && entry->plain_token) {
+    id.strategy = entry->strategy;
+    count(entry->name, 6);
   } else if (parts[0] == "choices") {
     count("choices", 4);
     id.strategy = Strategy::choices;
@@ -184,7 +215,11 @@ ScheduleId ScheduleId::parse(std::string_view token) {
     id.pct_step_estimate = field(token, parts[2], "k", false, 1, UINT64_MAX);
     next = 3;
   } else {
-    reject(token, absl::StrCat("unknown strategy ", quoted(parts[0]), " (known: random, pct, choices)"));
+    std::string known;
+    for (const detail::model::StrategyEntry& e : detail::model::strategy_entries()) {
+      absl::StrAppend(&known, known.empty() ? "" : ", ", std::string(e.name));
+    }
+    reject(token, absl::StrCat("unknown strategy ", quoted(parts[0]), " (known: ", known, ")"));
   }
   id.seed = field(token, parts[next], "s", true, 0, UINT64_MAX);
   id.index = field(token, parts[next + 1], "i", false, 0, UINT64_MAX);

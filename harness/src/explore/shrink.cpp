@@ -15,10 +15,13 @@ using model::Runtime;
 
 namespace {
 
-ScheduleId choices_schedule(std::vector<Choice> choices, std::uint64_t max_steps) {
+ScheduleId choices_schedule(std::vector<Choice> choices, const ScheduleId& found) {
   ScheduleId id;
   id.strategy = Strategy::choices;
-  id.max_steps = max_steps;
+  id.max_steps = found.max_steps;
+  id.memory_model = found.memory_model;
+  id.store_history = found.store_history;
+  id.spurious_cas_permille = found.spurious_cas_permille;
   std::sort(choices.begin(), choices.end());
   id.choices = std::move(choices);
   return id;
@@ -27,14 +30,14 @@ ScheduleId choices_schedule(std::vector<Choice> choices, std::uint64_t max_steps
 }  // namespace
 
 Shrunk shrink_schedule(Runtime& runtime, const std::function<void()>& body, const Failure& bug,
-                       std::vector<Choice> choices, std::uint64_t max_steps, std::uint64_t budget,
+                       std::vector<Choice> choices, const ScheduleId& found, std::uint64_t budget,
                        const std::function<void(const ScheduleId&)>& before_run) {
   Shrunk out;
   std::vector<Choice> recorded;
   const auto fails = [&](std::vector<Choice> candidate) {
     if (out.runs >= budget) return false;
     ++out.runs;
-    const ScheduleId candidate_id = choices_schedule(std::move(candidate), max_steps);
+    const ScheduleId candidate_id = choices_schedule(std::move(candidate), found);
     before_run(candidate_id);
     const Outcome o = runtime.run(candidate_id, body, false, &recorded);
     if (!o.failure || !same_bug(*o.failure, bug)) return false;
@@ -94,7 +97,7 @@ Shrunk shrink_schedule(Runtime& runtime, const std::function<void()>& body, cons
       }
     }
   }
-  out.id = choices_schedule(choices, max_steps);
+  out.id = choices_schedule(choices, found);
   return out;
 }
 

@@ -21,14 +21,16 @@ inline bool same_bug(const Failure& a, const Failure& b) { return a.kind == b.ki
 // made), halve the chunk when nothing more goes; then drop one while moving another a decision or
 // two earlier or later (a preemption one step too late can need a second one to repair it); then
 // single early preemptions of each fiber. At most
-// `budget` runs; deterministic, so every job count shrinks alike.
+// `budget` runs; each candidate keeps `found`'s step bound and memory model settings, and a load
+// that reads an older store is a departure like a preemption, so shrinking prefers the latest
+// store; deterministic, so every job count shrinks alike.
 struct Shrunk {
   ScheduleId id;
   std::uint64_t runs = 0;
 };
 
 Shrunk shrink_schedule(model::Runtime& runtime, const std::function<void()>& body, const Failure& bug,
-                       std::vector<Choice> choices, std::uint64_t max_steps, std::uint64_t budget,
+                       std::vector<Choice> choices, const ScheduleId& found, std::uint64_t budget,
                        const std::function<void(const ScheduleId&)>& before_run);
 
 }  // namespace interleave::detail

@@ -188,6 +188,8 @@ void disarm_signal_message() {
   g_signal_heartbeat = nullptr;
 }
 
+bool schedule_report_armed() noexcept { return g_signal_message_length != 0; }
+
 void write_schedule_report(const char* headline) noexcept {
   write_all(headline, std::strlen(headline));
   write_armed_message();

@@ -26,6 +26,9 @@ void disarm_signal_message();
 // reproduce: ..." lines, to standard error (async-signal-safe writes; no schedule: the headline).
 void write_schedule_report(const char* headline) noexcept;
 
+// Whether the calling thread is running an armed schedule (async-signal-safe).
+bool schedule_report_armed() noexcept;
+
 // write(2) to standard error, all of it (async-signal-safe).
 void write_stderr(const char* data, std::size_t length) noexcept;
 

@@ -137,16 +137,20 @@ struct Mark {
   std::uint32_t object = 0;
   std::string operation;  // may be empty
   std::uint32_t operation_object = 0;
-  std::string location;  // may be empty
+  std::string object_name;            // ' "queue"' when the test named it; else empty
+  std::string operation_object_name;  // the same for the operation's object
+  std::string location;               // may be empty
   std::int64_t now_ns = 0;
 
   [[nodiscard]] double middle() const { return ts + dur / 2; }
   // Named by operation and object: "Mutex::lock #1: futex wait", or "atomic load #2".
   [[nodiscard]] std::string name() const {
     if (!operation.empty()) {
-      return absl::StrCat(operation, operation_object != 0 ? absl::StrCat(" #", operation_object) : "", ": ", what);
+      return absl::StrCat(operation,
+                          operation_object != 0 ? absl::StrCat(" #", operation_object, operation_object_name) : "",
+                          ": ", what);
     }
-    return absl::StrCat(what, object != 0 ? absl::StrCat(" #", object) : "");
+    return absl::StrCat(what, object != 0 ? absl::StrCat(" #", object, object_name) : "");
   }
 };
 
@@ -197,7 +201,8 @@ const char* arrow_color(ArrowKind kind) {
 struct Prepared {
   std::vector<Mark> marks;
   std::vector<Arrow> arrows;
-  std::vector<std::uint32_t> fibers;  // ascending: one lane each
+  std::vector<std::uint32_t> fibers;                            // ascending: one lane each
+  absl::flat_hash_map<std::uint32_t, std::string> fiber_names;  // those the test named
   std::optional<std::size_t> failing_mark;
   double failure_ts = 0;
 };
@@ -220,10 +225,12 @@ Prepared prepare(const TraceView& view) {
     if (e.spawned != UINT32_MAX) absl::StrAppend(&m.what, " fiber ", e.spawned);
     m.operation_object = number(e.operation_object);
     m.object = number(e.object);
-    if (e.operation != nullptr) {
-      m.operation = e.operation;
-      m.location = location_text(e.where);
+    if (view.names != nullptr) {
+      m.object_name = view.names->object_suffix(e.object);
+      m.operation_object_name = view.names->object_suffix(e.operation_object);
     }
+    if (e.operation != nullptr) m.operation = e.operation;
+    m.location = location_text(e.where);  // the primitive operation's call site, or the atomic's own
     m.now_ns = e.now_ns;
     if (i + 1 == entries.size() || entries[i + 1].step != e.step) {
       const auto shared = static_cast<double>(i + 1 - run_start);
@@ -259,6 +266,12 @@ Prepared prepare(const TraceView& view) {
   p.fibers.push_back(failure.fiber);
   std::sort(p.fibers.begin(), p.fibers.end());
   p.fibers.erase(std::unique(p.fibers.begin(), p.fibers.end()), p.fibers.end());
+  if (view.names != nullptr) {
+    for (const std::uint32_t fiber : p.fibers) {
+      const std::string_view name = view.names->fiber(fiber);
+      if (!name.empty()) p.fiber_names.try_emplace(fiber, name);
+    }
+  }
 
   // The failure is marked on the failing fiber's last entry of the failing step, if it has one.
   for (std::size_t i = p.marks.size(); i-- > 0;) {
@@ -272,7 +285,9 @@ Prepared prepare(const TraceView& view) {
   return p;
 }
 
-std::string fiber_name(std::uint32_t fiber) {
+std::string fiber_name(const Prepared& p, std::uint32_t fiber) {
+  const auto named = p.fiber_names.find(fiber);
+  if (named != p.fiber_names.end()) return absl::StrCat("fiber ", fiber, " (", named->second, ")");
   return fiber == 0 ? std::string("fiber 0 (main)") : absl::StrCat("fiber ", fiber);
 }
 
@@ -321,7 +336,7 @@ std::string chrome_trace_json(const TraceView& view) {
         absl::StrCat(",\"args\":{\"name\":",
                      json_string(absl::StrCat("interleave: ", std::string(to_string(failure.kind)))), "}"));
   for (const std::uint32_t fiber : p.fibers) {
-    event("M", fiber, "0", "thread_name", absl::StrCat(",\"args\":{\"name\":", json_string(fiber_name(fiber)), "}"));
+    event("M", fiber, "0", "thread_name", absl::StrCat(",\"args\":{\"name\":", json_string(fiber_name(p, fiber)), "}"));
     event("M", fiber, "0", "thread_sort_index", absl::StrCat(",\"args\":{\"sort_index\":", fiber, "}"));
   }
   for (const Mark& m : p.marks) {
@@ -495,7 +510,8 @@ class Swimlanes {
   // The fiber labels, the svg with its arrow heads, one line per lane and the step axis.
   void lanes(std::string& out) const {
     absl::StrAppend(&out, "<div class=\"row\">\n<div class=\"labels\" style=\"padding-top:", kAxisHeight, "px\">");
-    for (const std::uint32_t fiber : p_.fibers) absl::StrAppend(&out, "<div>", fiber_name(fiber), "</div>");
+    for (const std::uint32_t fiber : p_.fibers)
+      absl::StrAppend(&out, "<div>", html_text(fiber_name(p_, fiber)), "</div>");
     absl::StrAppend(&out, "</div>\n<div id=\"lanes\">\n<svg width=\"", width_, "\" height=\"", height_,
                     "\" viewBox=\"0 0 ", width_, " ", height_,
                     "\" role=\"img\" aria-label=\"schedule swimlanes\">\n<defs>");
@@ -535,11 +551,13 @@ class Swimlanes {
   void marks(std::string& out) const {
     for (std::size_t i = first_; i < p_.marks.size(); ++i) {
       const Mark& m = p_.marks[i];
-      std::string hover = absl::StrCat("step ", m.step, ", ", fiber_name(m.fiber), ": ", m.what,
-                                       m.object != 0 ? absl::StrCat(" (object #", m.object, ")") : "");
+      std::string hover = absl::StrCat("step ", m.step, ", ", fiber_name(p_, m.fiber), ": ", m.what,
+                                       m.object != 0 ? absl::StrCat(" (object #", m.object, m.object_name, ")") : "");
       if (!m.operation.empty()) {
         absl::StrAppend(&hover, "\nin ", m.operation,
-                        m.operation_object != 0 ? absl::StrCat(" (object #", m.operation_object, ")") : "");
+                        m.operation_object != 0
+                            ? absl::StrCat(" (object #", m.operation_object, m.operation_object_name, ")")
+                            : "");
       }
       if (!m.location.empty()) absl::StrAppend(&hover, "\nat ", m.location);
       if (m.now_ns != 0) absl::StrAppend(&hover, "\nvirtual time ", m.now_ns, " ns");
@@ -553,7 +571,7 @@ class Swimlanes {
     const int x = p_.failing_mark && *p_.failing_mark >= first_ ? x_of(*p_.failing_mark) : width_ - kMargin;
     const int y = y_of(failure_.fiber);
     std::string hover = absl::StrCat(std::string(to_string(failure_.kind)), " at step ", failure_.step, " in ",
-                                     fiber_name(failure_.fiber), "\n", failure_.message);
+                                     fiber_name(p_, failure_.fiber), "\n", failure_.message);
     if (!failure_.where.empty()) absl::StrAppend(&hover, "\nat ", failure_.where);
     absl::StrAppend(&out, "<g id=\"failure\" data-hover=\"1\" data-x=\"", x, "\"><title>", html_text(hover),
                     "</title><line class=\"failure-line\" x1=\"", x, "\" y1=\"18\" x2=\"", x, "\" y2=\"", height_,
@@ -593,7 +611,7 @@ std::string write_file(const std::string& path, const std::string& text) {
 }  // namespace
 
 void write_trace_files(std::string_view path, const std::vector<TraceEntry>& entries,
-                       const std::vector<TraceEdge>& edges, Result& result) {
+                       const std::vector<TraceEdge>& edges, Result& result, const model::Names* names) {
   result.trace_files.clear();
   result.trace_error.clear();
   if (!result.failure) return;
@@ -604,7 +622,7 @@ void write_trace_files(std::string_view path, const std::vector<TraceEntry>& ent
   const std::string stem(path.substr(0, path.size() - 5));  // both extensions have five characters
   const std::string json_path = stem + ".json";
   const std::string html_path = stem + ".html";
-  const TraceView view{entries, edges, result};
+  const TraceView view{entries, edges, result, names};
   try {
     if (std::string error = write_file(json_path, chrome_trace_json(view)); !error.empty()) {
       result.trace_error = std::move(error);

@@ -36,7 +36,8 @@ void check_trace_path(std::string_view path);
 struct TraceView {
   const std::vector<model::TraceEntry>& entries;
   const std::vector<model::TraceEdge>& edges;
-  const Result& result;  // failure, reproduce line and configuration (Result::failure must be set)
+  const Result& result;                 // failure, reproduce line and configuration (Result::failure must be set)
+  const model::Names* names = nullptr;  // the fibers' and objects' names, if any
 };
 
 // The HTML page draws at most this many of the last entries (the JSON has them all): a browser
@@ -50,6 +51,6 @@ inline constexpr std::size_t kSwimlaneEntries = 4000;
 // result.trace_files, or why they could not be written in result.trace_error: a failure to write
 // never loses the report.
 void write_trace_files(std::string_view path, const std::vector<model::TraceEntry>& entries,
-                       const std::vector<model::TraceEdge>& edges, Result& result);
+                       const std::vector<model::TraceEdge>& edges, Result& result, const model::Names* names = nullptr);
 
 }  // namespace interleave::detail

@@ -1,12 +1,13 @@
-// The scheduling decisions of one schedule: random walk, PCT (priorities with change points), or a
+// The scheduling decisions of one schedule: by the schedule's strategy (strategies/), or from a
 // list of choices (a shrunk schedule's replay), and their recording.
 #include "model/chooser.h"
 
 #include <algorithm>
 #include <cstdint>
-#include <limits>
 #include <optional>
 #include <vector>
+
+#include "model/strategies/registry.h"
 
 namespace interleave::detail::model {
 
@@ -15,14 +16,17 @@ void Chooser::begin(const ScheduleId& id) {
   decisions_.clear();
   misfit_.reset();
   reached_.assign(id.strategy == Strategy::choices ? id.choices.size() : 0, false);
+  pending_.clear();
   std::uint64_t s = id.seed;
   rng_.seed(Xoshiro256::splitmix(s) ^ id.index);
-  priorities_.clear();
-  change_points_.clear();
-  if (id.strategy == Strategy::pct) {
-    const std::uint64_t k = std::max<std::uint64_t>(id.pct_step_estimate, 1);
-    for (int i = 1; i < id.pct_depth; ++i) change_points_.push_back(1 + below(k));
-  }
+  strategy_ = nullptr;
+  const StrategyEntry& entry = strategy_entry(id.strategy);
+  if (entry.make == nullptr) return;
+  const auto slot = static_cast<std::size_t>(id.strategy);
+  if (instances_.size() <= slot) instances_.resize(slot + 1);
+  if (instances_[slot] == nullptr) instances_[slot] = entry.make();
+  strategy_ = instances_[slot].get();
+  strategy_->begin(id, rng_);
 }
 
 std::uint32_t Chooser::decide(std::uint32_t fiber) {
@@ -59,10 +63,9 @@ void Chooser::record(std::uint32_t value) {
 }
 
 void Chooser::on_spawn(std::uint32_t fiber) {
-  if (id_.strategy != Strategy::pct) return;
-  if (priorities_.size() <= fiber) priorities_.resize(fiber + 1, 0);
-  // Initial priorities are above every change-point priority (0 .. depth-2).
-  priorities_[fiber] = static_cast<std::uint64_t>(id_.pct_depth) + (rng_.next() >> 2);
+  if (pending_.size() <= fiber) pending_.resize(fiber + 1);
+  pending_[fiber] = PendingOp{};
+  if (strategy_ != nullptr) strategy_->on_spawn(fiber, rng_);
 }
 
 std::uint32_t Chooser::pick_fiber_tracked(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
@@ -91,38 +94,8 @@ std::uint32_t Chooser::pick_fiber_tracked(const std::vector<std::uint32_t>& runn
   return chosen;
 }
 
-std::uint32_t Chooser::pick_by_priority(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
-                                        bool current_runnable, std::uint64_t step) {
-  for (std::size_t j = 0; j < change_points_.size(); ++j) {
-    if (change_points_[j] == step && current_runnable && current < priorities_.size()) {
-      priorities_[current] = static_cast<std::uint64_t>(change_points_.size() - 1 - j);
-    }
-  }
-  std::uint32_t best = runnable.front();
-  for (std::uint32_t f : runnable) {
-    if (priorities_[f] > priorities_[best]) best = f;
-  }
-  return best;
-}
-
 void Chooser::deprioritize(std::uint32_t fiber) {
-  // A yielding or spinning fiber waits for someone else: under PCT, let every other fiber go first
-  // (otherwise a high-priority spin loop starves the fiber it waits for until the step bound).
-  // It goes strictly below every other fiber (a tie at priority 0 would let it starve the fiber it
-  // waits for).
-  if (id_.strategy != Strategy::pct || fiber >= priorities_.size()) return;
-  std::uint64_t lowest = std::numeric_limits<std::uint64_t>::max();
-  for (std::size_t i = 0; i < priorities_.size(); ++i) {
-    if (i != fiber) lowest = std::min(lowest, priorities_[i]);
-  }
-  if (lowest == std::numeric_limits<std::uint64_t>::max()) return;
-  if (lowest == 0) {
-    for (std::size_t i = 0; i < priorities_.size(); ++i) {
-      if (i != fiber) ++priorities_[i];
-    }
-    lowest = 1;
-  }
-  priorities_[fiber] = lowest - 1;
+  if (strategy_ != nullptr) strategy_->on_yield(fiber);
 }
 
 bool Chooser::spurious_wakeup(std::uint32_t current) {
@@ -145,6 +118,34 @@ std::size_t Chooser::pick_waiter(const std::vector<std::uint32_t>& waiters, std:
   const std::size_t k = id_.strategy == Strategy::choices ? listed % waiters.size() : below(waiters.size());
   record(static_cast<std::uint32_t>(k));
   return k;
+}
+
+std::uint32_t Chooser::pick_store(std::uint32_t positions, std::uint32_t current) {
+  const std::uint32_t listed = tracking() ? decide(current) : 0;
+  if (listed != 0) check_fit(listed, positions, "which store a load reads (0: the newest it may read)");
+  std::uint32_t k = 0;
+  if (id_.strategy == Strategy::choices) {
+    k = listed % positions;
+  } else if (below(2) != 0) {
+    // Half the loads read the newest store they may, the others one of the older ones, uniformly:
+    // spin loops still see progress, and every stale value has a fair chance.
+    k = 1 + static_cast<std::uint32_t>(below(positions - 1));
+  }
+  record(k);
+  return k;
+}
+
+bool Chooser::spurious_cas_failure(std::uint32_t current) {
+  const std::uint32_t listed = tracking() ? decide(current) : 0;
+  bool spurious = false;
+  if (id_.strategy == Strategy::choices) {
+    spurious = listed != 0;
+    if (listed != 0) check_fit(listed, 2, "whether a compare_exchange_weak fails spuriously (1: it does)");
+  } else if (id_.spurious_cas_permille > 0) {
+    spurious = below(1000) < static_cast<std::uint64_t>(id_.spurious_cas_permille);
+  }
+  record(spurious ? 1 : 0);
+  return spurious;
 }
 
 }  // namespace interleave::detail::model

@@ -1,19 +1,23 @@
 // Internal to the harness library: the scheduling decisions of one schedule, by strategy.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "interleave/detail/random.h"
 #include "interleave/options.h"
 #include "interleave/schedule.h"
+#include "model/strategy.h"
 
 namespace interleave::detail::model {
 
 // Every decision of a schedule: which runnable fiber runs next, whether a futex wait returns
-// spuriously, which waiter a wake picks. Random walk and PCT draw them from one deterministic
-// generator seeded by (seed, index); a choices schedule (what shrinking produces) takes them from
+// spuriously, which waiter a wake picks. The exploration strategies draw them from one
+// deterministic generator seeded by (seed, index), the fiber picks through the schedule's
+// SchedulingStrategy (strategy.h); a choices schedule (what shrinking produces) takes them from
 // its list, and the undisturbed choice where the list says nothing (see schedule.h).
 //
 // Tracking (a choices schedule, or recording): each fiber counts the decisions taken while it runs
@@ -24,17 +28,28 @@ class Chooser {
  public:
   void begin(const ScheduleId& id);
   void on_spawn(std::uint32_t fiber);
+  // What `fiber` will do when it next runs (called at each of its scheduling points, before the
+  // pick): what strategies see of the runnable fibers.
+  void note_pending(std::uint32_t fiber, const PendingOp& op) noexcept {
+    if (fiber < pending_.size()) [[likely]]
+      pending_[fiber] = op;
+  }
   [[nodiscard]] bool tracking() const noexcept { return id_.strategy == Strategy::choices || record_ != nullptr; }
   std::uint32_t pick_fiber(const std::vector<std::uint32_t>& runnable, std::uint32_t current, bool current_runnable,
                            std::uint64_t step) {
     if (!tracking()) return pick_fiber_by_strategy(runnable, current, current_runnable, step);
     return pick_fiber_tracked(runnable, current, current_runnable, step);
   }
-  // PCT: a yielding fiber lets the others go first (deprioritize); other strategies ignore it.
-  [[nodiscard]] bool prioritizing() const noexcept { return id_.strategy == Strategy::pct; }
+  // Whether the strategy wants to hear of yields (deprioritize): PCT lets the others go first.
+  [[nodiscard]] bool prioritizing() const noexcept { return strategy_ != nullptr && strategy_->wants_yields(); }
   void deprioritize(std::uint32_t fiber);
   bool spurious_wakeup(std::uint32_t current);
   std::size_t pick_waiter(const std::vector<std::uint32_t>& waiters, std::uint32_t current);
+  // Weak memory model: which of `positions` (>= 2) stores a load reads, as how many stores older
+  // than the newest one it may read (0: that newest one, the undisturbed choice).
+  std::uint32_t pick_store(std::uint32_t positions, std::uint32_t current);
+  // Weak memory model: whether a compare_exchange_weak that would succeed fails spuriously.
+  bool spurious_cas_failure(std::uint32_t current);
   // Records the departures from the undisturbed schedule into `out` (nullptr: stop recording).
   void record_into(std::vector<Choice>* out) noexcept { record_ = out; }
 
@@ -55,15 +70,11 @@ class Chooser {
 
  private:
   std::uint64_t below(std::uint64_t n) noexcept { return rng_.below(n); }
-  // Inline for the common case, a random walk; PCT's priorities are out of line.
   std::uint32_t pick_fiber_by_strategy(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
                                        bool current_runnable, std::uint64_t step) {
     if (runnable.size() == 1) return runnable.front();
-    if (id_.strategy == Strategy::random_walk) return runnable[below(runnable.size())];
-    return pick_by_priority(runnable, current, current_runnable, step);
+    return strategy_->pick(PickContext{runnable, current, current_runnable, step, pending_}, rng_);
   }
-  std::uint32_t pick_by_priority(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
-                                 bool current_runnable, std::uint64_t step);
   std::uint32_t pick_fiber_tracked(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
                                    bool current_runnable, std::uint64_t step);
   // Tracking: counts the decision of `fiber`; under choices, returns its listed value (0: none).
@@ -74,11 +85,14 @@ class Chooser {
 
   ScheduleId id_;
   Xoshiro256 rng_;
-  std::vector<std::uint64_t> priorities_;     // pct: per fiber
-  std::vector<std::uint64_t> change_points_;  // pct: steps at which the running fiber drops
-  std::vector<std::uint64_t> decisions_;      // tracking: decisions counted per fiber
-  std::vector<std::uint32_t> order_;          // tracking: the positions of a pick
-  Choice last_{};                             // tracking: the decision being taken
+  SchedulingStrategy* strategy_ = nullptr;  // the schedule's; nullptr for choices
+  // One instance per strategy, made on first use and kept across schedules (no allocation per
+  // schedule).
+  std::vector<std::unique_ptr<SchedulingStrategy>> instances_;
+  std::vector<PendingOp> pending_;        // per fiber
+  std::vector<std::uint64_t> decisions_;  // tracking: decisions counted per fiber
+  std::vector<std::uint32_t> order_;      // tracking: the positions of a pick
+  Choice last_{};                         // tracking: the decision being taken
   std::vector<Choice>* record_ = nullptr;
   std::vector<bool> reached_;  // choices: per listed choice, whether the run took that decision
   std::optional<Misfit> misfit_;

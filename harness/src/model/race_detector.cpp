@@ -26,8 +26,13 @@ std::string site(interleave::source_location where) {
 
 }  // namespace
 
-void RaceDetector::begin(bool enabled) {
-  enabled_ = enabled;
+void RaceDetector::begin(bool clocks, bool reports, int store_history) {
+  enabled_ = clocks || reports;
+  reports_ = reports;
+  retained_ = static_cast<std::uint64_t>(std::max(store_history, 1)) + 1;  // the newest, and that many older
+  capacity_ = 2;
+  while (capacity_ < retained_) capacity_ *= 2;  // a power of two: slots by mask, not division
+  sc_order_ = 0;
   schedule_ = g_schedules.fetch_add(1, std::memory_order_relaxed) + 1;
   fibers_.clear();
   states_used_ = 0;
@@ -101,7 +106,7 @@ std::optional<std::string> RaceDetector::on_atomic_destroyed(
   const std::uint32_t index = shadow.index;
   shadow = AtomicShadow{};
   std::optional<std::string> race;
-  if (enabled_) {
+  if (reports_) {
     const VectorClock& mine = fiber(c.fiber).clock;
     const AtomicState& state = states_[index];
     const std::size_t fibers = VectorClock::kInline + state.more_uses.size();
@@ -127,6 +132,7 @@ void RaceDetector::on_fence(std::uint32_t id, std::memory_order order) {
   FiberClocks& f = fiber(id);
   if (acquires(order)) f.clock.join(f.pending_acquire);
   if (order == std::memory_order_seq_cst) {
+    f.sc_fence = ++sc_order_;
     // seq_cst fences are totally ordered; each one is taken to synchronize with the earlier ones
     // (stronger than the standard promises: it can hide a race that only seq_cst fences "order").
     f.clock.join(seq_cst_fences_);
@@ -137,6 +143,118 @@ void RaceDetector::on_fence(std::uint32_t id, std::memory_order order) {
     f.has_fence_release = true;
     f.clock.tick(id);
   }
+}
+
+// --- Weak memory model -------------------------------------------------------------------------
+
+namespace {
+
+// Whether some access recorded in `seen` (an epoch per fiber) happens-before a fiber whose clock
+// is `clock` (and, for a seq_cst load, `also`, the clock of the seq_cst fences before it).
+bool seen_before(const VectorClock& seen, const VectorClock& clock, const VectorClock* also) {
+  const std::uint32_t fibers = seen.size();
+  for (std::uint32_t g = 0; g < fibers; ++g) {
+    const std::uint32_t e = seen.get(g);
+    if (e != 0 && (e <= clock.get(g) || (also != nullptr && e <= also->get(g)))) return true;
+  }
+  return false;
+}
+
+inline void note_seen(StoreRecord& s, std::uint32_t fiber, std::uint32_t epoch) { s.seen.set_if_unset(fiber, epoch); }
+
+}  // namespace
+
+void RaceDetector::begin_history(AtomicState& a, std::uint64_t current) const {
+  if (a.history.size() != capacity_) a.history.resize(capacity_);
+  StoreRecord& s = a.history[0];
+  s.value = current;
+  s.step = 0;
+  s.sc_order = 0;
+  s.fiber = UINT32_MAX;
+  s.release.clear();
+  s.seen.clear();
+  a.stores = 1;
+}
+
+StoreRecord& RaceDetector::append(AtomicState& a) {
+  StoreRecord& s = a.history[slot(a.stores)];
+  ++a.stores;
+  s.seen.clear();
+  return s;
+}
+
+ReadWindow RaceDetector::read_window(std::uint32_t id, AtomicShadow& shadow, std::uint64_t current,
+                                     std::memory_order order) {
+  AtomicState& a = atomic(shadow);
+  if (a.stores == 0) begin_history(a, current);
+  const FiberClocks& f = fiber(id);
+  const std::uint64_t newest = a.stores - 1;
+  const std::uint64_t retained = std::min<std::uint64_t>(a.stores, retained_);
+  std::uint64_t oldest = a.stores - retained;
+  const bool seq_cst = order == std::memory_order_seq_cst;
+  // A seq_cst load reads the newest seq_cst store or a later one (RC11's SC order, which the
+  // model takes to be the order operations ran in).
+  if (seq_cst && a.last_sc != 0) oldest = std::max(oldest, a.last_sc - 1);
+  for (std::uint64_t mo = newest; mo > oldest; --mo) {
+    const StoreRecord& s = a.history[slot(mo)];
+    // Coherence: not older than a store this fiber (or what happens-before it) read or wrote. A
+    // load after a seq_cst fence reads no store older than a seq_cst store before that fence.
+    if (s.seen.get(id) != 0 || seen_before(s.seen, f.clock, seq_cst ? &seq_cst_fences_ : nullptr) ||
+        (f.sc_fence != 0 && s.sc_order != 0 && s.sc_order < f.sc_fence)) {
+      oldest = mo;
+      break;
+    }
+  }
+  return ReadWindow{oldest, newest};
+}
+
+const StoreRecord& RaceDetector::read(std::uint32_t id, std::uint64_t step, AtomicShadow& shadow, std::uint64_t mo,
+                                      std::memory_order order) {
+  FiberClocks& f = fiber(id);
+  AtomicState& a = atomic(shadow);
+  record_use(a, id, f, step);
+  StoreRecord& s = a.history[slot(mo)];
+  note_seen(s, id, f.clock.get(id));
+  if (acquires(order)) {
+    f.clock.join(s.release);
+  } else {
+    f.pending_acquire.join(s.release);
+  }
+  return s;
+}
+
+void RaceDetector::write(std::uint32_t id, std::uint64_t step, AtomicShadow& shadow, std::uint64_t value,
+                         std::memory_order order, bool rmw) {
+  FiberClocks& f = fiber(id);
+  AtomicState& a = atomic(shadow);
+  record_use(a, id, f, step);
+  const bool release = releases(order);
+  // A read-modify-write continues the release sequence of the store it read (the newest; the
+  // history has at least two slots, so appending does not overwrite it).
+  const StoreRecord& previous = a.history[slot(a.stores - 1)];
+  StoreRecord& s = append(a);
+  s.value = value;
+  s.step = step;
+  s.fiber = id;
+  s.sc_order = order == std::memory_order_seq_cst ? ++sc_order_ : 0;
+  if (s.sc_order != 0) a.last_sc = a.stores;
+  if (release) {
+    s.release.assign(f.clock);
+  } else if (f.has_fence_release) {
+    s.release.assign(f.fence_release);
+  } else {
+    s.release.clear();
+  }
+  if (rmw) s.release.join(previous.release);
+  note_seen(s, id, f.clock.get(id));
+  if (release) f.clock.tick(id);
+}
+
+void RaceDetector::observe_newest(std::uint32_t id, AtomicShadow& shadow, std::uint64_t current) {
+  AtomicState& a = atomic(shadow);
+  if (a.stores == 0) begin_history(a, current);
+  FiberClocks& f = fiber(id);
+  note_seen(a.history[slot(a.stores - 1)], id, f.clock.get(id));
 }
 
 // --- Shared<T> cells (FastTrack) ----------------------------------------------------------------
@@ -150,7 +268,7 @@ void RaceDetector::adopt_cell(CellShadow& shadow) const noexcept {
 void RaceDetector::on_cell_created(const Context& c, CellShadow& shadow, interleave::source_location where) {
   shadow = CellShadow{};
   shadow.schedule = schedule_;
-  if (!enabled_) return;
+  if (!reports_) return;
   shadow.write = CellAccess{c.fiber, fiber(c.fiber).clock.get(c.fiber), c.step, where};
 }
 
@@ -168,7 +286,7 @@ std::string RaceDetector::describe_cell_race(const Context& c, bool write, inter
 
 std::optional<std::string> RaceDetector::on_cell_access(const Context& c, CellShadow& shadow, bool write,
                                                         interleave::source_location where) {
-  if (!enabled_) return std::nullopt;
+  if (!reports_) return std::nullopt;
   adopt_cell(shadow);
   const VectorClock& mine = fiber(c.fiber).clock;
   const std::uint32_t now = mine.get(c.fiber);
@@ -222,7 +340,7 @@ std::optional<std::string> RaceDetector::on_cell_access(const Context& c, CellSh
 }
 
 std::optional<std::string> RaceDetector::on_cell_destroyed(const Context& c, CellShadow& shadow, std::uint32_t* other) {
-  if (!enabled_ || shadow.schedule != schedule_) return std::nullopt;
+  if (!reports_ || shadow.schedule != schedule_) return std::nullopt;
   const VectorClock& mine = fiber(c.fiber).clock;
   const auto ordered = [&](const CellAccess& a) { return a.clock == 0 || a.clock <= mine.get(a.fiber); };
   const interleave::source_location where = c.operation != nullptr ? c.operation_where : interleave::source_location{};

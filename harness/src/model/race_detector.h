@@ -54,6 +54,14 @@ class VectorClock {
     if (i >= large_.size()) large_.resize(i + 1, 0);
     large_[i] = value;
   }
+  // Sets the entry of `fiber` to `value` unless it is already non-zero.
+  void set_if_unset(std::uint32_t fiber, std::uint32_t value) {
+    if (fiber < kInline) [[likely]] {
+      if (small_[fiber] == 0) small_[fiber] = value;
+      return;
+    }
+    if (get(fiber) == 0) set(fiber, value);
+  }
   void tick(std::uint32_t fiber) {
     if (fiber < kInline) {
       ++small_[fiber];
@@ -71,6 +79,8 @@ class VectorClock {
     if (!other.large_.empty() || !large_.empty()) [[unlikely]]
       large_ = other.large_;
   }
+  // Fibers whose entry may be non-zero: 0 .. size()-1.
+  [[nodiscard]] std::uint32_t size() const noexcept { return kInline + static_cast<std::uint32_t>(large_.size()); }
   void clear() noexcept {
     small_ = {};
     large_.clear();
@@ -102,11 +112,56 @@ struct Context {
   interleave::source_location operation_where{};
 };
 
+// Weak memory model: one store of an atomic object's modification order, as its history keeps it.
+struct StoreRecord {
+  std::uint64_t value = 0;           // the stored bytes (the object's low `size` bytes)
+  std::uint64_t step = 0;            // the scheduling point of the store (0: the object's initial value)
+  std::uint64_t sc_order = 0;        // its place in the order of seq_cst operations (0: not seq_cst)
+  std::uint32_t fiber = UINT32_MAX;  // UINT32_MAX: the initial value
+  VectorClock release;               // the clock of the release sequence it belongs to (empty: none)
+  VectorClock seen;                  // per fiber, the earliest epoch in which it read or wrote this store (0: never)
+};
+
+// Weak memory model: the stores a load may read (modification order numbers oldest..newest).
+struct ReadWindow {
+  std::uint64_t oldest = 0;
+  std::uint64_t newest = 0;
+};
+
 class RaceDetector {
  public:
-  // Starts a schedule; `enabled` false makes every hook a no-op.
-  void begin(bool enabled);
+  // Starts a schedule. `clocks` false makes every hook a no-op; `reports` false keeps the clocks
+  // (the weak memory model needs happens-before) but reports no race.
+  void begin(bool clocks, bool reports, int store_history);
   [[nodiscard]] bool enabled() const noexcept { return enabled_; }
+  [[nodiscard]] bool reports() const noexcept { return reports_; }
+
+  // --- Weak memory model (clocks enabled) ---
+  // The stores fiber `id` may read with a load of order `order`: from the newest one that it, or
+  // an operation that happens-before it, already read or wrote (coherence), and for a seq_cst load
+  // (or one after a seq_cst fence) no older than the seq_cst stores before it; to the newest.
+  // `current` is the object's value, its initial store if its history has not begun.
+  ReadWindow read_window(std::uint32_t id, AtomicShadow& shadow, std::uint64_t current, std::memory_order order);
+  // A read-modify-write's read: the newest store (its history begun with `current` if need be).
+  // Returns its order number.
+  std::uint64_t newest(AtomicShadow& shadow, std::uint64_t current) {
+    AtomicState& a = atomic(shadow);
+    if (a.stores == 0) begin_history(a, current);
+    return a.stores - 1;
+  }
+  // Fiber `id` reads store `mo` (within the window) with order `order`: its happens-before effects.
+  const StoreRecord& read(std::uint32_t id, std::uint64_t step, AtomicShadow& shadow, std::uint64_t mo,
+                          std::memory_order order);
+  // Fiber `id` appends a store of `value` to the modification order (a plain store heads a new
+  // release sequence; a read-modify-write, which read the newest store just before, continues it).
+  void write(std::uint32_t id, std::uint64_t step, AtomicShadow& shadow, std::uint64_t value, std::memory_order order,
+             bool rmw);
+  // Fiber `id` saw the newest store (a futex wait's comparison): its later loads read no older one.
+  void observe_newest(std::uint32_t id, AtomicShadow& shadow, std::uint64_t current);
+  [[nodiscard]] const StoreRecord& store(const AtomicShadow& shadow, std::uint64_t mo) const noexcept {
+    const AtomicState& a = states_[shadow.index];
+    return a.history[mo & (a.history.size() - 1)];
+  }
   [[nodiscard]] std::uint64_t schedule() const noexcept { return schedule_; }
 
   // Thread start (parent < 0: the body's main fiber) and join.
@@ -170,7 +225,7 @@ class RaceDetector {
   // (detector off, or the fiber's own epoch is already recorded for this kind of access). The
   // recorded access then stands for this one in reports (the first access of that epoch).
   [[nodiscard]] bool same_epoch(const CellShadow& s, std::uint32_t fiber, bool write) const noexcept {
-    if (!enabled_) return true;
+    if (!reports_) return true;
     if (s.schedule != schedule_ || fiber >= fibers_.size() || s.read_set != 0) return false;
     const std::uint32_t now = fibers_[fiber].clock.get(fiber);
     if (write) return s.write.fiber == fiber && s.write.clock == now && (s.read.clock == 0 || s.read.fiber == fiber);
@@ -191,12 +246,19 @@ class RaceDetector {
     bool has_fence_release = false;
     VectorClock pending_acquire;  // release clocks seen by relaxed loads, for a later acquire fence
     VectorClock wake;             // the clocks of wakes that released it, taken when its wait returns
+    std::uint64_t sc_fence = 0;   // weak model: the seq_cst order of its last seq_cst fence (0: none)
   };
   struct AtomicState {
     VectorClock release;  // the clock of the release sequence the object's current value heads
     std::array<UseSite, VectorClock::kInline> uses{};  // per fiber (clock 0: none)
     std::vector<UseSite> more_uses;                    // fibers kInline, kInline + 1, ...
+    // Weak model: the last stores in modification order, a ring indexed by order number.
+    std::vector<StoreRecord> history;
+    std::uint64_t stores = 0;   // stores so far, the initial value included (0: history not begun)
+    std::uint64_t last_sc = 0;  // 1 + the order number of the newest seq_cst store (0: none)
     void reset() noexcept {
+      stores = 0;
+      last_sc = 0;
       release.clear();
       for (UseSite& u : uses) u.clock = 0;
       more_uses.clear();
@@ -242,7 +304,18 @@ class RaceDetector {
   std::string describe_cell_race(const Context& c, bool write, interleave::source_location where,
                                  const CellAccess& earlier, bool earlier_write, bool destroying) const;
 
+  // Weak model: begins an object's history with its initial value.
+  void begin_history(AtomicState& a, std::uint64_t current) const;
+  StoreRecord& append(AtomicState& a);
+
   bool enabled_ = true;
+  bool reports_ = true;
+  std::uint64_t retained_ = 8;  // stores a history keeps: the newest and Options::store_history older
+  std::uint64_t capacity_ = 8;  // its slots: retained_ rounded up to a power of two
+  [[nodiscard]] std::size_t slot(std::uint64_t mo) const noexcept {
+    return static_cast<std::size_t>(mo & (capacity_ - 1));
+  }
+  std::uint64_t sc_order_ = 0;  // weak model: seq_cst operations so far
   std::uint64_t schedule_ = 0;
   std::vector<FiberClocks> fibers_;
   // Atomic objects' states, kept for reuse across schedules: states_[0, states_used_) are this

@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <limits>
 #include <stdexcept>
@@ -22,9 +24,21 @@ namespace interleave::detail::model {
 namespace {
 thread_local Runtime* current_runtime = nullptr;
 std::atomic<bool> g_race_detector{true};
+std::atomic<std::uint64_t> g_executions{0};  // numbers executions across all runtimes
+std::atomic<const ThreadStorageHooks*> g_thread_storage{nullptr};
 }  // namespace
 
 thread_local OperationStack* current_operations = nullptr;
+thread_local int runtime_depth = 0;
+
+namespace {
+// switch_fiber, keeping the switching fiber's runtime_depth for when it is resumed.
+void switch_keeping_depth(ExecutionContext& from, ExecutionContext& to, bool synchronizing) {
+  const int depth = get_runtime_depth();
+  switch_fiber(from, to, synchronizing);
+  set_runtime_depth(depth);
+}
+}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // Runtime
@@ -51,35 +65,45 @@ Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body, bo
   fingerprint_size_ = 0;
   edges_.clear();
   release_heads_.clear();
+  names_.clear();
+  stale_reads_.clear();
+  weak_ = id.memory_model == MemoryModel::weak;
   full_trace_ = full_trace;
   steps_ = 0;
   preemptions_ = 0;
+  preempted_ = UINT32_MAX;
   now_ns_ = 0;
   aborting_ = false;
   abort_spins_ = 0;
   failure_.reset();
   releasing_ = nullptr;
-  detector_.begin(g_race_detector.load(std::memory_order_relaxed));
+  memory_.clear();
+  execution_ = g_executions.fetch_add(1, std::memory_order_relaxed) + 1;
+  const bool reports = g_race_detector.load(std::memory_order_relaxed);
+  detector_.begin(weak_ || reports, reports, id.store_history);
   detector_.on_spawn(0, -1);
 
   FiberState main;
   main.task = body;
   fibers_.push_back(std::move(main));
   chooser_.on_spawn(0);
+  current_ = kOsThread;
   set_current(0);
   heartbeat_.step.store(0, std::memory_order_relaxed);
   heartbeat_.what.store(nullptr, std::memory_order_relaxed);
   beat();
   heartbeat_.running.store(true, std::memory_order_relaxed);
   current_runtime = this;
-  if (PooledFiber* first = attach_pool_fiber(0)) switch_fiber(ThreadContext::current(), *first->fiber, true);
+  if (PooledFiber* first = attach_pool_fiber(0)) switch_keeping_depth(ThreadContext::current(), *first->fiber, true);
   // Every fiber has ended, joined or not (one left unjoined is torn down): their ends happen
   // before the next schedule, whose fibers reuse the same stacks and object addresses.
   for (std::uint32_t i = 0; i < fibers_.size(); ++i) tsan_acquire(&fibers_token(i));
+  switch_thread_storage(current_, kOsThread);
   heartbeat_.running.store(false, std::memory_order_relaxed);
   current_runtime = nullptr;
   current_operations = nullptr;
   chooser_.record_into(nullptr);
+  if (failure_) resolve_code_locations();  // the trace's sites of instrumented code
 
   Outcome outcome;
   outcome.failure = std::move(failure_);
@@ -88,12 +112,19 @@ Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body, bo
   outcome.trace = &trace_;
   outcome.sequence = &sequence_;
   outcome.edges = &edges_;
+  outcome.names = &names_;
+  outcome.stale_reads = &stale_reads_;
+  outcome.memory_model = id.memory_model;
   return outcome;
 }
 
 PooledFiber* Runtime::attach_pool_fiber(std::uint32_t fiber_id) noexcept {
   for (auto& pooled : pool_) {
     if (!pooled->busy && pooled.get() != releasing_) {
+      if (pooled->abandoned) {
+        pooled->fiber->reset(&Runtime::fiber_entry, pooled.get());  // start afresh, not where it was left
+        pooled->abandoned = false;
+      }
       pooled->busy = true;
       fibers_[fiber_id].pooled = pooled.get();
       return pooled.get();
@@ -154,8 +185,12 @@ void Runtime::run_current_task() {
     fibers_[me].status = Status::runnable;
   }
   tsan_acquire(&fibers_token(me));  // thread start: the spawner's prior writes are visible
+  set_runtime_depth(0);             // the task is the test's code (a new fiber starts at its switcher's depth)
   try {
     task();
+    if (me != 0) {
+      if (const ThreadStorageHooks* hooks = g_thread_storage.load(std::memory_order_acquire)) hooks->thread_exit(me);
+    }
   } catch (const Aborted&) {
     // Teardown after a failure: nothing to record.
   } catch (const std::exception& e) {
@@ -199,6 +234,7 @@ void Runtime::finish_current() {
   if (me == 0 && !aborting_) check_all_joined();
 
   PooledFiber& mine = *f.pooled;
+  forget_memory(mine.fiber->stack_bottom(), mine.fiber->stack_size());  // the next fiber on it starts clean
   mine.busy = false;
   releasing_ = &mine;  // still running until the switch below: not attachable before then
   f.pooled = nullptr;
@@ -227,7 +263,7 @@ void Runtime::finish_current() {
   // Only the hand-back to the OS thread synchronizes: between fibers, thread start and join are
   // the happens-before edges (see run_current_task and join), and a switch is none.
   tsan_ignore_end();
-  switch_fiber(*mine.fiber, *destination, !next.has_value());
+  switch_keeping_depth(*mine.fiber, *destination, !next.has_value());
   tsan_ignore_begin();
   // Resumed later with a new task: the entry loop calls run_current_task again.
 }
@@ -276,6 +312,18 @@ std::optional<std::uint32_t> Runtime::next_to_tear_down() {
   return fallback;
 }
 
+void Runtime::switch_thread_storage(std::uint32_t from, std::uint32_t to) noexcept {
+  const std::uint32_t saving = from == kOsThread ? 0 : from;
+  const std::uint32_t restoring = to == kOsThread ? 0 : to;
+  if (saving != restoring && saving < fibers_.size() && restoring < fibers_.size()) {
+    fibers_[saving].saved_errno = errno;
+    errno = fibers_[restoring].saved_errno;
+  }
+  if (const ThreadStorageHooks* hooks = g_thread_storage.load(std::memory_order_acquire)) {
+    hooks->switch_threads(from, to);
+  }
+}
+
 void Runtime::transfer(std::uint32_t to, bool synchronizing) {
   Fiber& from = *fibers_[current_].pooled->fiber;
   FiberState& target = fibers_[to];
@@ -283,7 +331,7 @@ void Runtime::transfer(std::uint32_t to, bool synchronizing) {
     if (!start_on_pool_fiber(to)) return;  // the failure is recorded: the caller sees aborting_
   }
   set_current(to);
-  switch_fiber(from, *target.pooled->fiber, synchronizing);
+  switch_keeping_depth(from, *target.pooled->fiber, synchronizing);
 }
 
 std::optional<std::uint32_t> Runtime::pick_next(bool current_runnable) {
@@ -333,18 +381,26 @@ void Runtime::record(const char* what, const void* object) {
     fingerprint_points_[fingerprint_size_++] = FingerprintPoint{current_, what, outer ? outer->name : nullptr};
   }
   if (!full_trace_) return;
-  const FiberState& f = fibers_[current_];
+  FiberState& f = fibers_[current_];
+  const interleave::source_location own_site = std::exchange(f.pending_site, {});
   TraceEntry e;
   e.step = steps_;
   e.fiber = current_;
   e.what = what;
   e.object = object;
   e.now_ns = now_ns_;
+  e.preempted = std::exchange(preempted_, UINT32_MAX);
   if (const OperationFrame* outer = f.operations.outermost()) {
     e.operation = outer->name;
     e.operation_object = outer->object;
     e.where = outer->where;
+  } else {
+    e.where = own_site;
   }
+  // A step reached through a standard library header (Mutex::lock from std::lock_guard) is shown
+  // at the user's line that led there.
+  if (e.where.line() != 0 && library_site(e.where)) e.where = user_call_site();
+  f.last_site = e.where;
   trace_.push_back(e);
 }
 
@@ -367,20 +423,24 @@ void Runtime::check_abort(bool blocking) {
   }
 }
 
-void Runtime::schedule(const char* what, const void* object, bool yielding, bool blocking) {
-  schedule_inline(what, object, yielding, blocking);
+void Runtime::schedule(const char* what, const void* object, bool yielding, bool blocking, Access access,
+                       std::memory_order order) {
+  schedule_inline(what, object, yielding, blocking, access, order);
 }
 
-void Runtime::schedule_inline(const char* what, const void* object, bool yielding, bool blocking) {
+void Runtime::schedule_inline(const char* what, const void* object, bool yielding, bool blocking, Access access,
+                              std::memory_order order) {
   beat();
   if (aborting_) {
     check_abort(yielding || blocking);
     return;
   }
+  chooser_.note_pending(current_, PendingOp{what, object, access, order});
   if (yielding && chooser_.prioritizing()) chooser_.deprioritize(current_);
   const auto next = pick_next(true);
   if (next && *next != current_) {
     ++preemptions_;
+    if (full_trace_) preempted_ = current_;
     transfer(*next, false);
     if (aborting_) {
       check_abort(yielding || blocking);
@@ -482,6 +542,18 @@ void Runtime::join_during_teardown(std::uint32_t fiber) {
   tsan_acquire(&fibers_token(fiber));
 }
 
+void Runtime::abandon_current(FailureKind kind, std::string message) noexcept {
+  set_runtime_depth(get_runtime_depth() + 1);  // the IgnoreScope of finish_current's own, which never returns
+  tsan_ignore_begin();
+  if (!aborting_) {
+    record_failure(kind, std::move(message), {});
+    aborting_ = true;
+  }
+  fibers_[current_].pooled->abandoned = true;
+  finish_current();  // switches away for good: the pool fiber restarts from its entry when reused
+  std::abort();
+}
+
 void Runtime::abandon(std::uint32_t fiber) noexcept {
   if (fiber < fibers_.size()) fibers_[fiber].joined = true;  // reported here, not again at the end
   if (aborting_) return;
@@ -493,6 +565,10 @@ void Runtime::abandon(std::uint32_t fiber) noexcept {
 // Entry points used by ModelPlatform.
 
 bool active() noexcept { return current_runtime != nullptr; }
+
+void set_thread_storage_hooks(const ThreadStorageHooks* hooks) noexcept {
+  g_thread_storage.store(hooks, std::memory_order_release);
+}
 
 std::size_t fingerprint_text_for_signal(char* out, std::size_t capacity) noexcept {
   // No allocation and no formatting library: this runs in a signal handler.
@@ -524,6 +600,10 @@ std::size_t fingerprint_text_for_signal(char* out, std::size_t capacity) noexcep
 }
 
 namespace {
+Access access_of(AtomicOp op) noexcept {
+  return op == AtomicOp::load ? Access::read : op == AtomicOp::store ? Access::write : Access::rmw;
+}
+
 Runtime& require_runtime(const char* what) {
   Runtime* rt = current_runtime;
   if (rt == nullptr) {
@@ -548,7 +628,7 @@ void atomic_step(const char* what, const void* object, AtomicShadow& shadow, Ato
   Runtime* rt = current_runtime;
   if (rt == nullptr) return;
   IgnoreScope ignore;
-  rt->schedule_inline(what, object, false);
+  rt->schedule_inline(what, object, false, false, access_of(op), order);
   rt->atomic_effects(object, shadow, op, order);
 }
 
@@ -561,6 +641,70 @@ void atomic_effects(const void* object, AtomicShadow& shadow, AtomicOp op, std::
   } catch (...) {
     rt->fail_later(FailureKind::exception, detector_error(std::current_exception()), {});
   }
+}
+
+std::uint64_t atomic_read(const void* address, AtomicShadow& shadow, std::uint32_t size, std::memory_order order,
+                          const char* what, interleave::source_location where) {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) {
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, address, size);
+    return bits;
+  }
+  IgnoreScope ignore;
+  rt->note_site(where);
+  rt->schedule_inline(what, address, false, false, Access::read, order);
+  return rt->atomic_read(address, shadow, size, order, what, where);
+}
+
+void atomic_write(void* address, AtomicShadow& shadow, std::uint32_t size, std::uint64_t value, std::memory_order order,
+                  const char* what, interleave::source_location where) {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) {
+    std::memcpy(address, &value, size);
+    return;
+  }
+  IgnoreScope ignore;
+  rt->note_site(where);
+  rt->schedule_inline(what, address, false, false, Access::write, order);
+  rt->atomic_write(address, shadow, size, value, order);
+}
+
+std::uint64_t atomic_rmw(void* address, AtomicShadow& shadow, std::uint32_t size, std::memory_order order,
+                         AtomicUpdate update, const void* context, const char* what,
+                         interleave::source_location where) {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) {
+    std::uint64_t old = 0;
+    std::memcpy(&old, address, size);
+    const std::uint64_t updated = update(old, context);
+    std::memcpy(address, &updated, size);
+    return old;
+  }
+  IgnoreScope ignore;
+  rt->note_site(where);
+  rt->schedule_inline(what, address, false, false, Access::rmw, order);
+  return rt->atomic_rmw(address, shadow, size, order, update, context);
+}
+
+bool atomic_compare_exchange(void* address, AtomicShadow& shadow, std::uint32_t size, std::uint64_t& expected,
+                             std::uint64_t desired, std::memory_order success, std::memory_order failure, bool weak,
+                             const char* what, interleave::source_location where) {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) {
+    std::uint64_t found = 0;
+    std::memcpy(&found, address, size);
+    if (found != expected) {
+      expected = found;
+      return false;
+    }
+    std::memcpy(address, &desired, size);
+    return true;
+  }
+  IgnoreScope ignore;
+  rt->note_site(where);
+  rt->schedule_inline(what, address, false, false, Access::rmw, success);
+  return rt->atomic_compare_exchange(address, shadow, size, expected, desired, success, failure, weak);
 }
 
 void atomic_destroyed(const void* object, AtomicShadow& shadow) noexcept {
@@ -617,11 +761,11 @@ bool futex_wait(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t e
   return rt.futex_wait(word, shadow, expected, deadline_ns);
 }
 
-void futex_wake(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t count) {
+std::uint32_t futex_wake(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t count) {
   Runtime* rt = current_runtime;
-  if (rt == nullptr) return;
+  if (rt == nullptr) return 0;
   IgnoreScope ignore;
-  rt->futex_wake(word, shadow, count);
+  return rt->futex_wake(word, shadow, count);
 }
 
 std::int64_t now_ns() {
@@ -630,6 +774,34 @@ std::int64_t now_ns() {
   IgnoreScope ignore;
   rt->schedule("clock read", nullptr, false);
   return rt->now();
+}
+
+std::uint64_t execution() noexcept {
+  const Runtime* rt = current_runtime;
+  return rt == nullptr ? 0 : rt->execution();
+}
+
+void memory_access(const void* address, std::size_t size, bool write, const void* pc, const void* const* callers,
+                   std::size_t depth) {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) return;
+  IgnoreScope ignore;
+  rt->memory_access(address, size, write, pc, callers, depth);
+}
+
+void memory_allocated(const void* address, std::size_t size) noexcept {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) return;
+  IgnoreScope ignore;
+  rt->forget_memory(address, size);
+}
+
+void memory_freed(const void* address, std::size_t size, const void* pc, const void* const* callers,
+                  std::size_t depth) {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) return;
+  IgnoreScope ignore;
+  rt->memory_freed(address, size, pc, callers, depth);
 }
 
 std::uint32_t current_fiber() noexcept {
@@ -649,6 +821,20 @@ void join(std::uint32_t fiber) {
   rt.join(fiber);
 }
 
+void name_fiber(std::string_view name) {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) return;
+  IgnoreScope ignore;
+  rt->names().name_fiber(rt->current_fiber(), name);
+}
+
+void name_object(const void* object, std::size_t size, std::string_view name) {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) return;
+  IgnoreScope ignore;
+  rt->names().name_object(object, size, name);
+}
+
 void abandon(std::uint32_t fiber) noexcept {
   Runtime* rt = current_runtime;
   if (rt == nullptr) return;
@@ -662,6 +848,12 @@ void fail(FailureKind kind, std::string message, interleave::source_location whe
     report_contract_violation(message, where);
   }
   rt->fail(kind, std::move(message), where);
+}
+
+void abandon_fiber(FailureKind kind, std::string message) noexcept {
+  Runtime* rt = current_runtime;
+  if (rt == nullptr) std::abort();
+  rt->abandon_current(kind, std::move(message));
 }
 
 void fail_later(FailureKind kind, std::string message, interleave::source_location where) noexcept {

@@ -20,15 +20,24 @@
 #include "interleave/schedule.h"
 #include "interleave/source_location.h"
 #include "model/chooser.h"
+#include "model/names.h"
 #include "model/race_detector.h"
 
 namespace interleave::detail::model {
 
 // The scheduler's own bookkeeping is hidden from ThreadSanitizer (its state is touched by every
 // fiber, and fibers are TSan threads).
+// It also marks the runtime's own code for in_runtime() (model_runtime.h); a fiber switch keeps
+// each fiber's own depth (switch_keeping_depth).
 struct IgnoreScope {
-  IgnoreScope() noexcept { tsan_ignore_begin(); }
-  ~IgnoreScope() { tsan_ignore_end(); }
+  IgnoreScope() noexcept {
+    set_runtime_depth(get_runtime_depth() + 1);
+    tsan_ignore_begin();
+  }
+  ~IgnoreScope() {
+    tsan_ignore_end();
+    set_runtime_depth(get_runtime_depth() - 1);
+  }
   IgnoreScope(const IgnoreScope&) = delete;
   IgnoreScope& operator=(const IgnoreScope&) = delete;
 };
@@ -61,6 +70,9 @@ struct TraceEntry {
   interleave::source_location where{};
   std::uint32_t spawned = UINT32_MAX;  // spawn/join: the other fiber
   std::int64_t now_ns = 0;             // the virtual clock when it ran
+  // The first entry after a preemption: the fiber the scheduler switched away from while it was
+  // still runnable (UINT32_MAX: none).
+  std::uint32_t preempted = UINT32_MAX;
 };
 
 // The objects of a trace numbered by first appearance (an entry's operation object before its
@@ -98,6 +110,19 @@ struct TraceEdge {
   EdgeKind kind = EdgeKind::wake;
 };
 
+// Weak memory model, full traces: a load that read an older store than the newest one.
+struct StaleRead {
+  std::uint64_t step = 0;  // the load's scheduling point
+  std::uint32_t fiber = 0;
+  const char* what = "";
+  interleave::source_location where{};  // the load's call site
+  std::uint64_t read_step = 0;          // the store it read (0: the object's initial value)
+  std::uint32_t read_fiber = UINT32_MAX;
+  std::uint64_t newest_step = 0;  // the newest store then
+  std::uint32_t newest_fiber = UINT32_MAX;
+  std::uint32_t stores_old = 0;  // how many stores older than the newest
+};
+
 struct Outcome {
   std::optional<Failure> failure;
   std::uint64_t steps = 0;
@@ -105,6 +130,9 @@ struct Outcome {
   const std::vector<TraceEntry>* trace = nullptr;  // full-trace runs only; owned by the Runtime until its next run
   const std::vector<std::uint32_t>* sequence = nullptr;  // the fiber that ran each recorded step
   const std::vector<TraceEdge>* edges = nullptr;         // full-trace runs only, like `trace`
+  const Names* names = nullptr;  // the names the run gave its fibers and objects; owned like `trace`
+  const std::vector<StaleRead>* stale_reads = nullptr;  // full-trace runs only, like `trace`
+  MemoryModel memory_model = MemoryModel::sc;
 };
 
 // What is visible of a scheduler from outside it: a watchdog thread may sample it,
@@ -125,6 +153,7 @@ struct PooledFiber {
   class Runtime* runtime = nullptr;
   std::unique_ptr<Fiber> fiber;
   bool busy = false;
+  bool abandoned = false;  // its stack was left mid-run (abandon_fiber): reset before reuse
 };
 
 enum class Status : std::uint8_t { not_started, runnable, blocked, finished };
@@ -140,7 +169,13 @@ struct FiberState {
   std::uint32_t join_target = 0;
   const std::uint32_t* wait_word = nullptr;
   std::int64_t deadline_ns = -1;
+  int saved_errno = 0;              // while another fiber runs (a fiber starts with 0)
   std::size_t woken_by = SIZE_MAX;  // full traces: the trace entry of the wake that picked this waiter
+  // The call site of the atomic operation whose scheduling point is pending (its trace entry
+  // names it when no primitive operation is in progress), and, in full traces, the site of the
+  // fiber's last recorded step (a deadlock report names it for a blocked fiber).
+  interleave::source_location pending_site{};
+  interleave::source_location last_site{};
   std::function<void()> task;
   OperationStack operations;
 };
@@ -175,17 +210,23 @@ class Runtime {
   void set_failure_probe(std::function<std::string()> probe) { probe_ = std::move(probe); }
 
   // Entry points (see model_runtime.h).
-  void schedule(const char* what, const void* object, bool yielding, bool blocking = false);
+  // `access` and `order` describe the operation the fiber runs after the point, for the strategy.
+  void schedule(const char* what, const void* object, bool yielding, bool blocking = false,
+                Access access = Access::none, std::memory_order order = std::memory_order_seq_cst);
   // The same, inlined into the entry points of the common operations (atomic operations, yields):
   // a fiber resumed by a switch then returns through one frame fewer, and the return-stack
   // predictor, filled by the fiber that switched away, has one fewer return to get wrong.
   [[gnu::always_inline]] inline void schedule_inline(const char* what, const void* object, bool yielding,
-                                                     bool blocking = false);
+                                                     bool blocking = false, Access access = Access::none,
+                                                     std::memory_order order = std::memory_order_seq_cst);
+  // The call site of the atomic operation about to be scheduled (for its trace entry).
+  void note_site(interleave::source_location where) noexcept { fibers_[current_].pending_site = where; }
   bool futex_wait(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t expected, std::int64_t deadline_ns);
-  void futex_wake(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t count);
+  std::uint32_t futex_wake(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t count);
   std::uint32_t spawn(std::function<void()> task);
   void join(std::uint32_t fiber);
   void abandon(std::uint32_t fiber) noexcept;
+  [[noreturn]] void abandon_current(FailureKind kind, std::string message) noexcept;
   void atomic_effects(const void* object, AtomicShadow& shadow, AtomicOp op, std::memory_order order) {
     if (aborting_) return;
     if (full_trace_) record_release_acquire(object, op, order);
@@ -194,23 +235,47 @@ class Runtime {
   }
   void atomic_destroyed(const void* object, AtomicShadow& shadow) noexcept;
   void fence(std::memory_order order);
+  // The memory model's operations (model_runtime.h), after their scheduling point.
+  std::uint64_t atomic_read(const void* address, AtomicShadow& shadow, std::uint32_t size, std::memory_order order,
+                            const char* what, interleave::source_location where);
+  void atomic_write(void* address, AtomicShadow& shadow, std::uint32_t size, std::uint64_t value,
+                    std::memory_order order);
+  std::uint64_t atomic_rmw(void* address, AtomicShadow& shadow, std::uint32_t size, std::memory_order order,
+                           AtomicUpdate update, const void* context);
+  bool atomic_compare_exchange(void* address, AtomicShadow& shadow, std::uint32_t size, std::uint64_t& expected,
+                               std::uint64_t desired, std::memory_order success, std::memory_order failure, bool weak);
   void cell_created(CellShadow& shadow, interleave::source_location where) noexcept;
   void cell_access(CellShadow& shadow, bool write, interleave::source_location where);
   void cell_destroyed(CellShadow& shadow) noexcept;
+  void memory_access(const void* address, std::size_t size, bool write, const void* pc, const void* const* callers,
+                     std::size_t depth);
+  void memory_freed(const void* address, std::size_t size, const void* pc, const void* const* callers,
+                    std::size_t depth);
+  // memory_access, or with `accessed_only` a check of the bytes accessed before alone (a free).
+  void check_memory(const void* address, std::size_t size, bool write, bool accessed_only, const void* pc,
+                    const void* const* callers, std::size_t depth);
+  // Drops the shadow state of [address, address + size): the memory is reused (a fiber stack).
+  void forget_memory(const void* address, std::size_t size) noexcept;
+  [[nodiscard]] std::uint64_t execution() const noexcept { return execution_; }
   [[noreturn]] void fail(FailureKind kind, std::string message, interleave::source_location where);
   void fail_later(FailureKind kind, std::string message, interleave::source_location where) noexcept;
   [[nodiscard]] std::int64_t now() const noexcept { return now_ns_; }
   [[nodiscard]] std::uint32_t current_fiber() const noexcept { return current_; }
   void set_current(std::uint32_t fiber) noexcept {
+    if (fiber != current_) switch_thread_storage(current_, fiber);
     current_ = fiber;
     current_operations = &fibers_[fiber].operations;
     heartbeat_.fiber.store(fiber, std::memory_order_relaxed);
   }
   [[nodiscard]] const Heartbeat& heartbeat() const noexcept { return heartbeat_; }
+  Names& names() noexcept { return names_; }
   // A per-fiber address for the happens-before edges of thread start and join (TSan builds).
   char& fibers_token(std::uint32_t fiber) noexcept { return tokens_[fiber % tokens_.size()]; }
 
  private:
+  // errno, and the hooks' thread_local storage, follow the running model thread (kOsThread: the
+  // OS thread itself, whose storage fiber 0 shares).
+  void switch_thread_storage(std::uint32_t from, std::uint32_t to) noexcept;
   static void fiber_entry(void* argument);
   void beat() noexcept { heartbeat_.beats.store(++beats_, std::memory_order_relaxed); }
   void run_current_task();
@@ -269,11 +334,14 @@ class Runtime {
   };
   std::vector<TraceEdge> edges_;
   absl::flat_hash_map<const void*, ReleaseHead> release_heads_;
+  bool weak_ = false;                   // the weak memory model (ScheduleId::memory_model)
+  std::vector<StaleRead> stale_reads_;  // full traces, weak model
   Chooser chooser_;
   std::uint32_t current_ = 0;
   std::uint64_t steps_ = 0;
   std::uint64_t max_steps_ = 0;
   std::uint32_t preemptions_ = 0;
+  std::uint32_t preempted_ = UINT32_MAX;  // full trace: the fiber preempted before the next entry
   std::int64_t now_ns_ = 0;
   bool aborting_ = false;
   std::uint64_t abort_spins_ = 0;
@@ -281,9 +349,26 @@ class Runtime {
   std::array<char, 256> tokens_{};
   std::function<std::string()> probe_;
   RaceDetector detector_;
+  Names names_;
+  // Plain memory of instrumented code (runtime_plain_memory.cpp): one cell per byte, by address.
+  absl::flat_hash_map<std::uintptr_t, CellShadow> memory_;
+  std::uint64_t execution_ = 0;
   Heartbeat heartbeat_;
   std::uint64_t beats_ = 0;  // heartbeat_.beats, kept here so the hot path never loads the atomic
 };
+
+// Looks up the file and line of every code address code_location() handed out without them
+// (runtime_plain_memory.cpp); called before a report is written.
+void resolve_code_locations() noexcept;
+
+// The user's call site on the calling fiber's stack: the innermost frame outside the standard
+// library's and interleave's own code (resolved by resolve_code_locations()). For steps whose
+// site is a library header, e.g. Mutex::lock called from std::lock_guard's constructor.
+interleave::source_location user_call_site() noexcept;
+
+// True for a site in the standard library's or interleave's own headers and sources: a report
+// should name the user's line that led there instead.
+bool library_site(const interleave::source_location& where) noexcept;
 
 // What a failure inside the race detector was, for the report: "out of memory in the race
 // detector", or the exception's message.

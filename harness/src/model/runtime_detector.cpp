@@ -86,7 +86,8 @@ void Runtime::atomic_destroyed(const void* object, AtomicShadow& shadow) noexcep
     std::uint32_t other = 0;
     if (auto race = detector_.on_atomic_destroyed(detector_context(), shadow, describe, &other)) {
       if (full_trace_)
-        absl::StrAppend(&*race, "\n    (the object is #", ObjectNumbers(trace_).of(object), " in the steps below)");
+        absl::StrAppend(&*race, "\n    (the object is #", ObjectNumbers(trace_).of(object),
+                        names_.object_suffix(object), " in the steps below)");
       report_lifetime_race(std::move(*race), other);
     }
   } catch (...) {
@@ -143,6 +144,10 @@ void Runtime::cell_created(CellShadow& shadow, interleave::source_location where
 void Runtime::cell_access(CellShadow& shadow, bool write, interleave::source_location where) {
   if (aborting_ || detector_.same_epoch(shadow, current_, write)) return;
   if (auto race = detector_.on_cell_access(detector_context(), shadow, write, where)) {
+    // The name of the object holding the cell, after "data race on a Shared<T> cell".
+    const std::string holder = names_.holder(&shadow);
+    const std::size_t colon = race->find(':');
+    if (!holder.empty() && colon != std::string::npos) race->insert(colon, absl::StrCat(" in \"", holder, "\""));
     report_race(std::move(*race), where, true);
   }
 }

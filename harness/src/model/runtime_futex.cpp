@@ -11,9 +11,10 @@ namespace interleave::detail::model {
 
 bool Runtime::futex_wait(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t expected,
                          std::int64_t deadline_ns) {
-  schedule("futex wait", word, false, true);
+  schedule("futex wait", word, false, true, Access::read);
   if (aborting_) return wait_during_teardown(word, expected);
   detector_.on_atomic_use(current_, steps_, shadow);
+  if (weak_) detector_.observe_newest(current_, shadow, *word);
   if (*word != expected) return true;
   if (deadline_ns >= 0 && deadline_ns <= now_ns_) return false;
   if (chooser_.spurious_wakeup(current_)) {
@@ -67,9 +68,9 @@ bool Runtime::wait_during_teardown(const std::uint32_t* word, std::uint32_t expe
   return true;
 }
 
-void Runtime::futex_wake(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t count) {
-  schedule("futex wake", word, false);
-  if (aborting_) return;
+std::uint32_t Runtime::futex_wake(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t count) {
+  schedule("futex wake", word, false, false, Access::write);
+  if (aborting_) return 0;
   detector_.on_atomic_use(current_, steps_, shadow);
   waiters_.clear();
   for (std::uint32_t i = 0; i < fibers_.size(); ++i) {
@@ -77,6 +78,7 @@ void Runtime::futex_wake(const std::uint32_t* word, AtomicShadow& shadow, std::u
     if (f.status == Status::blocked && f.blocked_on == BlockedOn::futex && f.wait_word == word) waiters_.push_back(i);
   }
   // The kernel promises no order among waiters: let the strategy pick which ones wake.
+  std::uint32_t woken = 0;
   while (count > 0 && !waiters_.empty()) {
     const std::size_t k = waiters_.size() == 1 ? 0 : chooser_.pick_waiter(waiters_, current_);
     FiberState& f = fibers_[waiters_[k]];
@@ -88,7 +90,9 @@ void Runtime::futex_wake(const std::uint32_t* word, AtomicShadow& shadow, std::u
     make_runnable(waiters_[k]);
     waiters_.erase(waiters_.begin() + static_cast<std::ptrdiff_t>(k));
     --count;
+    ++woken;
   }
+  return woken;
 }
 
 }  // namespace interleave::detail::model

@@ -22,7 +22,9 @@ void Runtime::record_failure(FailureKind kind, std::string message, interleave::
   f.message = std::move(message);
   f.where = location_text(where);
   f.fiber = current_;
+  f.fiber_name = std::string(names_.fiber(current_));
   f.step = steps_;
+  if (kind == FailureKind::data_race) f.message += names_.fiber_legend();
   failure_ = std::move(f);
 }
 
@@ -48,22 +50,26 @@ void Runtime::fail_later(FailureKind kind, std::string message, interleave::sour
 }
 
 void Runtime::report_deadlock() {
+  resolve_code_locations();  // the sites of instrumented code the fibers are blocked at
   std::string message = "every live fiber is blocked and no deadline is pending:";
   const ObjectNumbers objects(trace_);
   for (std::uint32_t i = 0; i < fibers_.size(); ++i) {
     const FiberState& f = fibers_[i];
     if (f.status != Status::blocked) continue;
-    absl::StrAppend(&message, "\n    fiber ", i, " blocked in ");
+    absl::StrAppend(&message, "\n    ", names_.fiber_label(i), " blocked in ");
     if (const OperationFrame* outer_frame = f.operations.outermost()) {
       const OperationFrame& outer = *outer_frame;
-      absl::StrAppend(&message, outer.name, " (object ", objects.of(outer.object), ")");
+      absl::StrAppend(&message, outer.name, " (object ", objects.of(outer.object), names_.object_suffix(outer.object),
+                      ")");
       if (f.operations.depth > 1) absl::StrAppend(&message, ", inside ", f.operations.innermost()->name);
-      const std::string at = location_text(outer.where);
+      // A full trace recorded the site of its last step, the user's line where the primitive's
+      // was in a library header (std::lock_guard).
+      const std::string at = location_text(full_trace_ && f.last_site.line() != 0 ? f.last_site : outer.where);
       if (!at.empty()) absl::StrAppend(&message, " at ", at);
     } else if (f.blocked_on == BlockedOn::join) {
-      absl::StrAppend(&message, "join of fiber ", f.join_target);
+      absl::StrAppend(&message, "join of ", names_.fiber_label(f.join_target));
     } else {
-      absl::StrAppend(&message, "futex wait (object ", objects.of(f.wait_word), ")");
+      absl::StrAppend(&message, "futex wait (object ", objects.of(f.wait_word), names_.object_suffix(f.wait_word), ")");
     }
   }
   record_failure(FailureKind::deadlock, std::move(message), {});

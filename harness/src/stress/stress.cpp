@@ -22,8 +22,9 @@
 #include <stdexcept>
 #include <thread>
 
-#include "interleave/detail/fiber.h"  // INTERLEAVE_TSAN
+#include "explore/signal_report.h"
 #include "interleave/detail/model_runtime.h"
+#include "interleave/detail/sanitizers.h"
 #include "where.h"
 
 namespace interleave {
@@ -563,9 +564,15 @@ __attribute__((no_sanitize("thread"))) void hook_write(const char* data, std::si
 
 }  // namespace
 
-// Called by the TSan runtime (GCC's and LLVM's) after it printed a report and before
-// halt_on_error ends the program: print the stress run's seed line, and fail the iteration.
-extern "C" __attribute__((no_sanitize("thread"))) void __tsan_on_report(void*) {
+// Print the model schedule's or the stress run's reproduce line, and fail the iteration (stress.h).
+__attribute__((no_sanitize("thread"))) void interleave::on_tsan_report(void* /*report*/) noexcept {
+  // A model run (fibers are ThreadSanitizer threads on the exploring thread): halt_on_error would
+  // end the process before the report, so the running schedule's reproduce line goes out now.
+  if (interleave::detail::schedule_report_armed()) {
+    interleave::detail::write_schedule_report(
+        "interleave: ThreadSanitizer reported the data race above in a model run");
+    return;
+  }
   using interleave::detail::perturb::current;
   interleave::detail::perturb::RunContext* run =
       current.run != nullptr ? current.run : interleave::detail::perturb::g_run;
@@ -589,4 +596,16 @@ extern "C" __attribute__((no_sanitize("thread"))) void __tsan_on_report(void*) {
   hook_write(run->hook_tail, run->hook_tail_length);
   run->tsan_reports = run->tsan_reports + 1;
 }
+
+// Called by the TSan runtime (GCC's and LLVM's) after it printed a report and before
+// halt_on_error ends the program. Weak, so that a program may define its own (which then calls
+// interleave::on_tsan_report to keep the seed lines) without a duplicate definition. The runtime's
+// default is weak too: with GCC's shared libtsan the program's definitions come first and this one
+// is called; clang links its static runtime ahead of the program, so there the runtime's no-op
+// wins unless the program defines the hook (docs/stress.md).
+extern "C" __attribute__((weak, no_sanitize("thread"))) void __tsan_on_report(void* report) {
+  interleave::on_tsan_report(report);
+}
+#else
+void interleave::on_tsan_report(void* /*report*/) noexcept {}
 #endif

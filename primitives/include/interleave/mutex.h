@@ -24,6 +24,7 @@
 //           platform's (the model's is virtual) is taken as the same distance from now.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -150,7 +151,9 @@ class BasicMutex {
     if constexpr (INTERLEAVE_CHECK_OWNERSHIP) {
       const std::uint32_t me = P::this_thread_id();
       const std::uint32_t owner = owner_.load(std::memory_order_relaxed);
-      if (state_.load(std::memory_order_relaxed) == kUnlocked) {
+      // Every lock notes its owner, so no owner means not locked (reading state_ here would be
+      // an operation of the algorithm's own, a scheduling point in the model).
+      if (owner == 0) {
         P::contract_violation("Mutex::unlock: the mutex is not locked (thread " + std::to_string(me) + " unlocked it)",
                               where);
       }
@@ -165,8 +168,12 @@ class BasicMutex {
 
   typename P::template Atomic<std::uint32_t> state_{kUnlocked};
   // The holder's thread id; written and checked only when INTERLEAVE_CHECK_OWNERSHIP is on, but
-  // always present so debug and release objects have the same layout.
-  typename P::template Atomic<std::uint32_t> owner_{0};
+  // always present so debug and release objects have the same layout. Bookkeeping, not part of
+  // the algorithm: a plain std::atomic, not the platform's, so that under the model it is no
+  // scheduling point and debug and release builds explore the same schedules. Relaxed is enough:
+  // only the holder writes it, and the next holder's write is ordered after by state_'s
+  // release/acquire.
+  std::atomic<std::uint32_t> owner_{0};
 };
 
 using Mutex = BasicMutex<>;

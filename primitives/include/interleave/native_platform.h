@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "interleave/contract.h"
+#include "interleave/detail/cell.h"
 #include "interleave/platform.h"
 #include "interleave/source_location.h"
 
@@ -22,11 +23,17 @@ bool futex_wait(const std::atomic<std::uint32_t>& word, std::uint32_t expected, 
                 bool process_shared) noexcept;
 void futex_wake(const std::atomic<std::uint32_t>& word, int count, bool process_shared) noexcept;
 std::uint32_t current_thread_id() noexcept;
+// Names the calling OS thread (its first 15 bytes: what debuggers, top and ThreadSanitizer's
+// reports show).
+void name_native_thread(std::string_view name) noexcept;
 
 template <bool Shared>
 struct NativePlatformBase {
   template <class T>
   using Atomic = std::atomic<T>;
+  // Non-atomic shared storage: a plain T (see detail/cell.h).
+  template <class T>
+  using Cell = PlainCell<T>;
   using Clock = std::chrono::steady_clock;
   using TimePoint = Clock::time_point;
 
@@ -48,6 +55,7 @@ struct NativePlatformBase {
   }
   static void wake_all(const Atomic<std::uint32_t>& word) noexcept { futex_wake(word, 0x7fffffff, Shared); }
 
+  static void fence(std::memory_order order) noexcept { std::atomic_thread_fence(order); }
   static void yield() noexcept;
   static void relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
@@ -58,6 +66,7 @@ struct NativePlatformBase {
   }
 
   using Thread = std::thread;
+  static void name_thread(std::string_view name) noexcept { name_native_thread(name); }
 
   static std::uint32_t this_thread_id() noexcept { return current_thread_id(); }
 

@@ -198,11 +198,12 @@ struct PipeState {
     // behind: that costs later bumps a wake-up call, nothing else.
     Word data_waiters{0};
     Word space_waiters{0};
-    // The rest is guarded by the lock.
-    std::uint64_t written = 0;  // bytes ever written (headers included)
-    std::uint64_t read = 0;     // bytes ever consumed; written - read are in the ring
-    bool writer_closed = false;
-    bool reader_closed = false;
+    // The rest is guarded by the lock: platform cells, so that under the model the race detector
+    // checks that the lock orders every access (the ring's bytes are reached only through them).
+    typename P::template Cell<std::uint64_t> written{0};  // bytes ever written (headers included)
+    typename P::template Cell<std::uint64_t> read{0};     // bytes ever consumed; written - read are in the ring
+    typename P::template Cell<bool> writer_closed{false};
+    typename P::template Cell<bool> reader_closed{false};
     std::byte* ring = nullptr;  // inside the same region: its address survives fork
   };
 
@@ -511,25 +512,25 @@ class BasicPipeEnd {
     bool spun = false;
     lock(c, nullptr);
     for (;;) {
-      if (c.writer_closed) {
+      if (c.writer_closed.read()) {
         c.lock.unlock();
         throw_self_closed(operation);
       }
-      if (c.reader_closed) {
+      if (c.reader_closed.read()) {
         c.lock.unlock();
         throw BrokenPipe(std::string(operation) + ": the peer (the " + (index_ == 0 ? "second" : "first") +
                          " end) is closed");
       }
-      if (s.ring_bytes - (c.written - c.read) >= need) break;
+      if (s.ring_bytes - (c.written.read() - c.read.read()) >= need) break;
       await(c, c.space_seq, c.space_waiters, nullptr, spun);
     }
-    std::uint32_t offset = static_cast<std::uint32_t>(c.written % s.ring_bytes);
+    std::uint32_t offset = static_cast<std::uint32_t>(c.written.read() % s.ring_bytes);
     std::array<std::byte, kHeader> header;
     std::memcpy(header.data(), &size, kHeader);
     copy_in(s, c, offset, header.data(), kHeader);
     offset = advance(s, offset, kHeader);
     if (size != 0) copy_in(s, c, offset, message.data(), size);
-    c.written += need;  // the one store that publishes the message
+    c.written.write(c.written.read() + need);  // the one store that publishes the message
     const bool wake = bump(c.data_seq, c.data_waiters);
     c.lock.unlock();
     if (wake) P::wake_all(c.data_seq);
@@ -550,12 +551,12 @@ class BasicPipeEnd {
     bool expired = false;
     if (!lock(c, deadline)) return false;
     for (;;) {
-      if (c.reader_closed) {
+      if (c.reader_closed.read()) {
         c.lock.unlock();
         throw_self_closed(operation);
       }
-      if (c.written != c.read) break;
-      if (c.writer_closed) {
+      if (c.written.read() != c.read.read()) break;
+      if (c.writer_closed.read()) {
         c.lock.unlock();
         if constexpr (std::is_null_pointer_v<std::remove_cvref_t<Take>>) {
           return true;  // poll: end-of-stream is ready
@@ -576,7 +577,7 @@ class BasicPipeEnd {
       c.lock.unlock();
       return true;
     } else {
-      const auto read_offset = static_cast<std::uint32_t>(c.read % s.ring_bytes);
+      const auto read_offset = static_cast<std::uint32_t>(c.read.read() % s.ring_bytes);
       std::uint32_t size = 0;
       std::array<std::byte, kHeader> header;
       copy_out(s, c, read_offset, header.data(), kHeader);
@@ -589,7 +590,7 @@ class BasicPipeEnd {
         throw;
       }
       if (size != 0) copy_out(s, c, advance(s, read_offset, kHeader), into.data(), size);
-      c.read += size + kHeader;  // the one store that consumes the message
+      c.read.write(c.read.read() + size + kHeader);  // the one store that consumes the message
       const bool wake = bump(c.space_seq, c.space_waiters);
       c.lock.unlock();
       if (wake) P::wake_all(c.space_seq);
@@ -600,7 +601,7 @@ class BasicPipeEnd {
   // Marks this end closed on one direction and wakes everyone waiting on it.
   static void shut(Channel& c, bool reader) {
     lock(c, nullptr);
-    (reader ? c.reader_closed : c.writer_closed) = true;
+    (reader ? c.reader_closed : c.writer_closed).write(true);
     const bool wake_data = bump(c.data_seq, c.data_waiters);
     const bool wake_space = bump(c.space_seq, c.space_waiters);
     c.lock.unlock();

@@ -9,6 +9,11 @@
 //   template <class T> using Atomic        std::atomic-like: load/store/exchange/
 //                                          compare_exchange_{weak,strong}/fetch_{add,sub,or,and}
 //                                          with std::memory_order arguments.
+//   template <class T> using Cell          non-atomic storage that threads hand to each other
+//                                          through the atomics (detail/cell.h: read/write/with/
+//                                          with_mut); a plain T natively, a race-checked cell in
+//                                          the model.
+//   fence(order)                           std::atomic_thread_fence(order).
 //   using Clock, TimePoint                 a steady clock; `now()` reads it.
 //   wait(a, expected)                      blocks while a == expected (futex semantics: may
 //                                          return spuriously; callers re-check in a loop).
@@ -29,6 +34,7 @@
 // `Atomic<std::uint32_t>` is the futex word: only 32-bit atomics can be waited on.
 #pragma once
 
+#include <atomic>
 #include <concepts>
 #include <cstdint>
 #include <functional>
@@ -48,6 +54,8 @@ concept Platform = requires(const typename P::template Atomic<std::uint32_t>& wo
   {P::wake_one(word)};
   {P::wake(word, value)};
   {P::wake_all(word)};
+  {P::fence(std::memory_order_seq_cst)};
+  typename P::template Cell<std::uint32_t>;
   {P::yield()};
   {P::relax()};
   { P::spin_limit } -> std::convertible_to<int>;

@@ -44,32 +44,7 @@
 #error "interleave fibers: only x86-64 has a context switch so far (see harness/src/model/fiber.cpp)"
 #endif
 
-// INTERLEAVE_TSAN / INTERLEAVE_ASAN: 1 when this translation unit is built with that sanitizer.
-#ifndef INTERLEAVE_TSAN
-#if defined(__SANITIZE_THREAD__)
-#define INTERLEAVE_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define INTERLEAVE_TSAN 1
-#endif
-#endif
-#endif
-#ifndef INTERLEAVE_TSAN
-#define INTERLEAVE_TSAN 0
-#endif
-
-#ifndef INTERLEAVE_ASAN
-#if defined(__SANITIZE_ADDRESS__)
-#define INTERLEAVE_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define INTERLEAVE_ASAN 1
-#endif
-#endif
-#endif
-#ifndef INTERLEAVE_ASAN
-#define INTERLEAVE_ASAN 0
-#endif
+#include "interleave/detail/sanitizers.h"  // INTERLEAVE_TSAN, INTERLEAVE_ASAN
 
 #if INTERLEAVE_TSAN
 // Exported by both the GCC and the LLVM TSan runtimes, but not declared in their headers.

@@ -3,9 +3,11 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "interleave/source_location.h"
 
@@ -29,6 +31,18 @@ namespace detail::model {
 // True while the calling code runs inside an exploration (on one of its fibers).
 bool active() noexcept;
 
+// How deep the calling thread is in the model runtime's own code (its entry points); kept per
+// fiber across switches. Hooks of instrumented code (interleave::std_runtime) reached from the
+// runtime must not re-enter it: an inline function that the linker took from an instrumented
+// object is instrumented for every caller, the runtime's own calls included.
+extern thread_local int runtime_depth;
+// runtime_depth is kept per fiber by saving it across fiber switches. Under ThreadSanitizer fibers
+// are TSan threads that share their OS thread's thread-locals, so its accesses are hidden from TSan
+// (they would read as races between fibers).
+__attribute__((no_sanitize("thread"))) inline int get_runtime_depth() noexcept { return runtime_depth; }
+__attribute__((no_sanitize("thread"))) inline void set_runtime_depth(int depth) noexcept { runtime_depth = depth; }
+inline bool in_runtime() noexcept { return get_runtime_depth() != 0; }
+
 // A scheduling point: the strategy may switch to another fiber before the operation `what` on
 // `object` happens. Throws detail::model::Aborted when the execution is being torn down.
 void step(const char* what, const void* object);
@@ -41,6 +55,10 @@ std::int64_t now_ns();
 std::uint32_t current_fiber() noexcept;
 
 std::uint32_t spawn(std::function<void()> task);
+// Names the running fiber, or the bytes [object, object + size), for this schedule's reports and
+// traces (interleave/names.h). No-ops outside an exploration.
+void name_fiber(std::string_view name);
+void name_object(const void* object, std::size_t size, std::string_view name);
 void join(std::uint32_t fiber);
 // A fiber handle was destroyed without join: reported as a failure.
 void abandon(std::uint32_t fiber) noexcept;
@@ -49,6 +67,13 @@ void abandon(std::uint32_t fiber) noexcept;
 [[noreturn]] void fail(FailureKind kind, std::string message, interleave::source_location where);
 // Records a failure without unwinding (for noexcept contexts); the next scheduling point unwinds.
 void fail_later(FailureKind kind, std::string message, interleave::source_location where) noexcept;
+
+// Ends the calling fiber where it stands, without unwinding its stack (which is abandoned, its
+// objects never destroyed): for a fiber that cannot unwind, such as one in std::terminate (a
+// joinable std::thread destroyed by the teardown's unwinding, an exception through a noexcept
+// function). Unless the execution is already failing, records `kind` with `message`. Must be
+// called on a fiber of an exploration.
+[[noreturn]] void abandon_fiber(FailureKind kind, std::string message) noexcept;
 
 // The primitive operations in progress on a fiber, outermost first (for traces and deadlock
 // reports). Operations nest (Queue::get inside, say, a Mutex::lock); frames past kDepth are
@@ -83,6 +108,24 @@ inline void pop_operation() noexcept {
   if (stack != nullptr && stack->depth > 0) --stack->depth;
 }
 
+// --- Per-thread storage of the code under test ------------------------------------------------
+
+// Model threads are fibers of one OS thread, so what the C library and the compiler keep per OS
+// thread is shared by all of them unless it is switched with the fiber. The runtime keeps `errno`
+// per fiber itself; interleave::std_runtime registers these hooks to keep the test's own
+// thread_local variables per fiber. kOsThread stands for the OS thread outside the schedule's
+// fibers: fiber 0 (the body) has its storage, the other fibers start fresh.
+inline constexpr std::uint32_t kOsThread = UINT32_MAX;
+struct ThreadStorageHooks {
+  // The running model thread changes from `from` to `to` (either may be kOsThread).
+  void (*switch_threads)(std::uint32_t from, std::uint32_t to) noexcept = nullptr;
+  // Fiber `fiber` (not 0) returned from its task and is about to finish, still running: the
+  // destructors of its thread_local objects run here.
+  void (*thread_exit)(std::uint32_t fiber) = nullptr;
+};
+// Set once, before explorations run (nullptr: none).
+void set_thread_storage_hooks(const ThreadStorageHooks* hooks) noexcept;
+
 // --- The race detector's hooks (vector clocks; see harness/src/model/race_detector.h) -----------------
 
 // What an atomic operation does to its object, for happens-before: a load reads it, a store
@@ -110,13 +153,48 @@ void atomic_effects(const void* object, AtomicShadow& shadow, AtomicOp op, std::
 // returns at once if *word != expected; else blocks until woken, a spurious wake-up, or
 // (deadline_ns >= 0) the virtual clock reaching the deadline. False on timeout.
 bool futex_wait(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t expected, std::int64_t deadline_ns);
-void futex_wake(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t count);
+// Wakes up to `count` of the fibers waiting on `word` (the strategy picks which); returns how many.
+std::uint32_t futex_wake(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t count);
 // An atomic object is being destroyed: every fiber's last operation on it must happen-before
 // (else a data race is reported), and its clocks are dropped so a new object at the same address
 // starts clean.
 void atomic_destroyed(const void* object, AtomicShadow& shadow) noexcept;
 // std::atomic_thread_fence(order) in the model.
 void fence(std::memory_order order);
+
+// --- Atomic operations by address (the memory model; docs/memory-model.md) ---------------------
+//
+// One implementation behind ModelAtomic<T> and any other caller that has only an address: each
+// call is a scheduling point (`what`, on object `address`), then the operation, with the caller's
+// memory order, on the `size` (1..8) bytes at `address`, whose value travels as the low `size`
+// bytes of a std::uint64_t (memcpy order: the object representation). The memory at `address`
+// always holds the newest store in the object's modification order; under the weak memory model a
+// read may return an older store's value, as coherence and happens-before allow (a recorded
+// decision of the schedule). `shadow` is the object's handle for the race detector and the memory
+// model: one per object, zero-initialised, kept as long as the object (a caller without room in
+// the object keeps it in a side table, keyed by address). `where`: the caller's source location,
+// for the operation's step in reports and traces, and for reports of stale reads. Outside an exploration each one is a
+// plain memory access.
+
+// A load: returns the value read.
+std::uint64_t atomic_read(const void* address, AtomicShadow& shadow, std::uint32_t size, std::memory_order order,
+                          const char* what = "atomic load", interleave::source_location where = {});
+// A store of `value`.
+void atomic_write(void* address, AtomicShadow& shadow, std::uint32_t size, std::uint64_t value, std::memory_order order,
+                  const char* what = "atomic store", interleave::source_location where = {});
+// A read-modify-write (exchange, fetch_*): reads the newest store, writes update(old, context),
+// returns old.
+using AtomicUpdate = std::uint64_t (*)(std::uint64_t old, const void* context);
+std::uint64_t atomic_rmw(void* address, AtomicShadow& shadow, std::uint32_t size, std::memory_order order,
+                         AtomicUpdate update, const void* context, const char* what = "atomic read-modify-write",
+                         interleave::source_location where = {});
+// compare_exchange_strong (weak = false) or compare_exchange_weak (weak = true: under the weak
+// memory model it may fail spuriously, a recorded decision): compares the newest store with
+// `expected` (bytes), writes `desired` with `success` order if equal, else reads with `failure`
+// order and sets `expected` to the value found.
+bool atomic_compare_exchange(void* address, AtomicShadow& shadow, std::uint32_t size, std::uint64_t& expected,
+                             std::uint64_t desired, std::memory_order success, std::memory_order failure, bool weak,
+                             const char* what = "atomic compare_exchange", interleave::source_location where = {});
 
 // One access to a Shared<T> cell, as its shadow state keeps it. clock 0: none.
 struct CellAccess {
@@ -139,6 +217,29 @@ struct CellShadow {
 void cell_created(CellShadow& shadow, interleave::source_location where) noexcept;
 void cell_access(CellShadow& shadow, bool write, interleave::source_location where);
 void cell_destroyed(CellShadow& shadow) noexcept;
+
+// --- Plain memory of code compiled with the compiler's ThreadSanitizer instrumentation ------------
+// (interleave::std_runtime: unmodified std:: code). Memory is checked by address, byte by byte,
+// with the same FastTrack rules as a Shared<T> cell. The site of an access is `pc`, a code address
+// inside the accessing function (a return address), with the shadow call stack `callers` (return
+// addresses, outermost first, `depth` of them); reports name the innermost of these frames that is
+// not in a system header (/usr/...), as file:line. No-ops outside an exploration.
+void memory_access(const void* address, std::size_t size, bool write, const void* pc,
+                   const void* const* callers = nullptr, std::size_t depth = 0);
+// A heap block of instrumented code's process was allocated: earlier accesses to its bytes (a
+// block freed and given out again) are forgotten.
+void memory_allocated(const void* address, std::size_t size) noexcept;
+// A heap block is freed: a write of every byte already accessed in this execution (a use by
+// another thread not ordered before the free, or after it, is a data race), at `pc`.
+void memory_freed(const void* address, std::size_t size, const void* pc, const void* const* callers = nullptr,
+                  std::size_t depth = 0);
+// The source location of such a site. Cheap: the files and lines are looked up (addr2line) only
+// when a report is written, for all sites seen so far at once. Stable for the life of the process.
+interleave::source_location code_location(const void* pc, const void* const* callers = nullptr,
+                                          std::size_t depth = 0) noexcept;
+// A number that changes at every execution (schedule run), for state kept beside an address (a
+// pthread mutex's model) that must start clean in each execution. 0 outside an exploration.
+std::uint64_t execution() noexcept;
 
 // Turns the race detector on or off for explorations started afterwards on any thread (on by
 // default); returns the previous setting.

@@ -28,8 +28,9 @@
 //            never committed, is the only thing lost), an unfreed one is freed (the consumer's
 //            item, taken but never returned, is the only thing lost). Threads never need it: the
 //            default NoClaimer compiles to nothing.
-// Ordering   The slot's sequence store (release) and load (acquire) carry the item from producer to
-//            consumer. The sequence stores/loads and the close are seq_cst so that a thread that
+// Ordering   The slot's sequence store (release) and load (acquire) carry the item (a P::Cell, so
+//            the model's race detector checks this) from producer to consumer and the freed slot
+//            back to the next lap's producer. The sequence stores/loads and the close are seq_cst so that a thread that
 //            registers as a waiter and then re-checks the ring, and a thread that changes the ring
 //            and then looks for waiters, cannot both miss each other (see BasicCondition). With a
 //            Claimer the claiming CASes are seq_cst too, so a recoverer that sees a position
@@ -49,12 +50,22 @@
 
 namespace interleave::detail {
 
+// Room for one item, constructed and destroyed in place by the ring. Its constructor leaves the
+// bytes alone (a value-initialized cell does not zero them).
+template <class T>
+struct ItemStorage {
+  ItemStorage() noexcept {}  // NOLINT(modernize-use-equals-default): `= default` would zero the bytes
+  alignas(T) unsigned char bytes[sizeof(T)];
+
+  T* item() noexcept { return std::launder(reinterpret_cast<T*>(bytes)); }
+};
+
+// The item's bytes are a platform cell: the slot's sequence hands them from producer to consumer
+// and back, and under the model the race detector checks that it does.
 template <class T, Platform P>
 struct RingSlot {
   typename P::template Atomic<std::uint64_t> sequence{0};
-  alignas(T) unsigned char storage[sizeof(T)];
-
-  T* item() noexcept { return std::launder(reinterpret_cast<T*>(storage)); }
+  typename P::template Cell<ItemStorage<T>> storage;
 };
 
 enum class RingStatus : std::uint8_t {
@@ -98,7 +109,9 @@ class Ring {
     const std::uint64_t end = enqueue_.load(std::memory_order_relaxed) & ~kClosedBit;
     for (std::uint64_t d = dequeue_.load(std::memory_order_relaxed); d < end; ++d) {
       Slot& slot = slots_[d % capacity_];
-      if (slot.sequence.load(std::memory_order_relaxed) == 4 * d + 1) std::destroy_at(slot.item());
+      if (slot.sequence.load(std::memory_order_relaxed) == 4 * d + 1) {
+        slot.storage.with_mut([](ItemStorage<T>& s) { std::destroy_at(s.item()); });
+      }
     }
     if (owns_slots_) delete[] slots_;
   }
@@ -107,7 +120,11 @@ class Ring {
   template <class Claimer = NoClaimer>
   RingStatus try_push(T& value, Claimer&& claimer = {}) {
     constexpr std::memory_order claim_order = std::remove_reference_t<Claimer>::claim_order;
-    std::uint64_t e = enqueue_.load(claim_order);
+    // seq_cst, not claim_order: a put that registered as a waiter re-checks the ring here, and
+    // must see a close() that looked for waiters before the registration (BasicCondition); a
+    // relaxed load may read the enqueue word from before the close, and the put sleeps forever
+    // (MemoryModelFindings.QueuePutRacingCloseNeverSleepsForever).
+    std::uint64_t e = enqueue_.load(std::memory_order_seq_cst);
     for (;;) {
       if ((e & kClosedBit) != 0) return RingStatus::closed;
       Slot& slot = slots_[e % capacity_];
@@ -118,7 +135,8 @@ class Ring {
           // Position e is ours. If T's move constructor throws here, the position is lost and
           // consumers wait for it forever: T's move constructor must not throw (checked by the
           // queue).
-          ::new (static_cast<void*>(slot.storage)) T(std::move(value));
+          slot.storage.with_mut(
+              [&value](ItemStorage<T>& s) { ::new (static_cast<void*>(s.bytes)) T(std::move(value)); });
           slot.sequence.store(4 * e + 1, std::memory_order_seq_cst);
           return RingStatus::ok;
         }
@@ -142,9 +160,11 @@ class Ring {
       if (seq == 4 * d + 1) {
         claimer.announce(ClaimRegistry::Operation::pop, d);
         if (dequeue_.compare_exchange_weak(d, d + 1, claim_order, claim_order)) {
-          T* item = slot.item();
-          out.emplace(std::move(*item));
-          std::destroy_at(item);
+          slot.storage.with_mut([&out](ItemStorage<T>& s) {
+            T* item = s.item();
+            out.emplace(std::move(*item));
+            std::destroy_at(item);
+          });
           slot.sequence.store(4 * (d + capacity_), std::memory_order_seq_cst);
           return RingStatus::ok;
         }

@@ -1,0 +1,357 @@
+// Plain memory accesses of code compiled with the compiler's ThreadSanitizer instrumentation
+// (interleave::std_runtime), checked by address, and the code locations reports name them by.
+#include <absl/container/flat_hash_map.h>
+#include <absl/strings/str_cat.h>
+#include <absl/strings/str_format.h>
+#include <dlfcn.h>
+#include <execinfo.h>
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "model/runtime.h"
+
+namespace interleave::detail::model {
+
+namespace {
+
+// A source location made at run time. interleave::source_location is std::source_location where
+// the library has it: a pointer to a record of this layout (the one the compiler's
+// __builtin_source_location() returns), which cannot be made any other way at run time.
+struct LocationRecord {
+  const char* file = "";
+  const char* function = "";
+  std::uint_least32_t line = 0;
+  std::uint_least32_t column = 0;
+};
+
+interleave::source_location location_of(const LocationRecord& r) noexcept {
+#if defined(__cpp_lib_source_location)
+  static_assert(sizeof(std::source_location) == sizeof(const LocationRecord*));
+  return std::bit_cast<std::source_location>(&r);
+#else
+  return interleave::source_location::current(r.file, r.function, r.line);
+#endif
+}
+
+// A spin lock: the runtime's own code runs on fibers, where a pthread mutex of the test program may
+// be modelled (interleave::std_runtime), so it must not take one. Held only briefly, and contended
+// only by explorations on other threads.
+class SpinLock {
+ public:
+  void lock() noexcept {
+    while (locked_.exchange(true, std::memory_order_acquire)) {
+    }
+  }
+  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+ private:
+  std::atomic<bool> locked_{false};
+};
+
+// A site: its frames (innermost first) and the record reports read, filled when resolved.
+struct Site {
+  LocationRecord record;
+  std::vector<LocationRecord*> frames;
+};
+
+// Every code address and site seen (never freed: reports and traces keep the locations).
+struct CodeLocations {
+  SpinLock lock;
+  absl::flat_hash_map<const void*, LocationRecord*> by_pc;
+  absl::flat_hash_map<std::vector<const void*>, Site*> sites;
+  std::deque<LocationRecord> records;
+  std::deque<Site> site_records;
+  std::deque<std::string> strings;
+  std::vector<std::pair<const void*, LocationRecord*>> unresolved;
+  std::vector<Site*> unresolved_sites;
+  // For an address in code the compiler inlined: the functions it was inlined into, innermost
+  // first (the record of the address itself names the innermost inlined function's line).
+  absl::flat_hash_map<const LocationRecord*, std::vector<LocationRecord>> inlined_into;
+
+  LocationRecord* record_of(const void* pc) {
+    auto [it, inserted] = by_pc.try_emplace(pc, nullptr);
+    if (inserted) {
+      it->second = &records.emplace_back();
+      unresolved.emplace_back(pc, it->second);
+    }
+    return it->second;
+  }
+};
+
+CodeLocations& code_locations() {
+  static auto* locations = new CodeLocations;  // never destroyed: used until the process ends
+  return *locations;
+}
+
+bool in_system_header(const LocationRecord& r) noexcept { return std::strncmp(r.file, "/usr/", 5) == 0; }
+
+// interleave's own sources, by the path this file was compiled from (".../harness/src/model/"):
+// the folders under that root that hold the library's code, not the tests'.
+std::string_view source_root() noexcept {
+  static const std::string_view root = [] {
+    const std::string_view here = __FILE__;
+    const std::size_t at = here.rfind("harness/src/model/");
+    return at == std::string_view::npos ? std::string_view() : here.substr(0, at);
+  }();
+  return root;
+}
+
+bool in_library(const char* file) noexcept {
+  const std::string_view f = file;
+  if (f.find("/include/interleave/") != std::string_view::npos) return true;  // installed headers too
+  const std::string_view root = source_root();
+  if (root.empty() || f.substr(0, root.size()) != root) return false;
+  const std::string_view rest = f.substr(root.size());
+  for (const std::string_view folder : {"harness/src/", "harness/include/", "primitives/include/", "primitives/src/"}) {
+    if (rest.substr(0, folder.size()) == folder) return true;
+  }
+  return false;
+}
+
+// One "function\nfile:line" answer of addr2line, or nothing where it knows no line.
+std::optional<LocationRecord> parse_location(CodeLocations& c, const std::string& function, const std::string& place) {
+  const std::size_t colon = place.rfind(':');
+  if (colon == std::string::npos || place.compare(0, 2, "??") == 0) return std::nullopt;
+  const auto line = static_cast<std::uint_least32_t>(std::strtoul(place.c_str() + colon + 1, nullptr, 10));
+  if (line == 0) return std::nullopt;
+  LocationRecord r;
+  r.file = c.strings.emplace_back(std::filesystem::path(place.substr(0, colon)).lexically_normal().string()).c_str();
+  r.function = c.strings.emplace_back(function).c_str();
+  r.line = line;
+  return r;
+}
+
+// addr2line on one module's addresses; fills the records it can, with the chain of functions
+// each address was inlined into (an optimized build inlines the standard library's and
+// interleave's headers into the user's functions: the user's line is then one of those).
+void resolve_module(CodeLocations& c, const std::string& module, std::uintptr_t base,
+                    const std::vector<std::pair<const void*, LocationRecord*>>& items) {
+  // -a: each address's answer starts with the address (a line "0x..."; no function name starts
+  // so), then one "function\nfile:line" pair per inlining level (-i), innermost first.
+  std::string command = absl::StrCat("addr2line -a -i -C -f -e '", module, "'");
+  for (const auto& [pc, record] : items) {
+    // A return address: the call before it is the site. Shared objects (and PIE executables)
+    // are looked up by offset.
+    absl::StrAppend(&command, absl::StrFormat(" 0x%x", reinterpret_cast<std::uintptr_t>(pc) - 1 - base));
+  }
+  absl::StrAppend(&command, " 2>/dev/null");
+  std::FILE* out = ::popen(command.c_str(), "r");
+  if (out == nullptr) return;
+  const auto read_line = [out](std::string& line) {
+    line.clear();
+    int ch = 0;
+    while ((ch = std::fgetc(out)) != EOF && ch != '\n') line.push_back(static_cast<char>(ch));
+    return ch != EOF || !line.empty();
+  };
+  std::size_t answer = 0;  // answers begun so far; items[answer - 1] is the current one's
+  std::vector<LocationRecord> chain;
+  const auto finish = [&] {
+    if (answer == 0 || answer > items.size() || chain.empty()) return;
+    LocationRecord* record = items[answer - 1].second;
+    *record = chain.front();
+    if (chain.size() > 1) c.inlined_into[record].assign(chain.begin() + 1, chain.end());
+  };
+  std::string function;
+  std::string place;
+  while (read_line(function)) {
+    if (function.compare(0, 2, "0x") == 0) {
+      finish();
+      chain.clear();
+      ++answer;
+      continue;
+    }
+    if (!read_line(place)) break;
+    if (auto r = parse_location(c, function, place)) chain.push_back(*r);
+  }
+  finish();
+  ::pclose(out);
+}
+
+}  // namespace
+
+interleave::source_location code_location(const void* pc, const void* const* callers, std::size_t depth) noexcept {
+  if (pc == nullptr) return {};
+  constexpr std::size_t kFrames = 8;  // the innermost ones: enough to leave the library's headers
+  try {
+    std::vector<const void*> key{pc};
+    for (std::size_t i = depth; i > 0 && key.size() < kFrames; --i) key.push_back(callers[i - 1]);
+    CodeLocations& c = code_locations();
+    const std::lock_guard lock(c.lock);
+    auto [it, inserted] = c.sites.try_emplace(std::move(key), nullptr);
+    if (inserted) {
+      Site& site = c.site_records.emplace_back();
+      for (const void* frame : it->first) site.frames.push_back(c.record_of(frame));
+      c.unresolved_sites.push_back(&site);
+      it->second = &site;
+    }
+    return location_of(it->second->record);
+  } catch (...) {
+    return {};
+  }
+}
+
+// glibc's backtrace() loads the unwinder on its first call: done here, before any fiber runs.
+[[maybe_unused]] const int kUnwinderLoaded = [] {
+  void* frame[1];
+  return ::backtrace(frame, 1);
+}();
+
+interleave::source_location user_call_site() noexcept {
+  constexpr int kFrames = 48;  // the runtime's and the primitive's frames come first
+  void* frames[kFrames];
+  const int count = ::backtrace(frames, kFrames);
+  if (count <= 1) return {};
+  try {
+    std::vector<const void*> key(frames + 1, frames + count);  // this function's own frame left out
+    CodeLocations& c = code_locations();
+    interleave::source_location where;
+    {
+      const std::lock_guard lock(c.lock);
+      auto [it, inserted] = c.sites.try_emplace(std::move(key), nullptr);
+      if (inserted) {
+        Site& site = c.site_records.emplace_back();
+        for (const void* frame : it->first) site.frames.push_back(c.record_of(frame));
+        c.unresolved_sites.push_back(&site);
+        it->second = &site;
+      }
+      where = location_of(it->second->record);
+    }
+#if !defined(__cpp_lib_source_location)
+    // This source_location holds the file and line themselves, not a pointer to the record that
+    // resolving fills in later: resolve now (one addr2line run per new site).
+    resolve_code_locations();
+    const std::lock_guard lock(c.lock);
+    where = location_of(c.sites.find(std::vector<const void*>(frames + 1, frames + count))->second->record);
+#endif
+    return where;
+  } catch (...) {
+    return {};
+  }
+}
+
+bool library_site(const interleave::source_location& where) noexcept {
+  const char* file = where.file_name();
+  return std::strncmp(file, "/usr/include/", 13) == 0 || std::strstr(file, "/include/c++/") != nullptr ||
+         in_library(file);
+}
+
+void resolve_code_locations() noexcept {
+  try {
+    CodeLocations& c = code_locations();
+    const std::lock_guard lock(c.lock);
+    // One addr2line run per module (the executable, shared objects).
+    absl::flat_hash_map<std::string, std::pair<std::uintptr_t, std::vector<std::pair<const void*, LocationRecord*>>>>
+        modules;
+    for (const auto& item : c.unresolved) {
+      Dl_info info{};
+      if (::dladdr(item.first, &info) == 0 || info.dli_fname == nullptr) continue;
+      auto& module = modules[info.dli_fname];
+      module.first = reinterpret_cast<std::uintptr_t>(info.dli_fbase);
+      module.second.push_back(item);
+    }
+    c.unresolved.clear();
+    for (const auto& [name, module] : modules) {
+      std::string path = name;
+      if (path.empty() || path.find('/') == std::string::npos) path = "/proc/self/exe";
+      resolve_module(c, path, module.first, module.second);
+    }
+    // A site is its innermost frame outside system headers and interleave's own code (else its
+    // innermost known frame).
+    // Each frame's inlined functions count as frames of their own, innermost first.
+    for (Site* site : c.unresolved_sites) {
+      const LocationRecord* chosen = nullptr;
+      const auto consider = [&chosen](const LocationRecord& frame) {
+        if (frame.line == 0) return false;
+        if (chosen == nullptr) chosen = &frame;
+        if (in_system_header(frame) || in_library(frame.file)) return false;
+        chosen = &frame;
+        return true;
+      };
+      for (const LocationRecord* frame : site->frames) {
+        if (consider(*frame)) break;
+        const auto inlined = c.inlined_into.find(frame);
+        if (inlined != c.inlined_into.end() && std::any_of(inlined->second.begin(), inlined->second.end(), consider)) {
+          break;
+        }
+      }
+      if (chosen != nullptr) site->record = *chosen;
+    }
+    c.unresolved_sites.clear();
+  } catch (...) {
+    // Reports then name these sites without file and line.
+  }
+}
+
+void Runtime::memory_access(const void* address, std::size_t size, bool write, const void* pc,
+                            const void* const* callers, std::size_t depth) {
+  check_memory(address, size, write, false, pc, callers, depth);
+}
+
+void Runtime::memory_freed(const void* address, std::size_t size, const void* pc, const void* const* callers,
+                           std::size_t depth) {
+  check_memory(address, size, true, true, pc, callers, depth);
+}
+
+void Runtime::check_memory(const void* address, std::size_t size, bool write, bool accessed_only, const void* pc,
+                           const void* const* callers, std::size_t depth) {
+  if (aborting_ || !detector_.reports() || (accessed_only && memory_.empty())) return;
+  const auto first = reinterpret_cast<std::uintptr_t>(address);
+  interleave::source_location where{};
+  bool located = false;
+  for (std::uintptr_t byte = first; byte < first + size; ++byte) {
+    if (accessed_only && !memory_.contains(byte)) continue;
+    CellShadow& shadow = memory_[byte];
+    if (detector_.same_epoch(shadow, current_, write)) continue;
+    if (!located) {
+      where = code_location(pc, callers, depth);
+      located = true;
+    }
+    const CellShadow before = shadow;
+    if (auto race = detector_.on_cell_access(detector_context(), shadow, write, where)) {
+      // Rare: the sites are looked up now, and the report written again with them.
+      resolve_code_locations();
+      shadow = before;
+      if (auto named = detector_.on_cell_access(detector_context(), shadow, write, where)) race = std::move(named);
+      const std::string cell = "on a Shared<T> cell";
+      if (const std::size_t at = race->find(cell); at != std::string::npos) {
+        race->replace(
+            at, cell.size(),
+            absl::StrFormat("on plain memory at %p (byte %u of a %u-byte access)", reinterpret_cast<void*>(byte),
+                            static_cast<unsigned>(byte - first), static_cast<unsigned>(size)));
+      }
+      if (accessed_only) {
+        race->insert(0,
+                     "a heap block is freed (the write below) while an access to it is not ordered before "
+                     "the free; ");
+      }
+      report_race(std::move(*race), where, true);
+      return;
+    }
+  }
+}
+
+void Runtime::forget_memory(const void* address, std::size_t size) noexcept {
+  if (memory_.empty()) return;
+  const auto first = reinterpret_cast<std::uintptr_t>(address);
+  if (size > memory_.size()) {
+    absl::erase_if(memory_, [first, size](const auto& entry) { return entry.first - first < size; });
+  } else {
+    for (std::uintptr_t byte = first; byte < first + size; ++byte) memory_.erase(byte);
+  }
+}
+
+}  // namespace interleave::detail::model

@@ -1,0 +1,36 @@
+// Internal to the harness library: every exploration strategy by name, for options, tokens and
+// the Chooser. A new strategy is one file under strategies/ and one entry in registry.cpp.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include "interleave/options.h"
+#include "model/strategy.h"
+
+namespace interleave::detail::model {
+
+struct StrategyEntry {
+  Strategy strategy;
+  std::string_view name;         // INTERLEAVE_STRATEGY's value and the token's first field
+  std::string_view description;  // for error messages and docs
+  // Whether a token names its schedules by (seed, index) alone (random.s=...); false for PCT,
+  // whose tokens carry its parameters, and for choices.
+  bool plain_token;
+  std::unique_ptr<SchedulingStrategy> (*make)();  // nullptr: not an exploration strategy (choices)
+};
+
+// Every strategy, choices last.
+std::span<const StrategyEntry> strategy_entries() noexcept;
+// nullptr when no strategy has that name.
+const StrategyEntry* find_strategy(std::string_view name) noexcept;
+const StrategyEntry& strategy_entry(Strategy strategy) noexcept;
+// "'random', 'pct' or 'pos'": the names INTERLEAVE_STRATEGY accepts, for error messages.
+std::string_view explorable_strategy_names();
+
+std::unique_ptr<SchedulingStrategy> make_random_walk();
+std::unique_ptr<SchedulingStrategy> make_pct();
+std::unique_ptr<SchedulingStrategy> make_pos();
+
+}  // namespace interleave::detail::model

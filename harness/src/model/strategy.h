@@ -1,0 +1,73 @@
+// Internal to the harness library: the interface every exploration strategy implements.
+//
+// A strategy decides, at each scheduling point with more than one runnable fiber, which one runs
+// next. It sees each runnable fiber's pending operation: what the fiber will do as soon as it runs
+// (the kind, the object, whether it reads or writes it, and its memory order), recorded by the
+// runtime at the fiber's last scheduling point. A strategy lives in its own file under
+// strategies/ and is listed in strategies/registry.cpp: adding one touches no scheduler code.
+//
+// All randomness comes from the schedule's one generator (seeded by (seed, index), owned by the
+// Chooser and shared with its other decisions), so a schedule replays exactly from its ScheduleId.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <vector>
+
+#include "interleave/detail/random.h"
+#include "interleave/schedule.h"
+
+namespace interleave::detail::model {
+
+// How a pending operation touches its object.
+enum class Access : std::uint8_t {
+  none,   // no memory effect known (spawn, join, a yield, a fiber not started yet)
+  read,   // an atomic load, a futex wait (it reads the word)
+  write,  // an atomic store, a futex wake (it changes what a waiter sees)
+  rmw,    // an atomic read-modify-write or compare-exchange
+};
+
+// What a fiber will do when it next runs.
+struct PendingOp {
+  const char* what = "start";    // "atomic load", "futex wait", ... (a literal)
+  const void* object = nullptr;  // the atomic, futex word, ...; nullptr: none
+  Access access = Access::none;
+  std::memory_order order = std::memory_order_seq_cst;
+};
+
+// Whether two pending operations can affect each other: the same object, and at least one of them
+// may change it. An operation whose access is unknown conflicts with anything on its object.
+inline bool conflicts(const PendingOp& a, const PendingOp& b) noexcept {
+  if (a.object == nullptr || a.object != b.object) return false;
+  return a.access != Access::read || b.access != Access::read;
+}
+
+// One pick: `runnable` has at least two fibers; `pending` is indexed by fiber number.
+struct PickContext {
+  const std::vector<std::uint32_t>& runnable;
+  std::uint32_t current;  // the fiber at the scheduling point (it ran the previous step)
+  bool current_runnable;  // false when it just blocked or finished
+  std::uint64_t step;     // scheduling points executed so far
+  const std::vector<PendingOp>& pending;
+};
+
+class SchedulingStrategy {
+ public:
+  SchedulingStrategy() = default;
+  SchedulingStrategy(const SchedulingStrategy&) = delete;
+  SchedulingStrategy& operator=(const SchedulingStrategy&) = delete;
+  virtual ~SchedulingStrategy() = default;
+
+  // A new schedule starts; `rng` is already seeded for it. Draws made here come first.
+  virtual void begin(const ScheduleId& id, Xoshiro256& rng) = 0;
+  // Fiber `fiber` was created (fiber 0, the body, at the start of every schedule).
+  virtual void on_spawn(std::uint32_t /*fiber*/, Xoshiro256& /*rng*/) {}
+  // Which of ctx.runnable runs next.
+  virtual std::uint32_t pick(const PickContext& ctx, Xoshiro256& rng) = 0;
+  // Whether on_yield is wanted: the runtime then reports each yield or spin iteration.
+  [[nodiscard]] virtual bool wants_yields() const noexcept { return false; }
+  // `fiber` yields: it waits for another fiber to do something.
+  virtual void on_yield(std::uint32_t /*fiber*/) {}
+};
+
+}  // namespace interleave::detail::model

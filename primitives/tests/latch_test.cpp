@@ -1,0 +1,86 @@
+#include "interleave/latch.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+namespace interleave {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(Latch, WaitReturnsOnceEveryCountDownHappened) {
+  Latch latch(3);
+  std::atomic<int> done{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 3; ++i) {
+    threads.emplace_back([&] {
+      done.fetch_add(1, std::memory_order_relaxed);
+      latch.count_down();
+    });
+  }
+  latch.wait();
+  EXPECT_EQ(done.load(std::memory_order_relaxed), 3);
+  EXPECT_TRUE(latch.try_wait());
+  for (auto& t : threads) t.join();
+}
+
+TEST(Latch, TryWaitAndTimedWaitsBeforeZero) {
+  Latch latch(2);
+  EXPECT_FALSE(latch.try_wait());
+  EXPECT_FALSE(latch.wait_for(0ms));
+  EXPECT_FALSE(latch.wait_for(2ms));
+  EXPECT_FALSE(latch.wait_until(std::chrono::system_clock::now() + 1ms));
+  latch.count_down(2);
+  EXPECT_TRUE(latch.try_wait());
+  EXPECT_TRUE(latch.wait_for(0ms));
+  EXPECT_TRUE(latch.wait_until(std::chrono::steady_clock::now() - 1h));
+}
+
+TEST(Latch, ArriveAndWaitReleasesEveryParty) {
+  Latch latch(4);
+  std::atomic<int> arrived{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([&] {
+      arrived.fetch_add(1, std::memory_order_relaxed);
+      latch.arrive_and_wait();
+      EXPECT_EQ(arrived.load(std::memory_order_relaxed), 4);
+    });
+  }
+  for (auto& t : threads) t.join();
+}
+
+TEST(Latch, ZeroIsOpenAndCountDownByZeroChangesNothing) {
+  Latch latch(0);
+  EXPECT_TRUE(latch.try_wait());
+  latch.wait();
+  latch.count_down(0);
+  EXPECT_TRUE(latch.try_wait());
+}
+
+TEST(Latch, BadArgumentsAreRejected) {
+  EXPECT_THROW(Latch(-1), std::invalid_argument);
+  EXPECT_THROW(Latch(Latch::max() + 1), std::invalid_argument);
+  Latch latch(1);
+  EXPECT_THROW(latch.count_down(-1), std::invalid_argument);
+  EXPECT_THROW((void)latch.wait_for(-1ms), std::invalid_argument);
+  EXPECT_FALSE(latch.try_wait());
+}
+
+TEST(LatchDeathTest, CountingDownBelowZeroIsReported) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(
+      {
+        Latch latch(1);
+        latch.count_down(2);
+      },
+      "Latch::count_down: counting down by 2 with 1 left would take the count below zero");
+}
+
+}  // namespace
+}  // namespace interleave

@@ -1,0 +1,31 @@
+// Linearizability of Mutex: every history of a generated concurrent scenario, under every
+// explored schedule, is explained by some order of its calls that respects real time, against the
+// sequential specification in linearizability_specs.h. Calls still asleep when a run ends
+// quiescent must be ones the specification would keep waiting too, so lost wake-ups fail here as
+// well. The zoo's broken mutexs must fail the same property wherever their bug shows in what
+// the calls return or in who is left asleep. (One program per primitive: linearizability_suite.h.)
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+
+#include "interleave/rapidcheck.h"
+#include "linearizability_suite.h"
+#include "zoo/broken_mutexes.h"
+
+namespace interleave {
+namespace {
+
+using namespace linearizability_suite;
+
+INTERLEAVE_PROPERTY(LinearizabilityProperties, MutexIsLinearizable, ()) { mutex_is_linearizable<BasicMutex>(); }
+
+TEST(LinearizabilityZoo, MutexCheckingThenSetting) {
+  expect_not_linearizable("check then set", [] { mutex_is_linearizable<zoo::CheckThenSetMutex>(); });
+}
+TEST(LinearizabilityZoo, MutexMissingAWake) {
+  expect_not_linearizable("missing wake", [] { mutex_is_linearizable<zoo::MissingWakeMutex>(); });
+}
+TEST(LinearizabilityZoo, MutexWithRacyTryLock) {
+  expect_not_linearizable("racy try_lock", [] { mutex_is_linearizable<zoo::RacyTryLockMutex>(); });
+}
+}  // namespace
+}  // namespace interleave
