@@ -379,4 +379,7 @@ std::string detector_error(const std::exception_ptr& error);
 // returns its length. Async-signal-safe: the fatal-signal reproduce line uses it.
 std::size_t fingerprint_text_for_signal(char* out, std::size_t capacity) noexcept;
 
+// The runtime of the exploration running on this OS thread, or nullptr outside one.
+extern constinit thread_local Runtime* current_runtime;
+
 }  // namespace interleave::detail::model
