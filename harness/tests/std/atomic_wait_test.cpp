@@ -17,18 +17,14 @@
 #include <thread>
 
 #include "interleave/explore.h"
+#include "support.h"
 
 namespace {
 
 using interleave::FailureKind;
-using interleave::Options;
 using interleave::Result;
 
-Options options(std::uint64_t schedules) {
-  Options o;
-  o.schedules = schedules;
-  return o;
-}
+using std_tests::options;
 
 // One thread publishes a value through an atomic flag and wakes the other, which waits for the
 // flag with std::atomic<Flag>::wait. int is waited on directly; bool through libstdc++'s pool of

@@ -9,18 +9,14 @@
 #include <thread>
 
 #include "interleave/explore.h"
+#include "support.h"
 
 namespace {
 
 using interleave::FailureKind;
-using interleave::Options;
 using interleave::Result;
 
-Options options(std::uint64_t schedules) {
-  Options o;
-  o.schedules = schedules;
-  return o;
-}
+using std_tests::options;
 
 TEST(StdFuture, GetWaitsForTheValueAndACycleThroughItIsADeadlock) {
   // The producer sets the value, in the bug only after it saw the consumer past its get().

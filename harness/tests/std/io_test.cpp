@@ -11,18 +11,14 @@
 #include <thread>
 
 #include "interleave/explore.h"
+#include "support.h"
 
 namespace {
 
 using interleave::FailureKind;
-using interleave::Options;
 using interleave::Result;
 
-Options options(std::uint64_t schedules) {
-  Options o;
-  o.schedules = schedules;
-  return o;
-}
+using std_tests::options;
 
 // A pipe made in the body, closed at its end (also when the schedule is torn down).
 struct Pipe {

@@ -9,20 +9,15 @@
 #include <thread>
 
 #include "interleave/explore.h"
+#include "support.h"
 
 namespace {
 
 using interleave::FailureKind;
 using interleave::MemoryModel;
-using interleave::Options;
 using interleave::Result;
 
-Options options(std::uint64_t schedules, MemoryModel model = MemoryModel::weak) {
-  Options o;
-  o.schedules = schedules;
-  o.memory_model = model;
-  return o;
-}
+using std_tests::options;
 
 // Store buffering: each thread stores its flag, then loads the other's. Both loads reading 0 is
 // allowed unless all four operations are seq_cst.

@@ -12,18 +12,14 @@
 #include <thread>
 
 #include "interleave/explore.h"
+#include "support.h"
 
 namespace {
 
 using interleave::FailureKind;
-using interleave::Options;
 using interleave::Result;
 
-Options options(std::uint64_t schedules) {
-  Options o;
-  o.schedules = schedules;
-  return o;
-}
+using std_tests::options;
 
 TEST(StdCallOnce, TheRoutineRunsOnceAndHappensBeforeEveryReturn) {
   const Result r = interleave::explore(options(500), [] {

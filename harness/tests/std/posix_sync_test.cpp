@@ -11,18 +11,14 @@
 #include <thread>
 
 #include "interleave/explore.h"
+#include "support.h"
 
 namespace {
 
 using interleave::FailureKind;
-using interleave::Options;
 using interleave::Result;
 
-Options options(std::uint64_t schedules) {
-  Options o;
-  o.schedules = schedules;
-  return o;
-}
+using std_tests::options;
 
 TEST(PosixSemaphore, PostAfterTheWriteOrdersItAndPostBeforeItRaces) {
   const auto body = [](bool post_first) {

@@ -10,18 +10,14 @@
 #include <thread>
 
 #include "interleave/explore.h"
+#include "support.h"
 
 namespace {
 
 using interleave::FailureKind;
-using interleave::Options;
 using interleave::Result;
 
-Options options(std::uint64_t schedules) {
-  Options o;
-  o.schedules = schedules;
-  return o;
-}
+using std_tests::options;
 
 TEST(StdSharedMutex, ReadersHoldTheLockTogether) {
   // Each reader keeps its shared lock until both hold one: only shared locks let both get there

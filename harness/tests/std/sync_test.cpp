@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "interleave/explore.h"
+#include "support.h"
 
 namespace {
 
@@ -20,11 +21,7 @@ using interleave::FailureKind;
 using interleave::Options;
 using interleave::Result;
 
-Options options(std::uint64_t schedules) {
-  Options o;
-  o.schedules = schedules;
-  return o;
-}
+using std_tests::options;
 
 // A bounded blocking queue as most code writes it. `kBug` picks a defect to plant.
 enum class Bug { none, if_instead_of_while, one_condvar_notify_one };

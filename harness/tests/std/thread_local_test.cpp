@@ -9,17 +9,13 @@
 #include <thread>
 
 #include "interleave/explore.h"
+#include "support.h"
 
 namespace {
 
-using interleave::Options;
 using interleave::Result;
 
-Options options(std::uint64_t schedules) {
-  Options o;
-  o.schedules = schedules;
-  return o;
-}
+using std_tests::options;
 
 thread_local int t_counter = 0;
 thread_local int t_initialized = 7;  // a new thread starts from the initial value, not the current one

@@ -8,18 +8,14 @@
 #include <thread>
 
 #include "interleave/explore.h"
+#include "support.h"
 
 namespace {
 
 using interleave::FailureKind;
-using interleave::Options;
 using interleave::Result;
 
-Options options(std::uint64_t schedules) {
-  Options o;
-  o.schedules = schedules;
-  return o;
-}
+using std_tests::options;
 
 TEST(StdThreads, JoinedThreadsRunAndTheirWritesAreSeenAfterJoin) {
   const Result r = interleave::explore(options(200), [] {
