@@ -87,16 +87,18 @@ void expect_a_good_report(const Result& found, const std::function<Result(Option
 
 // --- A lost update: two threads increment a counter with a load and a store -----------------------
 
-int g_load_line = 0;
-int g_store_line = 0;
+// Atomic: both threads run the lambda that records them (on fibers that ThreadSanitizer, in the
+// tsan preset, takes for threads).
+std::atomic<int> g_load_line{0};
+std::atomic<int> g_store_line{0};
 
 void lost_update() {
   Word counter{0};
   name(counter, "counter");
   const auto increment = [&] {
-    g_load_line = __LINE__ + 1;
+    g_load_line.store(__LINE__ + 1, std::memory_order_relaxed);
     const std::uint32_t seen = counter.load(std::memory_order_relaxed);
-    g_store_line = __LINE__ + 1;
+    g_store_line.store(__LINE__ + 1, std::memory_order_relaxed);
     counter.store(seen + 1, std::memory_order_relaxed);
   };
   BasicThread<P> left(increment, "left");
@@ -114,7 +116,7 @@ TEST(Report, ALostUpdateNamesTheLoadAndTheStoreAndTheThreads) {
   ASSERT_TRUE(found.failed());
   EXPECT_EQ(found.failure->kind, FailureKind::assertion) << found;
   EXPECT_GE(found.preemptions, 1U) << found;
-  expect_a_good_report(found, run, {g_load_line, g_store_line},
+  expect_a_good_report(found, run, {g_load_line.load(), g_store_line.load()},
                        {"(left)", "(right)", "\"counter\"", "an increment was lost"});
 }
 
