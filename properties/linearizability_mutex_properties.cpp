@@ -9,7 +9,6 @@
 
 #include "interleave/rapidcheck.h"
 #include "linearizability_suite.h"
-#include "zoo/broken_mutexes.h"
 
 namespace interleave {
 namespace {
@@ -18,14 +17,5 @@ using namespace linearizability_suite;
 
 INTERLEAVE_PROPERTY(LinearizabilityProperties, MutexIsLinearizable, ()) { mutex_is_linearizable<BasicMutex>(); }
 
-TEST(LinearizabilityZoo, MutexCheckingThenSetting) {
-  expect_not_linearizable("check then set", [] { mutex_is_linearizable<zoo::CheckThenSetMutex>(); });
-}
-TEST(LinearizabilityZoo, MutexMissingAWake) {
-  expect_not_linearizable("missing wake", [] { mutex_is_linearizable<zoo::MissingWakeMutex>(); });
-}
-TEST(LinearizabilityZoo, MutexWithRacyTryLock) {
-  expect_not_linearizable("racy try_lock", [] { mutex_is_linearizable<zoo::RacyTryLockMutex>(); });
-}
 }  // namespace
 }  // namespace interleave

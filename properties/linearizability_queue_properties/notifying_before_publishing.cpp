@@ -1,0 +1,20 @@
+// The linearizability zoo: zoo::NotifyBeforePublishQueue must fail the property that
+// linearizability_queue_properties.cpp checks the real queue with. One translation unit per
+// broken primitive: each instantiates the whole checker again (docs/build.md).
+#include <gtest/gtest.h>
+#include <rapidcheck.h>
+
+#include "linearizability_suite.h"
+#include "zoo/broken_queues.h"
+
+namespace interleave {
+namespace {
+
+using namespace linearizability_suite;
+
+TEST(LinearizabilityZoo, QueueNotifyingBeforePublishing) {
+  expect_not_linearizable("notify before publish", [] { queue_is_linearizable<zoo::NotifyBeforePublishQueue>(); });
+}
+
+}  // namespace
+}  // namespace interleave
