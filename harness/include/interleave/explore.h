@@ -27,7 +27,6 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
-#include <utility>
 #include <vector>
 
 #include "interleave/detail/model_runtime.h"

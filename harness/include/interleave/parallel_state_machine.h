@@ -37,7 +37,6 @@
 #include <cstdint>
 #include <memory>
 #include <ostream>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>

@@ -15,7 +15,6 @@
 // lock, so test processes running at once (ctest -j) neither interleave nor duplicate entries.
 #pragma once
 
-#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>

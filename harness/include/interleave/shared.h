@@ -31,7 +31,6 @@
 
 #include <atomic>
 #include <type_traits>
-#include <utility>
 
 #include "interleave/detail/model_runtime.h"
 #include "interleave/model_platform.h"

@@ -39,8 +39,6 @@
 #include <optional>
 #include <ostream>
 #include <string>
-#include <type_traits>
-#include <utility>
 
 #include "interleave/explore.h"  // INTERLEAVE_ASSERT
 #include "interleave/options.h"

@@ -33,7 +33,6 @@
 
 #include <chrono>
 #include <cstdint>
-#include <utility>
 
 #include "interleave/mutex.h"
 #include "interleave/native_platform.h"

@@ -37,7 +37,6 @@
 #include <atomic>
 #include <concepts>
 #include <cstdint>
-#include <functional>
 #include <string_view>
 
 #include "interleave/source_location.h"

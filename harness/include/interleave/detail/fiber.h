@@ -38,7 +38,6 @@
 #pragma once
 
 #include <cstddef>
-#include <cstdint>
 
 #if !defined(__x86_64__)
 #error "interleave fibers: only x86-64 has a context switch so far (see harness/src/model/fiber.cpp)"

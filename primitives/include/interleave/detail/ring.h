@@ -37,7 +37,6 @@
 //            claimed also sees its announcement.
 #pragma once
 
-#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <new>
