@@ -47,12 +47,7 @@ Runtime::Runtime(std::size_t stack_bytes) : stack_bytes_(stack_bytes) {}
 
 Runtime::~Runtime() = default;
 
-Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body, bool full_trace,
-                     std::vector<Choice>* record) {
-  if (current_runtime != nullptr) {
-    throw std::logic_error("interleave: explore() was called from inside an exploration; nesting is not supported");
-  }
-  IgnoreScope ignore;
+void Runtime::begin_run(const ScheduleId& id, bool full_trace, std::vector<Choice>* record) {
   chooser_.begin(id);
   if (record != nullptr) record->clear();
   chooser_.record_into(record);
@@ -82,6 +77,15 @@ Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body, bo
   const bool reports = race_detector();
   detector_.begin(weak_ || reports, reports, id.store_history);
   detector_.on_spawn(0, -1);
+}
+
+Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body, bool full_trace,
+                     std::vector<Choice>* record) {
+  if (current_runtime != nullptr) {
+    throw std::logic_error("interleave: explore() was called from inside an exploration; nesting is not supported");
+  }
+  IgnoreScope ignore;
+  begin_run(id, full_trace, record);
 
   FiberState main;
   main.task = body;

@@ -279,6 +279,8 @@ class Runtime {
   static void fiber_entry(void* argument);
   void beat() noexcept { heartbeat_.beats.store(++beats_, std::memory_order_relaxed); }
   void run_current_task();
+  // Forgets the previous run: the state of a new schedule `id`, no fiber started yet.
+  void begin_run(const ScheduleId& id, bool full_trace, std::vector<Choice>* record);
   void finish_current();
   void check_all_joined();
   [[nodiscard]] bool has_live_fibers() const noexcept;
