@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <string>
 #include <thread>
 
 namespace {
@@ -34,6 +35,28 @@ class BlockingQueue {
   std::deque<int> items_;
 };
 
+// README.md's first example, as it stands there.
+TEST(Counter, LockedIncrementsAddUp) {
+  interleave::Options options;
+  options.schedules = 100;
+  const interleave::Result r = interleave::explore(options, [] {
+    std::mutex lock;
+    int counter = 0;
+    auto work = [&] {
+      for (int i = 0; i < 1000; ++i) {
+        const std::lock_guard guard(lock);
+        ++counter;
+      }
+    };
+    std::thread a(work);
+    std::thread b(work);
+    a.join();
+    b.join();
+    INTERLEAVE_ASSERT(counter == 2000, "an increment was lost");
+  });
+  EXPECT_TRUE(r.passed()) << r;
+}
+
 TEST(StdQueue, ItemsArriveInOrderOnEverySchedule) {
   interleave::Options options;
   options.schedules = 200;
@@ -57,6 +80,8 @@ TEST(StdQueue, AnUnlockedCounterIsReportedAsADataRace) {
   });
   ASSERT_TRUE(r.failed());
   EXPECT_EQ(r.failure->kind, interleave::FailureKind::data_race) << r;
+  // At this file's lines, though the build is optimized (interleave_model_test adds -g).
+  EXPECT_NE(r.failure->message.find("std_queue_test.cpp:"), std::string::npos) << r;
 }
 
 }  // namespace
