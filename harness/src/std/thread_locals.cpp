@@ -30,6 +30,7 @@
 #include <cstring>
 #include <mutex>  // std::__once_callable, std::__once_call
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "std/std_runtime.h"
@@ -81,7 +82,66 @@ TlsSegment executable_tls() {
 
 bool is_harness_symbol(std::string_view name) { return name.find("10interleave") != std::string_view::npos; }
 
-// The executable's TLS symbols that belong to the code under test, as ranges of the block.
+// One symbol table's TLS symbols that belong to the code under test, appended to `ranges` as
+// ranges of the block. `bytes` is the whole file, `strings` the table's string section (both
+// bounds-checked by the caller).
+void add_user_tls(const unsigned char* bytes, const ElfW(Shdr) & table, const ElfW(Shdr) & strings,
+                  std::size_t block_size, std::vector<Range>& ranges) {
+  const auto* symbols = reinterpret_cast<const ElfW(Sym)*>(bytes + table.sh_offset);
+  const std::size_t count = table.sh_size / sizeof(ElfW(Sym));
+  const auto name_of = [&](const ElfW(Sym) & symbol) -> std::string_view {
+    if (symbol.st_name >= strings.sh_size) return {};
+    const char* start = reinterpret_cast<const char*>(bytes + strings.sh_offset + symbol.st_name);
+    return {start, ::strnlen(start, strings.sh_size - symbol.st_name)};
+  };
+  // Local symbols come grouped by source file (after an STT_FILE entry): a TLS guard of a file
+  // that also defines thread_local variables of the harness is the harness's.
+  std::vector<Range> guards;
+  bool harness_file = false;
+  const auto close_file = [&] {
+    if (!harness_file) ranges.insert(ranges.end(), guards.begin(), guards.end());
+    guards.clear();
+    harness_file = false;
+  };
+  for (std::size_t i = 0; i < count; ++i) {
+    const ElfW(Sym)& symbol = symbols[i];
+    const unsigned type = ELF64_ST_TYPE(symbol.st_info);
+    const std::string_view name = name_of(symbol);
+    if (type == STT_FILE) {
+      close_file();
+      continue;
+    }
+    if (type == STT_TLS && ELF64_ST_BIND(symbol.st_info) == STB_LOCAL && is_harness_symbol(name)) {
+      harness_file = true;
+    }
+    if (type != STT_TLS || symbol.st_size == 0 || is_harness_symbol(name)) continue;
+    if (symbol.st_value > block_size || symbol.st_size > block_size - symbol.st_value) continue;
+    const Range range{symbol.st_value, symbol.st_size};
+    if (name == "__tls_guard" && ELF64_ST_BIND(symbol.st_info) == STB_LOCAL) {
+      guards.push_back(range);
+    } else {
+      ranges.push_back(range);
+    }
+  }
+  close_file();
+}
+
+// Sorted and merged: one copy per run of adjacent variables.
+std::vector<Range> merged(std::vector<Range> ranges) {
+  std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) { return a.offset < b.offset; });
+  std::vector<Range> out;
+  for (const Range& r : ranges) {
+    if (!out.empty() && r.offset <= out.back().offset + out.back().size) {
+      out.back().size = std::max(out.back().size, r.offset + r.size - out.back().offset);
+    } else {
+      out.push_back(r);
+    }
+  }
+  return out;
+}
+
+// The executable's TLS symbols that belong to the code under test, as ranges of the block, read
+// from the symbol table of /proc/self/exe (none where it has none: a stripped executable).
 std::vector<Range> user_ranges(std::size_t block_size) {
   std::vector<Range> ranges;
   const int fd = ::open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
@@ -108,58 +168,12 @@ std::vector<Range> user_ranges(std::size_t block_size) {
       if (table.sh_type != SHT_SYMTAB || table.sh_link >= elf->e_shnum) continue;
       const ElfW(Shdr)& strings = sections[table.sh_link];
       if (!within(table.sh_offset, table.sh_size) || !within(strings.sh_offset, strings.sh_size)) continue;
-      const auto* symbols = reinterpret_cast<const ElfW(Sym)*>(bytes + table.sh_offset);
-      const std::size_t count = table.sh_size / sizeof(ElfW(Sym));
-      const auto name_of = [&](const ElfW(Sym) & symbol) -> std::string_view {
-        if (symbol.st_name >= strings.sh_size) return {};
-        const char* start = reinterpret_cast<const char*>(bytes + strings.sh_offset + symbol.st_name);
-        return {start, ::strnlen(start, strings.sh_size - symbol.st_name)};
-      };
-      // Local symbols come grouped by source file (after an STT_FILE entry): a TLS guard of a
-      // file that also defines thread_local variables of the harness is the harness's.
-      std::vector<Range> guards;
-      bool harness_file = false;
-      const auto close_file = [&] {
-        if (!harness_file) ranges.insert(ranges.end(), guards.begin(), guards.end());
-        guards.clear();
-        harness_file = false;
-      };
-      for (std::size_t i = 0; i < count; ++i) {
-        const ElfW(Sym)& symbol = symbols[i];
-        const unsigned type = ELF64_ST_TYPE(symbol.st_info);
-        const std::string_view name = name_of(symbol);
-        if (type == STT_FILE) {
-          close_file();
-          continue;
-        }
-        if (type == STT_TLS && ELF64_ST_BIND(symbol.st_info) == STB_LOCAL && is_harness_symbol(name)) {
-          harness_file = true;
-        }
-        if (type != STT_TLS || symbol.st_size == 0 || is_harness_symbol(name)) continue;
-        if (symbol.st_value > block_size || symbol.st_size > block_size - symbol.st_value) continue;
-        const Range range{symbol.st_value, symbol.st_size};
-        if (name == "__tls_guard" && ELF64_ST_BIND(symbol.st_info) == STB_LOCAL) {
-          guards.push_back(range);
-        } else {
-          ranges.push_back(range);
-        }
-      }
-      close_file();
+      add_user_tls(bytes, table, strings, block_size, ranges);
       break;
     }
   }
   ::munmap(mapped, file_size);
-  // Sorted and merged: one copy per run of adjacent variables.
-  std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& b) { return a.offset < b.offset; });
-  std::vector<Range> merged;
-  for (const Range& r : ranges) {
-    if (!merged.empty() && r.offset <= merged.back().offset + merged.back().size) {
-      merged.back().size = std::max(merged.back().size, r.offset + r.size - merged.back().offset);
-    } else {
-      merged.push_back(r);
-    }
-  }
-  return merged;
+  return merged(std::move(ranges));
 }
 
 const Layout& layout() {
