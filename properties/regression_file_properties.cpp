@@ -243,6 +243,30 @@ TEST(RegressionFiles, AFailingPropertyPrintsOneReproduceLineWithItsCaseAndItsSch
   EXPECT_GT(line, at) << "the reproduce line comes after the exploration's report\n" << failure;
 }
 
+// The exploration's report inside a property's failure output: from its headline to its schedule
+// line (empty if there is none).
+std::string exploration_report(const std::string& failure) {
+  const std::size_t begin = failure.find("interleave: ASSERTION FAILED");
+  if (begin == std::string::npos) return {};
+  const std::size_t schedule = failure.find("schedule: INTERLEAVE_REPLAY=", begin);
+  if (schedule == std::string::npos) return {};
+  return failure.substr(begin, failure.find('\n', schedule) - begin);
+}
+
+// A property's failure replayed from its recorded case (RapidCheck's reproduce string: the
+// scenario and the exploration seed) shows the identical report, byte for byte: the same schedule
+// found, shrunk the same way, the same steps, sites, names and schedule token.
+TEST(RegressionFiles, ARecordedCaseReplaysTheIdenticalReport) {
+  const TemporaryDirectory dir;
+  const std::string first = check_with_regressions<zoo::CheckThenSetMutex>(dir.path());
+  const std::string report = exploration_report(first);
+  ASSERT_FALSE(report.empty()) << first;
+  EXPECT_NE(report.find("regression_file_properties.cpp:"), std::string::npos) << report;
+  const std::string again = check_with_regressions<zoo::CheckThenSetMutex>(dir.path());
+  ASSERT_NE(again.find("fails again"), std::string::npos) << again;
+  EXPECT_EQ(exploration_report(again), report) << "first:\n" << first << "\nreplayed:\n" << again;
+}
+
 TEST(RegressionFiles, ProjectSuitesKeepTheirFilesInPropertiesRegressions) {
   const std::string directory = INTERLEAVE_DETAIL_REGRESSIONS_DIRECTORY();
   EXPECT_EQ(directory, INTERLEAVE_REGRESSIONS_DIR);
