@@ -225,6 +225,8 @@ TEST(StdSync, WaitForWithANotifierReturnsTrueOrTimesOut) {
     std::condition_variable cv;
     bool ready = false;
     std::thread setter([&] {
+      // Part of the program under test, on the model's virtual clock (no real time passes): it
+      // puts the notify near the waiter's deadline, so both outcomes of wait_for are explored.
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
       {
         const std::lock_guard lock(m);
