@@ -441,7 +441,7 @@ TEST(DetectorMustReport, RelaxedPipeRaceIsOnTheChannelState) {
   if (kTsan) GTEST_SKIP() << "TSan reports the race itself (PipeGuardedStateWithRelaxedLock)";
   const std::string m = race_message<PipeWithRelaxedLock>();
   EXPECT_NE(m.find("data race on a Shared<T> cell"), std::string::npos) << m;
-  EXPECT_NE(m.find("interleave/pipe.h:"), std::string::npos) << m;
+  EXPECT_NE(m.find("interleave/detail/pipe_channel.h:"), std::string::npos) << m;
 }
 
 // The report names both accesses with their source lines and kinds.

@@ -77,13 +77,11 @@
 //           throws std::logic_error.
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <bit>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <memory>
 #include <new>
 #include <optional>
@@ -95,8 +93,7 @@
 #include <utility>
 #include <vector>
 
-#include "interleave/detail/robust.h"
-#include "interleave/mutex.h"
+#include "interleave/detail/pipe_channel.h"
 #include "interleave/native_platform.h"
 #include "interleave/shared_memory.h"
 #include "interleave/source_location.h"
@@ -128,117 +125,6 @@ struct PipeOptions {
 template <Platform P>
 class BasicPipeEnd;
 
-namespace detail {
-
-// A channel's lock. Between processes (a process-shared P) a RobustLock: a process killed while
-// holding it does not wedge the channel, the next locker gets it (owner_died). Between threads,
-// and in the model, the platform's BasicMutex.
-template <Platform P, bool Robust = P::process_shared>
-class ChannelLock {
- public:
-  // True when the previous holder died holding the lock (never for BasicMutex).
-  bool lock() {
-    mutex_.lock();
-    return false;
-  }
-  // Held (true) or the deadline passed first (false, not held). `owner_died` as for lock().
-  // Between threads of one process the holder is alive and only copies one message, so this
-  // waits for it whatever the deadline: giving up early would make a zero-timeout poll miss a
-  // ready message whenever the holder is preempted.
-  bool lock_until(typename P::TimePoint /*deadline*/, bool& owner_died) {
-    owner_died = false;
-    mutex_.lock();
-    return true;
-  }
-  void unlock() { mutex_.unlock(); }
-
- private:
-  BasicMutex<P> mutex_;
-};
-
-template <Platform P>
-class ChannelLock<P, true> {
- public:
-  bool lock() { return lock_.lock() == RobustLockResult::owner_died; }
-  bool lock_until(typename P::TimePoint deadline, bool& owner_died) {
-    static_assert(std::is_same_v<typename P::Clock, std::chrono::steady_clock>,
-                  "a process-shared platform's clock is steady_clock (CLOCK_MONOTONIC)");
-    const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline.time_since_epoch()).count();
-    const RobustLockResult result = lock_.lock_until(ns < 0 ? 0 : ns);
-    owner_died = result == RobustLockResult::owner_died;
-    return result != RobustLockResult::timed_out;
-  }
-  void unlock() { lock_.unlock(); }
-
- private:
-  RobustLock lock_;
-};
-
-template <Platform P>
-struct PipeState {
-  using Word = typename P::template Atomic<std::uint32_t>;
-
-  // One direction: a byte ring of length-prefixed messages, guarded by `lock`.
-  //
-  // A process may die at any instruction while holding the lock (the next locker then takes it
-  // over), so the guarded state is consistent after every single store: a sender copies the
-  // message beyond `written` and then publishes it with one store to `written`; a receiver copies
-  // the message out and then consumes it with one store to `read`. Whatever a dead holder did
-  // before that store is invisible; after it, complete. (Both are 64-bit counters of bytes ever
-  // written / read, never wrapped, so each is a single aligned store.)
-  struct alignas(64) Channel {
-    ChannelLock<P> lock;
-    // Bumped (under the lock) on every change a waiter may be waiting for; these are the futex
-    // words. data: a message was written or an end closed. space: a message was taken or an end
-    // closed.
-    Word data_seq{0};
-    Word space_seq{0};
-    // Sleepers registered under the lock; a sleeper leaves (fetch_sub) without it, since a timed
-    // one may give up before it can take the lock back. A process killed asleep leaves its count
-    // behind: that costs later bumps a wake-up call, nothing else.
-    Word data_waiters{0};
-    Word space_waiters{0};
-    // The rest is guarded by the lock: platform cells, so that under the model the race detector
-    // checks that the lock orders every access (the ring's bytes are reached only through them).
-    typename P::template Cell<std::uint64_t> written{0};  // bytes ever written (headers included)
-    typename P::template Cell<std::uint64_t> read{0};     // bytes ever consumed; written - read are in the ring
-    typename P::template Cell<bool> writer_closed{false};
-    typename P::template Cell<bool> reader_closed{false};
-    std::byte* ring = nullptr;  // inside the same region: its address survives fork
-  };
-
-  PipeState(std::uint32_t capacity_, bool duplex_, std::byte* rings) noexcept
-      : capacity(capacity_), ring_bytes(capacity_ + kHeader), duplex(duplex_) {
-    channels[0].ring = rings;
-    if (duplex) channels[1].ring = rings + ring_bytes;
-  }
-
-  static constexpr std::uint32_t kHeader = sizeof(std::uint32_t);
-
-  // channels[i] carries the messages that end i receives (sent by end 1 - i). A one-way pipe
-  // has only channels[0] (end 0 receives, end 1 sends).
-  Channel channels[2];
-  Word end_closed[2] = {0U, 0U};  // set once by close(); double close is detected here
-  const std::uint32_t capacity;
-  const std::uint32_t ring_bytes;
-  const bool duplex;
-};
-
-// The in-process owner of the mapping: shared by every handle of both ends in one process.
-template <Platform P>
-struct PipeHolder {
-  explicit PipeHolder(std::size_t bytes) : region(bytes) {}
-  PipeHolder(const PipeHolder&) = delete;
-  PipeHolder& operator=(const PipeHolder&) = delete;
-  ~PipeHolder() {
-    if (state != nullptr) state->~PipeState<P>();
-  }
-  SharedRegion region;
-  PipeState<P>* state = nullptr;
-};
-
-}  // namespace detail
-
 template <Platform P = NativeSharedPlatform>
 std::pair<BasicPipeEnd<P>, BasicPipeEnd<P>> make_pipe(
     PipeOptions options = {}, interleave::source_location where = interleave::source_location::current());
@@ -246,8 +132,9 @@ std::pair<BasicPipeEnd<P>, BasicPipeEnd<P>> make_pipe(
 template <Platform P = NativeSharedPlatform>
 class BasicPipeEnd {
   using State = detail::PipeState<P>;
-  using Channel = typename State::Channel;
-  static constexpr std::uint32_t kHeader = State::kHeader;
+  using Channel = detail::PipeChannel<P>;
+  using Deadline = detail::PipeDeadline<P>;
+  using Result = detail::ChannelResult;
 
  public:
   BasicPipeEnd() noexcept = default;
@@ -367,8 +254,8 @@ class BasicPipeEnd {
     if (s.end_closed[index_].exchange(1U, std::memory_order_acq_rel) != 0U) {
       throw std::logic_error(std::string("Pipe::close: the ") + name() + " end is already closed");
     }
-    if (can_recv()) shut(s.channels[index_], /*reader=*/true);
-    if (can_send()) shut(s.channels[1 - index_], /*reader=*/false);
+    if (can_recv()) Channel::shut(s.channels[index_], /*reader=*/true);
+    if (can_send()) Channel::shut(s.channels[1 - index_], /*reader=*/false);
   }
 
   // True once this end was closed (by any handle, in any process).
@@ -385,21 +272,6 @@ class BasicPipeEnd {
  private:
   friend std::pair<BasicPipeEnd, BasicPipeEnd> make_pipe<P>(PipeOptions, interleave::source_location);
 
-  // A timed call's limits. `at`: when it stops waiting for a message (or room). `lock_by`: when
-  // it stops waiting for the direction's lock (between processes only: a process stopped while
-  // holding it keeps it), which a live holder keeps only while it copies one message: the
-  // deadline, but at least kLockGrace after the call began, so that a zero timeout still sees a
-  // message that is ready while a preempted holder is copying (under load, and under sanitizers,
-  // a preemption lasts milliseconds).
-  struct Deadline {
-    Deadline(typename P::TimePoint start, typename P::TimePoint deadline, bool zero_timeout)
-        : at(deadline), lock_by(std::max(deadline, start + kLockGrace)), zero(zero_timeout) {}
-    typename P::TimePoint at;
-    typename P::TimePoint lock_by;
-    bool zero;  // check once, never wait for a message
-  };
-  static constexpr std::chrono::seconds kLockGrace{1};
-
   BasicPipeEnd(std::shared_ptr<detail::PipeHolder<P>> holder, int index) noexcept
       : holder_(std::move(holder)), index_(index) {}
 
@@ -410,89 +282,10 @@ class BasicPipeEnd {
     return *holder_->state;
   }
   const char* name() const noexcept { return index_ == 0 ? "first" : "second"; }
+  const char* peer_name() const noexcept { return index_ == 0 ? "second" : "first"; }
 
   [[noreturn]] void throw_self_closed(const char* operation) const {
     throw std::logic_error(std::string(operation) + ": the " + name() + " end is closed");
-  }
-
-  // Copies `bytes` into the ring at `offset`, wrapping around.
-  static void copy_in(const State& s, Channel& c, std::uint32_t offset, const std::byte* bytes, std::uint32_t n) {
-    const std::uint32_t first = std::min(n, s.ring_bytes - offset);
-    if (first != 0) std::memcpy(c.ring + offset, bytes, first);
-    if (n != first) std::memcpy(c.ring, bytes + first, n - first);
-  }
-  static void copy_out(const State& s, const Channel& c, std::uint32_t offset, std::byte* bytes, std::uint32_t n) {
-    const std::uint32_t first = std::min(n, s.ring_bytes - offset);
-    if (first != 0) std::memcpy(bytes, c.ring + offset, first);
-    if (n != first) std::memcpy(bytes + first, c.ring, n - first);
-  }
-  static std::uint32_t advance(const State& s, std::uint32_t offset, std::uint32_t n) noexcept {
-    const std::uint32_t room = s.ring_bytes - offset;
-    return n < room ? offset + n : n - room;
-  }
-
-  // Takes c.lock: untimed (deadline == nullptr) or until deadline->lock_by. False when that
-  // passed first (not held). A lock taken over from a holder that died wakes every waiter of the
-  // channel: the dead holder may have changed the channel without waking anyone.
-  static bool lock(Channel& c, const Deadline* deadline) {
-    bool owner_died = false;
-    if (deadline == nullptr) {
-      owner_died = c.lock.lock();
-    } else if (!c.lock.lock_until(deadline->lock_by, owner_died)) {
-      return false;
-    }
-    if (owner_died) {
-      bump(c.data_seq, c.data_waiters);
-      bump(c.space_seq, c.space_waiters);
-      P::wake_all(c.data_seq);
-      P::wake_all(c.space_seq);
-    }
-    return true;
-  }
-
-  enum class Awaited : std::uint8_t {
-    maybe_changed,  // look again (lock held)
-    timed_out,      // the deadline passed while waiting (lock held)
-    lock_lost,      // the deadline passed while taking the lock back (lock NOT held)
-  };
-
-  // With c.lock held: waits for `seq` to move past its current value, or for the deadline.
-  // The first call of an operation only spins (without the lock, at most P::spin_limit checks);
-  // later calls sleep on the futex. Takes the lock back within the deadline (else lock_lost).
-  static Awaited await(Channel& c, typename State::Word& seq, typename State::Word& waiters, const Deadline* deadline,
-                       bool& spun) {
-    const std::uint32_t seen = seq.load(std::memory_order_relaxed);
-    if (!spun) {
-      // Yielding, not pausing, between checks: with cores to spare sched_yield returns at once
-      // and the window (tens of microseconds) catches a peer that answers quickly without either
-      // side sleeping; with cores scarce it hands the CPU to the peer instead of burning it.
-      spun = true;
-      c.lock.unlock();
-      for (int i = 0; i < P::spin_limit && seq.load(std::memory_order_relaxed) == seen; ++i) {
-        if (deadline != nullptr && P::now() >= deadline->at) break;
-        P::yield();
-      }
-      return lock(c, deadline) ? Awaited::maybe_changed : Awaited::lock_lost;
-    }
-    // Registered under the lock before sleeping: whoever changes `seq` (always under the lock)
-    // then sees a waiter and wakes it; if it changed already, the wait returns at once.
-    waiters.fetch_add(1U, std::memory_order_relaxed);
-    c.lock.unlock();
-    bool in_time = true;
-    if (deadline == nullptr) {
-      P::wait(seq, seen);
-    } else {
-      in_time = P::wait_until(seq, seen, deadline->at);
-    }
-    waiters.fetch_sub(1U, std::memory_order_relaxed);
-    if (!lock(c, deadline)) return Awaited::lock_lost;
-    return in_time ? Awaited::maybe_changed : Awaited::timed_out;
-  }
-
-  // With c.lock held: bumps `seq`; returns whether a sleeper must be woken (after unlocking).
-  static bool bump(typename State::Word& seq, const typename State::Word& waiters) noexcept {
-    seq.fetch_add(1U, std::memory_order_relaxed);
-    return waiters.load(std::memory_order_relaxed) != 0;
   }
 
   void send_bytes(std::span<const std::byte> message, const char* operation) const {
@@ -506,39 +299,19 @@ class BasicPipeEnd {
                               " bytes but the maximum message size of this pipe is " + std::to_string(s.capacity) +
                               " bytes; nothing was sent");
     }
-    const auto size = static_cast<std::uint32_t>(message.size());
-    const std::uint32_t need = size + kHeader;
-    Channel& c = s.channels[1 - index_];
-    bool spun = false;
-    lock(c, nullptr);
-    for (;;) {
-      if (c.writer_closed.read()) {
-        c.lock.unlock();
+    switch (Channel::send(s, s.channels[1 - index_], message)) {
+      case Result::own_end_closed:
         throw_self_closed(operation);
-      }
-      if (c.reader_closed.read()) {
-        c.lock.unlock();
-        throw BrokenPipe(std::string(operation) + ": the peer (the " + (index_ == 0 ? "second" : "first") +
-                         " end) is closed");
-      }
-      if (s.ring_bytes - (c.written.read() - c.read.read()) >= need) break;
-      await(c, c.space_seq, c.space_waiters, nullptr, spun);
+      case Result::peer_closed:
+        throw BrokenPipe(std::string(operation) + ": the peer (the " + peer_name() + " end) is closed");
+      case Result::done:
+      case Result::timed_out:  // an untimed send does not time out
+        return;
     }
-    std::uint32_t offset = static_cast<std::uint32_t>(c.written.read() % s.ring_bytes);
-    std::array<std::byte, kHeader> header;
-    std::memcpy(header.data(), &size, kHeader);
-    copy_in(s, c, offset, header.data(), kHeader);
-    offset = advance(s, offset, kHeader);
-    if (size != 0) copy_in(s, c, offset, message.data(), size);
-    c.written.write(c.written.read() + need);  // the one store that publishes the message
-    const bool wake = bump(c.data_seq, c.data_waiters);
-    c.lock.unlock();
-    if (wake) P::wake_all(c.data_seq);
   }
 
-  // The receiving side of recv*, recv_for and poll. `take(size)` returns where to copy the next
-  // message of `size` bytes (it may throw to leave the message in place); a null `take` only
-  // checks readiness (poll). Returns false when the deadline passed first.
+  // The receiving side of recv*, recv_for and poll (detail::PipeChannel::receive says what `take`
+  // does). Returns false when the deadline passed first.
   template <class Take>
   bool receive(const char* operation, const Deadline* deadline, Take&& take) const {
     State& s = state(operation);
@@ -546,67 +319,18 @@ class BasicPipeEnd {
       throw std::logic_error(std::string(operation) +
                              ": the second end of a one-way pipe only sends (the first end receives)");
     }
-    Channel& c = s.channels[index_];
-    bool spun = false;
-    bool expired = false;
-    if (!lock(c, deadline)) return false;
-    for (;;) {
-      if (c.reader_closed.read()) {
-        c.lock.unlock();
+    switch (Channel::receive(s, s.channels[index_], deadline, std::forward<Take>(take))) {
+      case Result::own_end_closed:
         throw_self_closed(operation);
-      }
-      if (c.written.read() != c.read.read()) break;
-      if (c.writer_closed.read()) {
-        c.lock.unlock();
-        if constexpr (std::is_null_pointer_v<std::remove_cvref_t<Take>>) {
-          return true;  // poll: end-of-stream is ready
-        } else {
-          throw EndOfStream(std::string(operation) + ": the peer (the " + (index_ == 0 ? "second" : "first") +
-                            " end) is closed and every message it sent was received");
-        }
-      }
-      if (expired || (deadline != nullptr && deadline->zero)) {
-        c.lock.unlock();
+      case Result::peer_closed:
+        throw EndOfStream(std::string(operation) + ": the peer (the " + peer_name() +
+                          " end) is closed and every message it sent was received");
+      case Result::timed_out:
         return false;
-      }
-      const Awaited awaited = await(c, c.data_seq, c.data_waiters, deadline, spun);
-      if (awaited == Awaited::lock_lost) return false;
-      expired = awaited == Awaited::timed_out;
+      case Result::done:
+        break;
     }
-    if constexpr (std::is_null_pointer_v<std::remove_cvref_t<Take>>) {
-      c.lock.unlock();
-      return true;
-    } else {
-      const auto read_offset = static_cast<std::uint32_t>(c.read.read() % s.ring_bytes);
-      std::uint32_t size = 0;
-      std::array<std::byte, kHeader> header;
-      copy_out(s, c, read_offset, header.data(), kHeader);
-      std::memcpy(&size, header.data(), kHeader);
-      std::span<std::byte> into;
-      try {
-        into = take(size);
-      } catch (...) {
-        c.lock.unlock();
-        throw;
-      }
-      if (size != 0) copy_out(s, c, advance(s, read_offset, kHeader), into.data(), size);
-      c.read.write(c.read.read() + size + kHeader);  // the one store that consumes the message
-      const bool wake = bump(c.space_seq, c.space_waiters);
-      c.lock.unlock();
-      if (wake) P::wake_all(c.space_seq);
-      return true;
-    }
-  }
-
-  // Marks this end closed on one direction and wakes everyone waiting on it.
-  static void shut(Channel& c, bool reader) {
-    lock(c, nullptr);
-    (reader ? c.reader_closed : c.writer_closed).write(true);
-    const bool wake_data = bump(c.data_seq, c.data_waiters);
-    const bool wake_space = bump(c.space_seq, c.space_waiters);
-    c.lock.unlock();
-    if (wake_data) P::wake_all(c.data_seq);
-    if (wake_space) P::wake_all(c.space_seq);
+    return true;
   }
 
   std::shared_ptr<detail::PipeHolder<P>> holder_;
