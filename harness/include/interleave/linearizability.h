@@ -185,106 +185,32 @@ class ObjectSearch {
   ObjectSearch(const History<Model, Result>& history, std::vector<std::size_t> calls, CheckLimits limits)
       : history_(history), calls_(std::move(calls)), limits_(limits) {}
 
+  // Lowe's / Porcupine's search: take the earliest call that may take effect next, apply it to
+  // the model and lift its entry pair out of the event list; on a response that no linearized
+  // call explains, undo the last choice and try the entry after it. Memoized on (set of
+  // linearized calls, model state).
   Verdict run() {
-    const std::size_t n = calls_.size();
-    // The event list: a call entry per call that may take effect, a response entry per call that
-    // returned or is pending (pending ones after every real event), in order; doubly linked so an
-    // entry pair can be lifted out and put back (Lowe / Porcupine).
-    struct Event {
-      std::uint64_t at;
-      std::size_t call;
-      bool response;
-    };
-    std::vector<Event> events;
-    for (std::size_t i = 0; i < n; ++i) {
-      const auto& c = call(i);
-      switch (c.completion) {
-        case Completion::returned:
-          events.push_back({c.invoked, i, false});
-          events.push_back({c.returned, i, true});
-          ++returned_left_;
-          break;
-        case Completion::pending:
-          events.push_back({c.invoked, i, false});
-          events.push_back({UINT64_MAX, i, true});
-          break;
-        case Completion::blocked:
-          blocked_.push_back(i);
-          break;
-      }
-    }
-    std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.at < b.at; });
-    const std::size_t count = events.size();
-    // Node 0 is the head sentinel; event k is node k + 1.
-    next_.assign(count + 1, 0);
-    prev_.assign(count + 1, 0);
-    call_node_.assign(n, 0);
-    response_node_.assign(n, 0);
-    node_call_.assign(count + 1, 0);
-    node_is_response_.assign(count + 1, false);
-    for (std::size_t k = 0; k < count; ++k) {
-      const std::size_t node = k + 1;
-      prev_[node] = k;
-      next_[node] = k + 1 < count ? node + 1 : kEnd;
-      node_call_[node] = events[k].call;
-      node_is_response_[node] = events[k].response;
-      (events[k].response ? response_node_ : call_node_)[events[k].call] = node;
-    }
-    next_[0] = count > 0 ? 1 : kEnd;
-
+    build_event_list();
     Model state = history_.initial[object()];
-    Bits linearized{};
-    struct Frame {
-      std::size_t call;
-      Model before;
-    };
-    std::vector<Frame> stack;
-    std::unordered_map<Bits, std::vector<Model>, BitsHash> seen;
     best_state_ = state;
     std::size_t node = next_[0];
     for (;;) {
       if (returned_left_ == 0 && blocked_all_wait(state)) return Verdict::linearizable;
       if (node == kEnd || node_is_response_[node]) {
-        if (stack.empty()) return Verdict::not_linearizable;
-        Frame top = std::move(stack.back());
-        stack.pop_back();
-        state = std::move(top.before);
-        clear_bit(linearized, top.call);
-        if (call(top.call).completion == Completion::returned) ++returned_left_;
-        unlift(top.call);
-        node = next_[call_node_[top.call]];
+        if (stack_.empty()) return Verdict::not_linearizable;
+        node = backtrack(state);
         continue;
       }
-      const std::size_t i = node_call_[node];
-      const auto& c = call(i);
-      bool advanced = false;
-      if (c.operation->enabled(state)) {
-        Model after = state;
-        Result r = c.operation->apply(after);
-        if (c.completion == Completion::pending || r == c.result) {
-          Bits bits = linearized;
-          set_bit(bits, i);
-          auto& models = seen[bits];
-          if (std::find(models.begin(), models.end(), after) == models.end()) {
-            if (++states_ > limits_.max_states) return Verdict::too_large;
-            models.push_back(after);
-            stack.push_back(Frame{i, std::move(state)});
-            state = std::move(after);
-            linearized = bits;
-            if (c.completion == Completion::returned) --returned_left_;
-            lift(i);
-            if (stack.size() > best_order_.size()) {
-              best_order_.clear();
-              for (const Frame& f : stack) best_order_.push_back(f.call);
-              best_state_ = state;
-              best_linearized_ = linearized;
-            }
-            node = next_[0];
-            advanced = true;
-          }
-        }
+      switch (linearize(node_call_[node], state)) {
+        case Step::linearized:
+          node = next_[0];
+          break;
+        case Step::skipped:
+          node = next_[node];
+          break;
+        case Step::too_large:
+          return Verdict::too_large;
       }
-      if (!advanced) node = next_[node];
     }
   }
 
@@ -346,6 +272,96 @@ class ObjectSearch {
 
   const Call<Model, Result>& call(std::size_t i) const { return history_.calls[calls_[i]]; }
 
+  // The event list: a call entry per call that may take effect, a response entry per call that
+  // returned or is pending (pending ones after every real event), in order; doubly linked so an
+  // entry pair can be lifted out and put back. Blocked calls go to blocked_ instead.
+  void build_event_list() {
+    struct Event {
+      std::uint64_t at;
+      std::size_t call;
+      bool response;
+    };
+    const std::size_t n = calls_.size();
+    std::vector<Event> events;
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto& c = call(i);
+      switch (c.completion) {
+        case Completion::returned:
+          events.push_back({c.invoked, i, false});
+          events.push_back({c.returned, i, true});
+          ++returned_left_;
+          break;
+        case Completion::pending:
+          events.push_back({c.invoked, i, false});
+          events.push_back({UINT64_MAX, i, true});
+          break;
+        case Completion::blocked:
+          blocked_.push_back(i);
+          break;
+      }
+    }
+    std::stable_sort(events.begin(), events.end(), [](const Event& a, const Event& b) { return a.at < b.at; });
+    const std::size_t count = events.size();
+    // Node 0 is the head sentinel; event k is node k + 1.
+    next_.assign(count + 1, 0);
+    prev_.assign(count + 1, 0);
+    call_node_.assign(n, 0);
+    response_node_.assign(n, 0);
+    node_call_.assign(count + 1, 0);
+    node_is_response_.assign(count + 1, false);
+    for (std::size_t k = 0; k < count; ++k) {
+      const std::size_t node = k + 1;
+      prev_[node] = k;
+      next_[node] = k + 1 < count ? node + 1 : kEnd;
+      node_call_[node] = events[k].call;
+      node_is_response_[node] = events[k].response;
+      (events[k].response ? response_node_ : call_node_)[events[k].call] = node;
+    }
+    next_[0] = count > 0 ? 1 : kEnd;
+  }
+
+  enum class Step : std::uint8_t { linearized, skipped, too_large };
+
+  // Tries call i next from `state`: linearized (state, stack_ and the event list moved on) when
+  // it is enabled, returns its recorded result (or is pending) and reaches an unseen
+  // (linearized set, state); else skipped, or too_large past the state limit.
+  Step linearize(std::size_t i, Model& state) {
+    const auto& c = call(i);
+    if (!c.operation->enabled(state)) return Step::skipped;
+    Model after = state;
+    Result r = c.operation->apply(after);
+    if (c.completion != Completion::pending && !(r == c.result)) return Step::skipped;
+    Bits bits = linearized_;
+    set_bit(bits, i);
+    auto& models = seen_[bits];
+    if (std::find(models.begin(), models.end(), after) != models.end()) return Step::skipped;
+    if (++states_ > limits_.max_states) return Step::too_large;
+    models.push_back(after);
+    stack_.push_back(Frame{i, std::move(state)});
+    state = std::move(after);
+    linearized_ = bits;
+    if (c.completion == Completion::returned) --returned_left_;
+    lift(i);
+    if (stack_.size() > best_order_.size()) {
+      best_order_.clear();
+      for (const Frame& f : stack_) best_order_.push_back(f.call);
+      best_state_ = state;
+      best_linearized_ = linearized_;
+    }
+    return Step::linearized;
+  }
+
+  // Undoes the last linearized call; returns the node to try next (the entry after its call).
+  std::size_t backtrack(Model& state) {
+    Frame top = std::move(stack_.back());
+    stack_.pop_back();
+    state = std::move(top.before);
+    clear_bit(linearized_, top.call);
+    if (call(top.call).completion == Completion::returned) ++returned_left_;
+    unlift(top.call);
+    return next_[call_node_[top.call]];
+  }
+
   bool blocked_all_wait(const Model& state) const {
     return std::all_of(blocked_.begin(), blocked_.end(),
                        [&](std::size_t i) { return !call(i).operation->enabled(state); });
@@ -376,6 +392,13 @@ class ObjectSearch {
   std::vector<std::size_t> blocked_;
   std::size_t returned_left_ = 0;
   std::uint64_t states_ = 0;
+  struct Frame {
+    std::size_t call;
+    Model before;
+  };
+  std::vector<Frame> stack_;  // the linearized calls, in order, with the state before each
+  Bits linearized_{};         // the same calls as a set
+  std::unordered_map<Bits, std::vector<Model>, BitsHash> seen_;  // (set, state) pairs explored
   std::vector<std::size_t> best_order_;
   Model best_state_{};
   Bits best_linearized_{};
