@@ -375,6 +375,37 @@ Outcome confirm_and_shrink(const Exploration& e, Runtime& runtime, Watchdog& wat
   return again;
 }
 
+// What one exploration sets on the calling thread's runtime for its own duration: the failure
+// probe (the calling thread's lives for the whole exploration: it also serves the replay) and
+// Options::race_detector. Both are put back on destruction.
+class ExplorationScope {
+ public:
+  ExplorationScope(Runtime& runtime, const FailureProbeFactory& make_probe, std::optional<bool> race_detector)
+      : runtime_(runtime), probe_(make_probe ? make_probe() : nullptr) {
+    if (probe_) runtime_.set_failure_probe([p = probe_.get()] { return p->poll(); });
+    if (race_detector) previous_detector_ = model::set_race_detector(*race_detector);
+  }
+  ExplorationScope(const ExplorationScope&) = delete;
+  ExplorationScope& operator=(const ExplorationScope&) = delete;
+  ~ExplorationScope() {
+    if (previous_detector_) (void)model::set_race_detector(*previous_detector_);
+    runtime_.set_failure_probe({});
+  }
+
+ private:
+  Runtime& runtime_;
+  std::unique_ptr<FailureProbe> probe_;
+  std::optional<bool> previous_detector_;
+};
+
+// How many schedule positions this shard runs: position p runs schedule index
+// p * shard_count + shard_index. A replay runs one.
+std::uint64_t shard_positions(const Options& options, bool replaying) {
+  if (replaying) return 1;
+  if (options.shard_index >= options.schedules) return 0;
+  return (options.schedules - options.shard_index - 1) / options.shard_count + 1;
+}
+
 }  // namespace
 
 Result explore_function(Options options, const std::function<void()>& body, std::string reproduce_command,
@@ -392,27 +423,8 @@ Result explore_function(Options options, const std::function<void()>& body, std:
                       options.stack_kib * 1024};
   result.replayed = e.replaying;
   Runtime& runtime = runtime_for(e.stack_bytes);
-  // The calling thread's probe lives for the whole exploration: it also serves the replay.
-  const std::unique_ptr<FailureProbe> probe = make_probe ? make_probe() : nullptr;
-  if (probe) runtime.set_failure_probe([p = probe.get()] { return p->poll(); });
-  // Options::race_detector, when set, applies to this exploration only.
-  struct RestoreDetector {
-    std::optional<bool> previous;
-    ~RestoreDetector() {
-      if (previous) (void)model::set_race_detector(*previous);
-    }
-  } restore_detector;
-  if (options.race_detector) restore_detector.previous = model::set_race_detector(*options.race_detector);
-  struct ClearProbe {
-    Runtime& r;
-    ~ClearProbe() { r.set_failure_probe({}); }
-  } clear_probe{runtime};
-
-  // This shard's schedule positions: position p runs schedule index p * shard_count + shard_index.
-  const std::uint64_t count = e.replaying ? 1
-                              : options.shard_index >= options.schedules
-                                  ? 0
-                                  : (options.schedules - options.shard_index - 1) / options.shard_count + 1;
+  const ExplorationScope scope(runtime, make_probe, options.race_detector);
+  const std::uint64_t count = shard_positions(options, e.replaying);
   result.schedules_planned = e.replaying ? 1 : options.schedules;
   const unsigned jobs = static_cast<unsigned>(std::clamp<std::uint64_t>(
       options.jobs == 0 ? available_cores() : options.jobs, 1, std::max<std::uint64_t>(count, 1)));
