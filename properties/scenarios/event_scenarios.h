@@ -1,6 +1,6 @@
 // The bodies of the Event properties (properties/event_properties.cpp), each a function of one
 // scenario: the property suite runs them over RapidCheck-generated scenarios, and
-// bench/scoreboard.cpp runs them on one fixed scenario per broken event under every strategy.
+// bench/scoreboard/ runs them on one fixed scenario per broken event under every strategy.
 // Each returns a platform-generic body, []<Platform P>() {...}, for explore() or stress().
 #pragma once
 

@@ -1,6 +1,6 @@
 // The bodies of the one-way Pipe properties (properties/pipe_properties.cpp), each a function of
 // one scenario: the property suite runs them over RapidCheck-generated scenarios, and
-// bench/scoreboard.cpp runs them on one fixed scenario per broken pipe under every strategy.
+// bench/scoreboard/ runs them on one fixed scenario per broken pipe under every strategy.
 // Each returns a platform-generic body, []<Platform P>() {...}, for explore() or stress(). A pipe
 // type here is built from a capacity in messages and has send(int) / recv() -> std::optional<int>
 // (std::nullopt at end-of-stream) / close() by the sender / poll(timeout) -> bool by the receiver

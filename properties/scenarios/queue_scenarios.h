@@ -1,6 +1,6 @@
 // The bodies of the Queue properties (properties/queue_properties.cpp), each a function of one
 // scenario: the property suite runs them over RapidCheck-generated scenarios, and
-// bench/scoreboard.cpp runs them on one fixed scenario per broken queue under every strategy.
+// bench/scoreboard/ runs them on one fixed scenario per broken queue under every strategy.
 // Each returns a platform-generic body, []<Platform P>() {...}, for explore() or stress(). A queue
 // type here has put(int) / get() -> std::optional<int> / close() / size().
 #pragma once
