@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdlib>
 #include <mutex>
@@ -113,16 +114,19 @@ TEST(Parallel, PassingExplorationRunsTheSameSchedulesWithAnyJobCount) {
 }
 
 TEST(Parallel, JobsRunOnSeveralThreads) {
-  std::mutex mutex;
+  std::mutex mutex;  // real ones: the body runs on two threads at once
+  std::condition_variable entered;
   std::set<std::thread::id> threads;
   Options o = options(Strategy::random_walk, 2, 1);
   const Result r = explore(o, [&]<Platform P>() {
     {
-      std::lock_guard guard(mutex);  // a real lock: the body runs on two threads at once
+      std::unique_lock lock(mutex);
       threads.insert(std::this_thread::get_id());
+      entered.notify_all();
+      // The first schedule holds its job until the other job has taken a schedule too (bounded,
+      // so that a search that never starts the second job fails the check below, not the run).
+      entered.wait_for(lock, std::chrono::seconds(10), [&] { return threads.size() >= 2; });
     }
-    // Long enough that the second job gets a share even on a busy machine.
-    std::this_thread::sleep_for(std::chrono::microseconds(200));
     LockedCounter{}.operator()<P>();
   });
   EXPECT_TRUE(r.passed()) << r;
