@@ -339,6 +339,14 @@ std::optional<std::string> RaceDetector::on_cell_access(const Context& c, CellSh
   return std::nullopt;
 }
 
+void RaceDetector::copy_cell(const CellShadow& shadow, CellShadow& copy) {
+  copy = shadow;
+  if (shadow.read_set == 0 || shadow.schedule != schedule_) return;
+  if (read_sets_used_ == read_sets_.size()) read_sets_.emplace_back();
+  read_sets_[read_sets_used_++] = read_sets_[shadow.read_set - 1];
+  copy.read_set = static_cast<std::uint32_t>(read_sets_used_);
+}
+
 std::optional<std::string> RaceDetector::on_cell_destroyed(const Context& c, CellShadow& shadow, std::uint32_t* other) {
   if (!reports_ || shadow.schedule != schedule_) return std::nullopt;
   const VectorClock& mine = fiber(c.fiber).clock;

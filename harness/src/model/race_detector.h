@@ -236,6 +236,8 @@ class RaceDetector {
   void on_cell_created(const Context& c, CellShadow& shadow, interleave::source_location where);
   std::optional<std::string> on_cell_access(const Context& c, CellShadow& shadow, bool write,
                                             interleave::source_location where);
+  // `copy` takes `shadow`'s state as a shadow of its own: a read set is copied, not shared.
+  void copy_cell(const CellShadow& shadow, CellShadow& copy);
   // As on_atomic_destroyed, for a cell.
   std::optional<std::string> on_cell_destroyed(const Context& c, CellShadow& shadow, std::uint32_t* other = nullptr);
 

@@ -256,6 +256,39 @@ class Runtime {
                     const void* const* callers, std::size_t depth);
   // Drops the shadow state of [address, address + size): the memory is reused (a fiber stack).
   void forget_memory(const void* address, std::size_t size) noexcept;
+  // The shadow of plain memory of instrumented code (memory_), by aligned 8-byte granule
+  // (address / 8): a cell per byte, held as one shadow for all of the granule's accessed bytes
+  // while they were always accessed together (the common case: one lookup and one check per
+  // access), split into a shadow per byte once they were not.
+  struct Granule {
+    CellShadow shadow;                                 // every used byte's, while `bytes` is null
+    std::unique_ptr<std::array<CellShadow, 8>> bytes;  // per byte, once split
+    std::uint8_t used = 0;                             // the bytes accessed, one bit each
+  };
+  // One access of plain memory, as check_memory takes it.
+  struct PlainAccess {
+    std::uintptr_t first;
+    std::size_t size;
+    bool write;
+    bool accessed_only;
+    const void* pc;
+    const void* const* callers;
+    std::size_t depth;
+  };
+  // check_memory on the bytes `mask` of the granule at `base`; false when it reported a race.
+  bool check_granule(Granule& granule, std::uintptr_t base, std::uint8_t mask, const PlainAccess& access);
+  // Checks and records one shadow's access (`byte` names it in a report); false when it raced.
+  bool check_plain(CellShadow& shadow, std::uintptr_t byte, const PlainAccess& access);
+  // The byte of an access (first, first + size) that raced.
+  struct RacyByte {
+    std::uintptr_t first;
+    std::uintptr_t byte;
+    std::size_t size;
+  };
+  // Reports the race `race` found on `shadow` (restored to its state before the access): checked
+  // again once the code locations are resolved, so that the report names them.
+  void report_memory_race(std::string race, CellShadow& shadow, bool write, bool freeing, RacyByte at,
+                          interleave::source_location where);
   [[nodiscard]] std::uint64_t execution() const noexcept { return execution_; }
   [[noreturn]] void fail(FailureKind kind, std::string message, interleave::source_location where);
   void fail_later(FailureKind kind, std::string message, interleave::source_location where) noexcept;
@@ -352,8 +385,8 @@ class Runtime {
   std::function<std::string()> probe_;
   RaceDetector detector_;
   Names names_;
-  // Plain memory of instrumented code (runtime_plain_memory.cpp): one cell per byte, by address.
-  absl::flat_hash_map<std::uintptr_t, CellShadow> memory_;
+  // Plain memory of instrumented code (runtime_plain_memory.cpp): granules by address / 8.
+  absl::flat_hash_map<std::uintptr_t, Granule> memory_;
   std::uint64_t execution_ = 0;
   Heartbeat heartbeat_;
   std::uint64_t beats_ = 0;  // heartbeat_.beats, kept here so the hot path never loads the atomic

@@ -7,6 +7,7 @@
 #include <execinfo.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <bit>
 #include <cstdint>
@@ -68,11 +69,27 @@ struct Site {
   std::vector<LocationRecord*> frames;
 };
 
+// The innermost frames of an access (its pc, then its callers): a site's key, held inline.
+struct Frames {
+  static constexpr std::size_t kMax = 8;  // enough to leave the library's headers
+  std::array<const void*, kMax> pc{};
+  std::size_t count = 0;
+
+  friend bool operator==(const Frames& a, const Frames& b) noexcept {
+    return a.count == b.count && std::equal(a.pc.begin(), a.pc.begin() + a.count, b.pc.begin());
+  }
+  template <class H>
+  friend H AbslHashValue(H h, const Frames& f) {
+    return H::combine_contiguous(std::move(h), f.pc.data(), f.count);
+  }
+};
+
 // Every code address and site seen (never freed: reports and traces keep the locations).
 struct CodeLocations {
   SpinLock lock;
   absl::flat_hash_map<const void*, LocationRecord*> by_pc;
-  absl::flat_hash_map<std::vector<const void*>, Site*> sites;
+  absl::flat_hash_map<std::vector<const void*>, Site*> sites;  // user_call_site's, by whole stack
+  absl::flat_hash_map<Frames, Site*> access_sites;             // code_location's
   std::deque<LocationRecord> records;
   std::deque<Site> site_records;
   std::deque<std::string> strings;
@@ -183,21 +200,43 @@ void resolve_module(CodeLocations& c, const std::string& module, std::uintptr_t 
 
 }  // namespace
 
+namespace {
+
+// A per-thread cache in front of CodeLocations::access_sites (which takes a lock): an access
+// mostly repeats one of the sites just seen. Sites are never freed, so an entry stays valid.
+struct SiteCacheEntry {
+  Frames key;
+  const Site* site = nullptr;
+};
+constexpr std::size_t kSiteCache = 256;
+constinit thread_local std::array<SiteCacheEntry, kSiteCache> site_cache{};
+
+std::size_t site_cache_slot(const Frames& key) noexcept {
+  const auto pc = reinterpret_cast<std::uintptr_t>(key.pc[0]);
+  const auto caller = key.count > 1 ? reinterpret_cast<std::uintptr_t>(key.pc[1]) : 0;
+  return (pc ^ (pc >> 8) ^ (caller >> 4)) % kSiteCache;
+}
+
+}  // namespace
+
 interleave::source_location code_location(const void* pc, const void* const* callers, std::size_t depth) noexcept {
   if (pc == nullptr) return {};
-  constexpr std::size_t kFrames = 8;  // the innermost ones: enough to leave the library's headers
   try {
-    std::vector<const void*> key{pc};
-    for (std::size_t i = depth; i > 0 && key.size() < kFrames; --i) key.push_back(callers[i - 1]);
+    Frames key;
+    key.pc[key.count++] = pc;
+    for (std::size_t i = depth; i > 0 && key.count < Frames::kMax; --i) key.pc[key.count++] = callers[i - 1];
+    SiteCacheEntry& cached = site_cache[site_cache_slot(key)];
+    if (cached.site != nullptr && cached.key == key) return location_of(cached.site->record);
     CodeLocations& c = code_locations();
     const std::lock_guard lock(c.lock);
-    auto [it, inserted] = c.sites.try_emplace(std::move(key), nullptr);
+    auto [it, inserted] = c.access_sites.try_emplace(key, nullptr);
     if (inserted) {
       Site& site = c.site_records.emplace_back();
-      for (const void* frame : it->first) site.frames.push_back(c.record_of(frame));
+      for (std::size_t i = 0; i < key.count; ++i) site.frames.push_back(c.record_of(key.pc[i]));
       c.unresolved_sites.push_back(&site);
       it->second = &site;
     }
+    cached = SiteCacheEntry{key, it->second};
     return location_of(it->second->record);
   } catch (...) {
     return {};
@@ -306,51 +345,148 @@ void Runtime::memory_freed(const void* address, std::size_t size, const void* pc
   check_memory(address, size, true, true, pc, callers, depth);
 }
 
+namespace {
+
+bool same_where(const interleave::source_location& a, const interleave::source_location& b) noexcept {
+#if defined(__cpp_lib_source_location)
+  // One pointer (to the record code_location interned): equal sites, equal pointers.
+  return std::bit_cast<std::uintptr_t>(a) == std::bit_cast<std::uintptr_t>(b);
+#else
+  return a.file_name() == b.file_name() && a.function_name() == b.function_name() && a.line() == b.line();
+#endif
+}
+bool same_access(const CellAccess& a, const CellAccess& b) noexcept {
+  return a.fiber == b.fiber && a.clock == b.clock && a.step == b.step && same_where(a.where, b.where);
+}
+// Equal shadows without a read set: an access changes both the same way (on_cell_access depends
+// only on the shadow and the access).
+bool same_plain_shadow(const CellShadow& a, const CellShadow& b) noexcept {
+  return a.read_set == 0 && b.read_set == 0 && a.schedule == b.schedule && same_access(a.write, b.write) &&
+         same_access(a.read, b.read);
+}
+
+}  // namespace
+
 void Runtime::check_memory(const void* address, std::size_t size, bool write, bool accessed_only, const void* pc,
                            const void* const* callers, std::size_t depth) {
-  if (aborting_ || !detector_.reports() || (accessed_only && memory_.empty())) return;
-  const auto first = reinterpret_cast<std::uintptr_t>(address);
-  interleave::source_location where{};
-  bool located = false;
-  for (std::uintptr_t byte = first; byte < first + size; ++byte) {
-    if (accessed_only && !memory_.contains(byte)) continue;
-    CellShadow& shadow = memory_[byte];
-    if (detector_.same_epoch(shadow, current_, write)) continue;
-    if (!located) {
-      where = code_location(pc, callers, depth);
-      located = true;
+  if (size == 0 || aborting_ || !detector_.reports() || (accessed_only && memory_.empty())) return;
+  const PlainAccess access{reinterpret_cast<std::uintptr_t>(address), size, write, accessed_only, pc, callers, depth};
+  const std::uintptr_t end = access.first + size;
+  for (std::uintptr_t key = access.first / 8; key <= (end - 1) / 8; ++key) {
+    Granule* granule = nullptr;
+    if (accessed_only) {
+      const auto found = memory_.find(key);
+      if (found == memory_.end()) continue;
+      granule = &found->second;
+    } else {
+      granule = &memory_[key];
     }
-    const CellShadow before = shadow;
-    if (auto race = detector_.on_cell_access(detector_context(), shadow, write, where)) {
-      // Rare: the sites are looked up now, and the report written again with them.
-      resolve_code_locations();
-      shadow = before;
-      if (auto named = detector_.on_cell_access(detector_context(), shadow, write, where)) race = std::move(named);
-      const std::string cell = "on a Shared<T> cell";
-      if (const std::size_t at = race->find(cell); at != std::string::npos) {
-        race->replace(
-            at, cell.size(),
-            absl::StrFormat("on plain memory at %p (byte %u of a %u-byte access)", reinterpret_cast<void*>(byte),
-                            static_cast<unsigned>(byte - first), static_cast<unsigned>(size)));
-      }
-      if (accessed_only) {
-        race->insert(0,
-                     "a heap block is freed (the write below) while an access to it is not ordered before "
-                     "the free; ");
-      }
-      report_race(std::move(*race), where, true);
-      return;
+    const std::uintptr_t base = key * 8;
+    std::uint8_t mask = 0;
+    for (std::uintptr_t byte = std::max(access.first, base); byte < std::min(end, base + 8); ++byte) {
+      mask |= static_cast<std::uint8_t>(1U << (byte - base));
     }
+    if (accessed_only) mask &= granule->used;
+    if (mask != 0 && !check_granule(*granule, base, mask, access)) return;
   }
 }
 
+bool Runtime::check_granule(Granule& granule, std::uintptr_t base, std::uint8_t mask, const PlainAccess& access) {
+  if (!granule.bytes) {
+    const std::uint8_t used = granule.used;
+    // One shadow still serves every used byte when the access covers exactly those, when they
+    // are new, or when a write covers them all (a write leaves every byte it checked alike).
+    if (used == 0 || mask == used || (access.write && (mask & used) == used)) {
+      if (used == 0) granule.shadow = CellShadow{};
+      if (mask == used && detector_.same_epoch(granule.shadow, current_, access.write)) return true;
+      const std::uint8_t checked = used != 0 ? used : mask;
+      const std::uintptr_t byte = base + static_cast<unsigned>(std::countr_zero(checked));
+      if (!check_plain(granule.shadow, byte, access)) return false;
+      granule.used = static_cast<std::uint8_t>(used | mask);
+      return true;
+    }
+    granule.bytes = std::make_unique<std::array<CellShadow, 8>>();
+    for (unsigned i = 0; i < 8; ++i) {
+      if ((used & (1U << i)) != 0) detector_.copy_cell(granule.shadow, (*granule.bytes)[i]);
+    }
+  }
+  // The previous byte checked in full: its shadow before and after. A byte whose shadow equals
+  // that `before` ends equal to that `after` without being checked again.
+  CellShadow before{};
+  CellShadow after{};
+  bool have_after = false;
+  for (unsigned i = 0; i < 8; ++i) {
+    const auto bit = static_cast<std::uint8_t>(1U << i);
+    if ((mask & bit) == 0) continue;
+    CellShadow& shadow = (*granule.bytes)[i];
+    if ((granule.used & bit) == 0) {
+      granule.used |= bit;
+      shadow = CellShadow{};
+    }
+    if (detector_.same_epoch(shadow, current_, access.write)) continue;
+    if (have_after && same_plain_shadow(shadow, before) && after.read_set == 0) {
+      shadow = after;
+      continue;
+    }
+    before = shadow;
+    if (!check_plain(shadow, base + i, access)) return false;
+    after = shadow;
+    have_after = true;
+  }
+  return true;
+}
+
+bool Runtime::check_plain(CellShadow& shadow, std::uintptr_t byte, const PlainAccess& access) {
+  const interleave::source_location where = code_location(access.pc, access.callers, access.depth);
+  const CellShadow before = shadow;
+  auto race = detector_.on_cell_access(detector_context(), shadow, access.write, where);
+  if (!race) return true;
+  shadow = before;
+  report_memory_race(std::move(*race), shadow, access.write, access.accessed_only, {access.first, byte, access.size},
+                     where);
+  return false;
+}
+
+void Runtime::report_memory_race(std::string race, CellShadow& shadow, bool write, bool freeing, RacyByte at,
+                                 interleave::source_location where) {
+  // Rare: the sites are looked up now, and the report written again with them.
+  resolve_code_locations();
+  if (auto named = detector_.on_cell_access(detector_context(), shadow, write, where)) race = std::move(*named);
+  const std::string cell = "on a Shared<T> cell";
+  if (const std::size_t found = race.find(cell); found != std::string::npos) {
+    race.replace(
+        found, cell.size(),
+        absl::StrFormat("on plain memory at %p (byte %u of a %u-byte access)", reinterpret_cast<void*>(at.byte),
+                        static_cast<unsigned>(at.byte - at.first), static_cast<unsigned>(at.size)));
+  }
+  if (freeing) {
+    race.insert(0, "a heap block is freed (the write below) while an access to it is not ordered before the free; ");
+  }
+  report_race(std::move(race), where, true);
+}
+
 void Runtime::forget_memory(const void* address, std::size_t size) noexcept {
-  if (memory_.empty()) return;
+  if (memory_.empty() || size == 0) return;
   const auto first = reinterpret_cast<std::uintptr_t>(address);
-  if (size > memory_.size()) {
-    absl::erase_if(memory_, [first, size](const auto& entry) { return entry.first - first < size; });
-  } else {
-    for (std::uintptr_t byte = first; byte < first + size; ++byte) memory_.erase(byte);
+  const std::uintptr_t end = first + size;
+  // Clears the bytes of granule `key` inside the range; true when none of its bytes is left.
+  const auto forget = [first, end](std::uintptr_t key, Granule& granule) {
+    for (std::uintptr_t byte = std::max(first, key * 8); byte < std::min(end, key * 8 + 8); ++byte) {
+      granule.used &= static_cast<std::uint8_t>(~(1U << (byte % 8)));
+    }
+    return granule.used == 0;
+  };
+  const std::uintptr_t first_key = first / 8;
+  const std::uintptr_t last_key = (end - 1) / 8;
+  if (last_key - first_key >= memory_.size()) {
+    absl::erase_if(memory_, [&](auto& entry) {
+      return entry.first - first_key <= last_key - first_key && forget(entry.first, entry.second);
+    });
+    return;
+  }
+  for (std::uintptr_t key = first_key; key <= last_key; ++key) {
+    const auto found = memory_.find(key);
+    if (found != memory_.end() && forget(key, found->second)) memory_.erase(found);
   }
 }
 
