@@ -5,6 +5,7 @@
 #include <rapidcheck.h>
 
 #include <mutex>
+#include <stdexcept>
 #include <string>
 
 #include "interleave/mutex.h"
@@ -175,6 +176,44 @@ TEST(PropertyFails, APassingPropertyIsAFailureSayingAFailureWasExpected) {
   EXPECT_FALSE(r);
   EXPECT_NE(std::string(r.message()).find("a failure of \"locked counter\" was expected"), std::string::npos)
       << r.message();
+}
+
+// A failure other than the one the test is about does not pass for it.
+TEST(PropertyFails, AFailureWithoutTheExpectedReasonIsAFailureNamingBoth) {
+  testing::internal::CaptureStdout();
+  const ::testing::AssertionResult r =
+      property_fails("racy counter",
+                     [] {
+                       check_schedules([]<Platform P>() {
+                         racy_counter<P>([](int counter) { INTERLEAVE_ASSERT(counter == 2, "lost an increment"); });
+                       });
+                     },
+                     {.reason = "history not linearizable"});
+  const std::string out = testing::internal::GetCapturedStdout();
+  EXPECT_FALSE(r);
+  const std::string message = r.message();
+  EXPECT_NE(message.find("\"racy counter\" failed, but not with \"history not linearizable\""), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("lost an increment"), std::string::npos) << message;
+  EXPECT_EQ(out.find("expected failure found"), std::string::npos) << out;
+}
+
+TEST(PropertyFails, TheExpectedReasonPassesAndBadRunCountsAreRefused) {
+  testing::internal::CaptureStdout();
+  const auto racy = [] {
+    check_schedules([]<Platform P>() {
+      racy_counter<P>([](int counter) { INTERLEAVE_ASSERT(counter == 2, "lost an increment"); });
+    });
+  };
+  const ::testing::AssertionResult r = property_fails("racy counter", racy, {.reason = "lost an increment", .runs = 3});
+  (void)testing::internal::GetCapturedStdout();
+  EXPECT_TRUE(r) << r.message();
+  try {
+    (void)property_fails("racy counter", racy, {.runs = 0});
+    ADD_FAILURE() << "runs = 0 was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("ExpectedFailure::runs must be >= 1, got 0"), std::string::npos) << e.what();
+  }
 }
 
 TEST(PropertyFails, TheFullReportIsPrintedOnRequest) {

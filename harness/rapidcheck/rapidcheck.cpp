@@ -19,6 +19,7 @@
 #include <iostream>
 #include <optional>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -217,24 +218,39 @@ bool add_rapidcheck_describer() noexcept { return add_foreign_assertion_describe
 
 namespace interleave {
 
-::testing::AssertionResult property_fails(const std::string& name, const detail::ErasedProperty& property) {
+::testing::AssertionResult property_fails(const std::string& name, const detail::ErasedProperty& property,
+                                          const ExpectedFailure& expected) {
+  if (expected.runs < 1) {
+    throw std::invalid_argument("property_fails: ExpectedFailure::runs must be >= 1, got " +
+                                std::to_string(expected.runs));
+  }
   Options settings;
   settings.apply_environment();
   rc::detail::TestMetadata metadata;
   metadata.id = name;
   metadata.description = name;
-  detail::last_failure_report().clear();
-  // A listener of its own: the global one would list the failure again, as one to reproduce, when
-  // the program ends.
-  rc::detail::TestListenerAdapter quiet;
-  rc::detail::TestResult result =
-      rc::detail::checkTestable(property, metadata, rc::detail::configuration().testParams, quiet);
-  if (!result.is<rc::detail::FailureResult>()) {
-    std::ostringstream out;
-    rc::detail::printResultMessage(result, out);
-    return ::testing::AssertionFailure() << "a failure of \"" << name << "\" was expected, but:\n" << out.str();
+  rc::detail::TestParams params = rc::detail::configuration().testParams;
+  std::optional<rc::detail::TestResult> result;
+  for (int run = 0; run < expected.runs; ++run, ++params.seed) {
+    detail::last_failure_report().clear();
+    // A listener of its own: the global one would list the failure again, as one to reproduce,
+    // when the program ends.
+    rc::detail::TestListenerAdapter quiet;
+    result = rc::detail::checkTestable(property, metadata, params, quiet);
+    if (result->is<rc::detail::FailureResult>()) break;
   }
-  auto& failure = result.get<rc::detail::FailureResult>();
+  if (!result->is<rc::detail::FailureResult>()) {
+    std::ostringstream out;
+    rc::detail::printResultMessage(*result, out);
+    return ::testing::AssertionFailure() << "a failure of \"" << name << "\" was expected, but in " << expected.runs
+                                         << (expected.runs == 1 ? " run" : " runs") << ":\n"
+                                         << out.str();
+  }
+  auto& failure = result->get<rc::detail::FailureResult>();
+  if (failure.description.find(expected.reason) == std::string::npos) {
+    return ::testing::AssertionFailure() << "\"" << name << "\" failed, but not with \"" << expected.reason << "\":\n"
+                                         << failure.description;
+  }
   detail::keep_failing_report(failure);
   std::cout << "interleave: expected failure found: " << name << ": "
             << detail::description_line(failure.description, "interleave: ") << " (after " << failure.numSuccess
@@ -242,7 +258,7 @@ namespace interleave {
             << (settings.expected_failure_reports ? ")\n" : "; INTERLEAVE_EXPECTED_FAILURE_REPORTS=on shows it)\n");
   if (settings.expected_failure_reports) {
     std::ostringstream out;
-    rc::detail::printResultMessage(result, out);
+    rc::detail::printResultMessage(*result, out);
     std::cout << out.str() << "\n";
   }
   std::cout.flush();

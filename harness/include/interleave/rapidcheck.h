@@ -132,13 +132,24 @@ namespace detail {
 using ErasedProperty = std::function<void()>;
 }  // namespace detail
 
+// What property_fails expects of the failure.
+struct ExpectedFailure {
+  // Text the failure's message must contain (empty: any failure), e.g. "history not linearizable",
+  // so that the test does not pass on a failure other than the one it is about.
+  std::string reason;
+  // Runs of the property, each from the next RapidCheck seed, until one fails: for a bug that
+  // only a few scenario shapes show. >= 1.
+  int runs = 1;
+};
+
 // For a test that states the verdict it expects ("this broken queue must fail"): checks `property`
-// as rc::check does, and succeeds when it fails. The failure found is printed as one line (its
-// kind and where it was found) instead of RapidCheck's full report, which
-// INTERLEAVE_EXPECTED_FAILURE_REPORTS=on prints as well. When the property passes every case, the
-// result is a failure saying so.
+// as rc::check does, and succeeds when it fails as `expected` says. The failure found is printed
+// as one line (its kind and where it was found) instead of RapidCheck's full report, which
+// INTERLEAVE_EXPECTED_FAILURE_REPORTS=on prints as well. When the property passes every case of
+// every run, or fails without the expected reason, the result is a failure saying so.
 //   EXPECT_TRUE(interleave::property_fails("check-then-set mutex", [] { mutual_exclusion<Broken>(); }));
-::testing::AssertionResult property_fails(const std::string& name, const detail::ErasedProperty& property);
+::testing::AssertionResult property_fails(const std::string& name, const detail::ErasedProperty& property,
+                                          const ExpectedFailure& expected = {});
 
 namespace detail {
 // A property as RapidCheck runs it, with no parameters: a property with parameters draws them as
