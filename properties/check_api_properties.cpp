@@ -209,7 +209,7 @@ TEST(PropertyFails, TheExpectedReasonPassesAndBadRunCountsAreRefused) {
   (void)testing::internal::GetCapturedStdout();
   EXPECT_TRUE(r) << r.message();
   try {
-    (void)property_fails("racy counter", racy, {.runs = 0});
+    (void)property_fails("racy counter", racy, {.reason = "", .runs = 0});
     ADD_FAILURE() << "runs = 0 was accepted";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("ExpectedFailure::runs must be >= 1, got 0"), std::string::npos) << e.what();
