@@ -66,6 +66,10 @@ interleave::source_location caller_location(const void* pc) noexcept {
   }
 }
 
+void check_range(const void* address, std::size_t size, bool write, const void* pc) {
+  if (size != 0) access(address, size, write, pc);
+}
+
 void check_free(const void* block, std::size_t size, const void* pc) {
   if (stacks.ignore_depth > 0) return;
   const ShadowStack& stack = stack_of_current();

@@ -64,6 +64,9 @@ bool plain_compare_exchange(volatile void* address, unsigned size, std::uint64_t
 interleave::source_location caller_location(const void* pc) noexcept;
 // free() of `block` (`size` usable bytes) called from `pc`: checked as a write (memory.cpp).
 void check_free(const void* block, std::size_t size, const void* pc);
+// A plain access of [address, address + size) by the test's code, made at `pc` outside the
+// compiler's instrumentation (memcpy, memmove, memset: byte_copies.cpp); as the compiler's hooks.
+void check_range(const void* address, std::size_t size, bool write, const void* pc);
 // A fiber starts (or ends) with an empty shadow stack.
 void reset_shadow_stack(std::uint32_t fiber) noexcept;
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -127,6 +128,66 @@ TEST(StdPlainMemory, AHalfWrittenAfterJoiningTheWholeReadsDoesNotRace) {
     std::thread writer([&] { word.high = 3; });
     writer.join();
     INTERLEAVE_ASSERT(word.high == 3);
+  });
+  EXPECT_TRUE(r.passed()) << r;
+}
+
+// The compilers leave a copy of a size known only at run time, and every memset, to the C
+// library: the runtime's memcpy / memmove / memset check those bytes as instrumented code's.
+[[gnu::noinline]] std::size_t runtime_size(std::size_t n) {
+  asm volatile("" : "+r"(n));  // the compiler no longer knows the value
+  return n;
+}
+
+TEST(StdPlainMemory, AMemcpyIntoABufferAnotherThreadReadsRaces) {
+  const Result r = interleave::explore(options(300), [] {
+    char buffer[64] = {};
+    const char message[] = "hello, world";
+    std::thread writer([&] { std::memcpy(buffer, message, runtime_size(sizeof message)); });
+    (void)byte_of(buffer, 3);
+    writer.join();
+  });
+  expect_plain_race(r);
+}
+
+TEST(StdPlainMemory, AMemsetBesideAnotherThreadsReadOfTheSameBytesRaces) {
+  const Result r = interleave::explore(options(300), [] {
+    char buffer[64] = {};
+    std::thread writer([&] { std::memset(buffer + 8, 'x', runtime_size(16)); });
+    (void)byte_of(buffer, 20);
+    writer.join();
+  });
+  expect_plain_race(r);
+}
+
+TEST(StdPlainMemory, CopiesUnderAMutexAndAfterAJoinDoNotRace) {
+  const Result r = interleave::explore(options(300), [] {
+    char buffer[64] = {};
+    char copy[64] = {};
+    std::mutex lock;
+    std::thread writer([&] {
+      const std::lock_guard guard(lock);
+      std::memset(buffer, 'a', runtime_size(32));
+      std::memmove(buffer + 1, buffer, runtime_size(16));
+    });
+    {
+      const std::lock_guard guard(lock);
+      std::memcpy(copy, buffer, runtime_size(32));
+    }
+    writer.join();
+    std::memcpy(copy, buffer, runtime_size(64));
+    INTERLEAVE_ASSERT(copy[31] == 'a');
+  });
+  EXPECT_TRUE(r.passed()) << r;
+}
+
+TEST(StdPlainMemory, CopiesIntoDifferentHalvesOfABufferDoNotRace) {
+  const Result r = interleave::explore(options(300), [] {
+    char buffer[64] = {};
+    std::thread writer([&] { std::memset(buffer + 32, 'b', runtime_size(32)); });
+    std::memset(buffer, 'a', runtime_size(32));
+    writer.join();
+    INTERLEAVE_ASSERT(buffer[0] == 'a' && buffer[63] == 'b');
   });
   EXPECT_TRUE(r.passed()) << r;
 }
