@@ -200,6 +200,14 @@ void atomic_effects(const volatile void* address, bool store, std::memory_order 
                         store ? model::AtomicOp::store : model::AtomicOp::load, order);
 }
 
+void wide_atomic_step(const volatile void* address, const char* what, model::AtomicOp op, std::memory_order order) {
+  model::atomic_step(what, const_cast<const void*>(address), shadow_of(address), op, order);
+}
+
+void wide_atomic_effects(const volatile void* address, model::AtomicOp op, std::memory_order order) noexcept {
+  model::atomic_effects(const_cast<const void*>(address), shadow_of(address), op, order);
+}
+
 bool futex_wait(const std::uint32_t* word, std::uint32_t expected, std::int64_t deadline_ns) {
   return model::futex_wait(word, shadow_of(word), expected, deadline_ns);
 }

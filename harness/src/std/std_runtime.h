@@ -46,6 +46,13 @@ void atomic_fence(std::memory_order order);
 // uncontended one-time initialization then costs the schedule no steps, so that the schedules of
 // the runs before and after it (statics are initialized once per process) stay alike.
 void atomic_effects(const volatile void* address, bool store, std::memory_order order) noexcept;
+// 16-byte atomics (atomics128.cpp), which the model's store histories (8 bytes) do not hold: one
+// scheduling point for the operation `what` on `address`, with the happens-before effects of
+// `op` and `order`, after which the caller performs the operation itself (reading the newest
+// value). For a compare-exchange, whose kind is known only after it ran, the point is a relaxed
+// load and wide_atomic_effects adds the outcome's effects.
+void wide_atomic_step(const volatile void* address, const char* what, model::AtomicOp op, std::memory_order order);
+void wide_atomic_effects(const volatile void* address, model::AtomicOp op, std::memory_order order) noexcept;
 // Futex wait/wake on a 4-byte word that the adapter's operations access: false on timeout
 // (deadline_ns: virtual nanoseconds, < 0 for none). The wake returns how many waiters it woke.
 bool futex_wait(const std::uint32_t* word, std::uint32_t expected, std::int64_t deadline_ns);
