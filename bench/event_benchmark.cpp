@@ -9,7 +9,6 @@
 // In PingPong the condition variable always sleeps while Event spins briefly first. Results and
 // the machine they came from: docs/benchmarks.md.
 #include <benchmark/benchmark.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -17,6 +16,7 @@
 #include <thread>
 
 #include "interleave/event.h"
+#include "multithreaded_process.h"
 
 namespace {
 
@@ -96,18 +96,7 @@ void BM_PingPong(benchmark::State& state) {
   partner.join();
 }
 
-// A parked helper thread makes the process multi-threaded before anything is measured, so
-// glibc's single-threaded shortcuts do not flatter the baseline in the first benchmarks. It
-// blocks in pause() and is never joined (nothing to destroy at exit while it waits).
-void make_process_multithreaded() {
-  static const bool started = [] {
-    std::thread([] {
-      for (;;) pause();
-    }).detach();
-    return true;
-  }();
-  (void)started;
-}
+using interleave::bench::make_process_multithreaded;
 
 template <class E>
 void BM_SetIsSetClearMT(benchmark::State& state) {

@@ -5,26 +5,16 @@
 // (__libc_single_threaded). That case is measured first, as "SingleThreadedProcess"; every later
 // benchmark runs after a parked helper thread exists, which is the case that matters for a lock.
 #include <benchmark/benchmark.h>
-#include <unistd.h>
 
 #include <mutex>
 #include <thread>
 
 #include "interleave/mutex.h"
+#include "multithreaded_process.h"
 
 namespace {
 
-// Starts, once, a thread that sleeps until the program exits, so the process is multi-threaded.
-// It is detached and owns nothing that static destruction would wait for.
-void make_process_multithreaded() {
-  static const bool started = [] {
-    std::thread([] {
-      for (;;) pause();
-    }).detach();
-    return true;
-  }();
-  (void)started;
-}
+using interleave::bench::make_process_multithreaded;
 
 template <class M>
 void BM_UncontendedSingleThreadedProcess(benchmark::State& state) {

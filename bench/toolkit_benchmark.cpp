@@ -5,7 +5,6 @@
 // takes a non-atomic path in a process that has only ever had one thread). One more row, a
 // two-thread Condition ping-pong, shows the sleeping path.
 #include <benchmark/benchmark.h>
-#include <unistd.h>
 
 #include <barrier>
 #include <condition_variable>
@@ -21,18 +20,11 @@
 #include "interleave/once.h"
 #include "interleave/recursive_mutex.h"
 #include "interleave/shared_mutex.h"
+#include "multithreaded_process.h"
 
 namespace {
 
-void make_process_multithreaded() {
-  static const bool started = [] {
-    std::thread([] {
-      for (;;) pause();
-    }).detach();
-    return true;
-  }();
-  (void)started;
-}
+using interleave::bench::make_process_multithreaded;
 
 // --- Condition: notify_one with nobody waiting (the common case for a notifier), and a
 // two-thread ping-pong through one mutex and condition (each round trip: two waits, two notifies).
