@@ -76,7 +76,11 @@ struct Frames {
   std::size_t count = 0;
 
   friend bool operator==(const Frames& a, const Frames& b) noexcept {
-    return a.count == b.count && std::equal(a.pc.begin(), a.pc.begin() + a.count, b.pc.begin());
+    if (a.count != b.count) return false;
+    for (std::size_t i = 0; i < a.count; ++i) {  // a loop, not std::equal: that calls memcmp
+      if (a.pc[i] != b.pc[i]) return false;
+    }
+    return true;
   }
   template <class H>
   friend H AbslHashValue(H h, const Frames& f) {
