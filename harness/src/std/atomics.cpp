@@ -2,8 +2,10 @@
 // points is here. They are the memory model's operations by address (atomic_read, atomic_write,
 // atomic_rmw, atomic_compare_exchange), so std::atomic code gets the weak memory model too when
 // the exploration runs under it.
-#include <absl/container/flat_hash_map.h>
+#include <absl/container/node_hash_map.h>
 
+#include <array>
+#include <cstdint>
 #include <cstring>
 
 #include "std/std_runtime.h"
@@ -12,20 +14,33 @@ namespace interleave::detail::std_runtime {
 namespace {
 
 // The race detector's handle of each atomic object, by address. Per OS thread (one exploration
-// runs per thread), dropped when a new execution starts.
+// runs per thread), dropped when a new execution starts. A node map: a handle's address stays
+// valid until then, so that a small per-thread cache can hold it.
 struct Shadows {
   std::uint64_t execution = 0;
-  absl::flat_hash_map<const volatile void*, model::AtomicShadow> by_address;
+  absl::node_hash_map<const volatile void*, model::AtomicShadow> by_address;
 };
 
+struct CachedShadow {
+  const volatile void* address = nullptr;
+  std::uint64_t execution = 0;  // executions are numbered from 1 across all threads
+  model::AtomicShadow* shadow = nullptr;
+};
+constexpr std::size_t kCachedShadows = 64;
+constinit thread_local std::array<CachedShadow, kCachedShadows> cached_shadows{};
+
 model::AtomicShadow& shadow_of(const volatile void* address) {
-  thread_local Shadows shadows;
   const std::uint64_t now = model::execution();
+  CachedShadow& cached = cached_shadows[(reinterpret_cast<std::uintptr_t>(address) / 4) % kCachedShadows];
+  if (cached.address == address && cached.execution == now) return *cached.shadow;
+  thread_local Shadows shadows;
   if (shadows.execution != now) {
     shadows.by_address.clear();
     shadows.execution = now;
   }
-  return shadows.by_address[address];
+  model::AtomicShadow& shadow = shadows.by_address[address];
+  cached = CachedShadow{address, now, &shadow};
+  return shadow;
 }
 
 const char* rmw_name(Rmw op) noexcept {
