@@ -21,7 +21,7 @@ std::string describe(const std::string& what) { return what.empty() ? std::strin
 
 std::string site(interleave::source_location where) {
   std::string text = location_text(where);
-  return text.empty() ? std::string("an unknown location") : text;
+  return text.empty() ? std::string("an unknown location") : text + call_chain(where);
 }
 
 }  // namespace

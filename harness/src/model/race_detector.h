@@ -36,6 +36,11 @@ namespace interleave::detail::model {
 // One clock per fiber. The first kInline fibers' entries live in a fixed array, so that copying,
 // joining and ticking a clock of a typical test (a handful of threads) is a few vector
 // instructions with no size checks and no allocation; fibers beyond them spill to a vector.
+// For a site that code_location() or user_call_site() handed out, once resolved: the user's
+// frames that called it, as ", called from file:line, from file:line" (at most two); else empty
+// (runtime_plain_memory.cpp). Race reports append it to each access's site.
+std::string call_chain(const interleave::source_location& where);
+
 class VectorClock {
  public:
   static constexpr std::uint32_t kInline = 8;

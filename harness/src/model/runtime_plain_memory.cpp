@@ -63,10 +63,13 @@ class SpinLock {
   std::atomic<bool> locked_{false};
 };
 
-// A site: its frames (innermost first) and the record reports read, filled when resolved.
+// A site: its frames (innermost first) and the record reports read, filled when resolved, with
+// the user's frames that called it (outermost last, at most kCallers).
 struct Site {
+  static constexpr std::size_t kCallers = 2;
   LocationRecord record;
   std::vector<LocationRecord*> frames;
+  std::vector<LocationRecord> callers;
 };
 
 // The innermost frames of an access (its pc, then its callers): a site's key, held inline.
@@ -96,6 +99,7 @@ struct CodeLocations {
   absl::flat_hash_map<Frames, Site*> access_sites;             // code_location's
   std::deque<LocationRecord> records;
   std::deque<Site> site_records;
+  absl::flat_hash_map<const LocationRecord*, const Site*> site_of_record;  // by &Site::record
   std::deque<std::string> strings;
   std::vector<std::pair<const void*, LocationRecord*>> unresolved;
   std::vector<Site*> unresolved_sites;
@@ -110,6 +114,15 @@ struct CodeLocations {
       unresolved.emplace_back(pc, it->second);
     }
     return it->second;
+  }
+
+  // A new site of `count` frames from `pcs`, to be resolved.
+  Site* new_site(const void* const* pcs, std::size_t count) {
+    Site& site = site_records.emplace_back();
+    for (std::size_t i = 0; i < count; ++i) site.frames.push_back(record_of(pcs[i]));
+    unresolved_sites.push_back(&site);
+    site_of_record.emplace(&site.record, &site);
+    return &site;
   }
 };
 
@@ -221,7 +234,54 @@ std::size_t site_cache_slot(const Frames& key) noexcept {
   return (pc ^ (pc >> 8) ^ (caller >> 4)) % kSiteCache;
 }
 
+// Fills `site`'s record (and callers) from its resolved frames.
+void resolve_site(const CodeLocations& c, Site& site) {
+  std::vector<const LocationRecord*> frames;  // with the inlined ones, innermost first
+  for (const LocationRecord* frame : site.frames) {
+    frames.push_back(frame);
+    const auto inlined = c.inlined_into.find(frame);
+    if (inlined == c.inlined_into.end()) continue;
+    for (const LocationRecord& outer : inlined->second) frames.push_back(&outer);
+  }
+  const auto user = [](const LocationRecord& r) { return r.line != 0 && !in_system_header(r) && !in_library(r.file); };
+  const LocationRecord* chosen = nullptr;
+  std::size_t at = 0;
+  for (; at < frames.size(); ++at) {
+    if (frames[at]->line == 0) continue;
+    if (chosen == nullptr) chosen = frames[at];
+    if (user(*frames[at])) {
+      chosen = frames[at];
+      break;
+    }
+  }
+  if (chosen == nullptr) return;
+  site.record = *chosen;
+  for (++at; at < frames.size() && site.callers.size() < Site::kCallers; ++at) {
+    const LocationRecord& r = *frames[at];
+    const LocationRecord& last = site.callers.empty() ? site.record : site.callers.back();
+    if (user(r) && (r.line != last.line || std::strcmp(r.file, last.file) != 0)) site.callers.push_back(r);
+  }
+}
+
 }  // namespace
+
+std::string call_chain(const interleave::source_location& where) {
+#if defined(__cpp_lib_source_location)
+  const auto* record = std::bit_cast<const LocationRecord*>(where);
+  CodeLocations& c = code_locations();
+  const std::lock_guard lock(c.lock);
+  const auto found = c.site_of_record.find(record);
+  if (found == c.site_of_record.end()) return {};
+  std::string text;
+  for (const LocationRecord& caller : found->second->callers) {
+    absl::StrAppend(&text, text.empty() ? ", called from " : ", from ", caller.file, ":", caller.line);
+  }
+  return text;
+#else
+  (void)where;
+  return {};
+#endif
+}
 
 interleave::source_location code_location(const void* pc, const void* const* callers, std::size_t depth) noexcept {
   if (pc == nullptr) return {};
@@ -234,12 +294,7 @@ interleave::source_location code_location(const void* pc, const void* const* cal
     CodeLocations& c = code_locations();
     const std::lock_guard lock(c.lock);
     auto [it, inserted] = c.access_sites.try_emplace(key, nullptr);
-    if (inserted) {
-      Site& site = c.site_records.emplace_back();
-      for (std::size_t i = 0; i < key.count; ++i) site.frames.push_back(c.record_of(key.pc[i]));
-      c.unresolved_sites.push_back(&site);
-      it->second = &site;
-    }
+    if (inserted) it->second = c.new_site(key.pc.data(), key.count);
     cached = SiteCacheEntry{key, it->second};
     return location_of(it->second->record);
   } catch (...) {
@@ -265,12 +320,7 @@ interleave::source_location user_call_site() noexcept {
     {
       const std::lock_guard lock(c.lock);
       auto [it, inserted] = c.sites.try_emplace(std::move(key), nullptr);
-      if (inserted) {
-        Site& site = c.site_records.emplace_back();
-        for (const void* frame : it->first) site.frames.push_back(c.record_of(frame));
-        c.unresolved_sites.push_back(&site);
-        it->second = &site;
-      }
+      if (inserted) it->second = c.new_site(it->first.data(), it->first.size());
       where = location_of(it->second->record);
     }
 #if !defined(__cpp_lib_source_location)
@@ -313,26 +363,9 @@ void resolve_code_locations() noexcept {
       resolve_module(c, path, module.first, module.second);
     }
     // A site is its innermost frame outside system headers and interleave's own code (else its
-    // innermost known frame).
-    // Each frame's inlined functions count as frames of their own, innermost first.
-    for (Site* site : c.unresolved_sites) {
-      const LocationRecord* chosen = nullptr;
-      const auto consider = [&chosen](const LocationRecord& frame) {
-        if (frame.line == 0) return false;
-        if (chosen == nullptr) chosen = &frame;
-        if (in_system_header(frame) || in_library(frame.file)) return false;
-        chosen = &frame;
-        return true;
-      };
-      for (const LocationRecord* frame : site->frames) {
-        if (consider(*frame)) break;
-        const auto inlined = c.inlined_into.find(frame);
-        if (inlined != c.inlined_into.end() && std::any_of(inlined->second.begin(), inlined->second.end(), consider)) {
-          break;
-        }
-      }
-      if (chosen != nullptr) site->record = *chosen;
-    }
+    // innermost known frame); the user's frames after it are its callers. Each frame's inlined
+    // functions count as frames of their own, innermost first.
+    for (Site* site : c.unresolved_sites) resolve_site(c, *site);
     c.unresolved_sites.clear();
   } catch (...) {
     // Reports then name these sites without file and line.

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <source_location>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -134,6 +135,36 @@ TEST(StdPlainMemory, AHalfWrittenAfterJoiningTheWholeReadsDoesNotRace) {
     INTERLEAVE_ASSERT(word->high == 3);
   });
   EXPECT_TRUE(r.passed()) << r;
+}
+
+// A helper both threads call: a race inside it names the helper's line and, for each access, the
+// user's line that called it.
+constexpr int kBumpLine = __LINE__ + 1;
+[[gnu::noinline]] void bump(int& counter) { ++counter; }
+
+TEST(StdPlainMemory, ARaceInsideASharedHelperNamesEachAccessesCaller) {
+  int other_call = 0;
+  int main_call = 0;
+  const Result r = interleave::explore(options(300), [&] {
+    const auto counter = std::make_unique<int>(0);
+    std::thread other([&] {
+      other_call = __LINE__ + 1;
+      bump(*counter);
+    });
+    main_call = __LINE__ + 1;
+    bump(*counter);
+    other.join();
+  });
+  expect_plain_race(r);
+#if !defined(__cpp_lib_source_location)
+  GTEST_SKIP() << "call chains need std::source_location (g++ 11, clang 15 with libstdc++ 12)";
+#endif
+  const std::string& m = r.failure->message;
+  const std::string file = "plain_memory_test.cpp:";
+  for (const int call : {other_call, main_call}) {
+    EXPECT_NE(m.find(file + std::to_string(kBumpLine) + ", called from /"), std::string::npos) << m;
+    EXPECT_NE(m.find(file + std::to_string(call)), std::string::npos) << "the call at line " << call << "\n" << m;
+  }
 }
 
 // The compilers leave a copy of a size known only at run time, and every memset, to the C
