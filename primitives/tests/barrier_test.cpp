@@ -1,14 +1,26 @@
 #include "interleave/barrier.h"
 
 #include <gtest/gtest.h>
+#include <sys/types.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include "interleave/process.h"
+#include "interleave/shared_memory.h"
+#include "support/asleep.h"
+
 namespace interleave {
 namespace {
+
+using namespace std::chrono_literals;
+
+using test_support::wait_until_asleep_on_futex;
 
 TEST(Barrier, EveryPartyLeavesAPhaseOnlyAfterAllArrived) {
   constexpr int kParties = 3;
@@ -99,6 +111,94 @@ TEST(Barrier, AThrowingCompletionBreaksTheBarrier) {
 TEST(Barrier, BadPartiesAreRejected) {
   EXPECT_THROW(Barrier(0), std::invalid_argument);
   EXPECT_THROW(Barrier(Barrier::max_parties + 1), std::invalid_argument);
+}
+
+// Joins `child`, which must end successfully within 10 s: one still running then sleeps for a
+// wake-up that never reached it (a private futex, say), and the test fails instead of hanging
+// (the Process's destructor kills the child).
+void expect_success_within_10s(Process& child) {
+  const std::optional<ExitStatus> status = child.join_for(10s);
+  ASSERT_TRUE(status.has_value()) << child.name() << " still waits after 10 s: a wake-up never reached it";
+  EXPECT_TRUE(status->success()) << child.name() << ": " << status->describe();
+}
+
+TEST(ProcessBarrier, EveryProcessLeavesAPhaseOnlyAfterAllArrived) {
+  constexpr int kParties = 3;
+  constexpr int kPhases = 3;
+  struct State {
+    // The completion reaches the shared state through `this`, a pointer into the shared region.
+    ProcessBarrier barrier{kParties, [this] { completions.fetch_add(1); }};
+    std::atomic<int> arrivals[kPhases] = {};  // parties that arrived at each phase
+    std::atomic<int> completions{0};
+  };
+  SharedObject<State> state;
+  const auto party = [&]() -> int {
+    for (int phase = 0; phase < kPhases; ++phase) {
+      state->arrivals[phase].fetch_add(1);
+      (void)state->barrier.arrive_and_wait();
+      if (state->arrivals[phase].load() != kParties) return 10 + phase;  // left before all arrived
+      if (state->completions.load() != phase + 1) return 20 + phase;
+    }
+    return 0;
+  };
+  // The parties are three children, so that one left asleep fails the test instead of hanging it.
+  Process a(party, "party a");
+  Process b(party, "party b");
+  Process c(party, "party c");
+  a.start();
+  b.start();
+  c.start();
+  expect_success_within_10s(a);
+  expect_success_within_10s(b);
+  expect_success_within_10s(c);
+  EXPECT_EQ(state->completions.load(), kPhases);
+}
+
+TEST(ProcessBarrier, TheCompletionRunsInTheLastArrivalsProcessOnItsOwnCopy) {
+  struct State {
+    std::atomic<pid_t> ran_in{0};
+  };
+  SharedObject<State> state;
+  State* const shared = state.get();
+  int runs_here = 0;  // each process has its own: the completion's write stays where it ran
+  SharedObject<ProcessBarrier> barrier(2, [shared, &runs_here] {
+    ++runs_here;
+    shared->ran_in.store(getpid());
+  });
+  const pid_t parent = getpid();
+  Process child(
+      [&]() -> int {
+        if (barrier->arrive_and_wait() != 0) return 2;  // the first to arrive
+        if (state->ran_in.load() != parent) return 3;
+        return runs_here == 0 ? 0 : 4;  // the parent's run changed the parent's copy only
+      },
+      "first arrival");
+  child.start();
+  ASSERT_TRUE(wait_until_asleep_on_futex(child.pid()));  // it sleeps only in the barrier
+  EXPECT_EQ(barrier->arrive_and_wait(), 1U);
+  EXPECT_EQ(state->ran_in.load(), parent) << "the completion did not run in the last arrival's process";
+  EXPECT_EQ(runs_here, 1);
+  expect_success_within_10s(child);
+}
+
+TEST(ProcessBarrier, AbortInOneProcessBreaksItForAWaiterInAnother) {
+  SharedObject<ProcessBarrier> barrier(2);
+  Process child(
+      [&]() -> int {
+        try {
+          (void)barrier->arrive_and_wait();
+          return 2;
+        } catch (const BrokenBarrierError&) {
+          return 0;
+        }
+      },
+      "waiter");
+  child.start();
+  ASSERT_TRUE(wait_until_asleep_on_futex(child.pid()));
+  barrier->abort();
+  expect_success_within_10s(child);
+  EXPECT_TRUE(barrier->broken());
+  EXPECT_THROW((void)barrier->arrive_and_wait(), BrokenBarrierError);
 }
 
 }  // namespace

@@ -4,14 +4,21 @@
 
 #include <atomic>
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
+
+#include "interleave/process.h"
+#include "interleave/shared_memory.h"
+#include "support/asleep.h"
 
 namespace interleave {
 namespace {
 
 using namespace std::chrono_literals;
+
+using test_support::wait_until_asleep_on_futex;
 
 TEST(Latch, WaitReturnsOnceEveryCountDownHappened) {
   Latch latch(3);
@@ -80,6 +87,63 @@ TEST(LatchDeathTest, CountingDownBelowZeroIsReported) {
         latch.count_down(2);
       },
       "Latch::count_down: counting down by 2 with 1 left would take the count below zero");
+}
+
+// Joins `child`, which must end successfully within 10 s: one still running then sleeps for a
+// wake-up that never reached it (a private futex, say), and the test fails instead of hanging
+// (the Process's destructor kills the child).
+void expect_success_within_10s(Process& child) {
+  const std::optional<ExitStatus> status = child.join_for(10s);
+  ASSERT_TRUE(status.has_value()) << child.name() << " still waits after 10 s: a wake-up never reached it";
+  EXPECT_TRUE(status->success()) << child.name() << ": " << status->describe();
+}
+
+TEST(ProcessLatch, WaitersInOtherProcessesReturnOnceTheCountReachesZero) {
+  struct State {
+    ProcessLatch latch{2};
+    int data = 0;  // written before the count_downs, read after the wait
+  };
+  SharedObject<State> state;
+  const auto waiter = [&]() -> int {
+    state->latch.wait();
+    return state->data == 42 ? 0 : 2;
+  };
+  Process a(waiter, "waiter a");
+  Process b(waiter, "waiter b");
+  a.start();
+  b.start();
+  ASSERT_TRUE(wait_until_asleep_on_futex(a.pid()));
+  ASSERT_TRUE(wait_until_asleep_on_futex(b.pid()));
+  state->data = 42;
+  state->latch.count_down();
+  EXPECT_FALSE(state->latch.try_wait());
+  state->latch.count_down();
+  expect_success_within_10s(a);
+  expect_success_within_10s(b);
+}
+
+TEST(ProcessLatch, ArriveAndWaitReleasesEveryProcessOnlyOnceAllArrived) {
+  constexpr int kParties = 3;
+  struct State {
+    ProcessLatch latch{kParties};
+    std::atomic<int> arrived{0};
+  };
+  SharedObject<State> state;
+  const auto party = [&]() -> int {
+    state->arrived.fetch_add(1, std::memory_order_relaxed);
+    state->latch.arrive_and_wait();
+    return state->arrived.load(std::memory_order_relaxed) == kParties ? 0 : 2;
+  };
+  Process a(party, "party a");
+  Process b(party, "party b");
+  Process c(party, "party c");
+  a.start();
+  b.start();
+  c.start();
+  expect_success_within_10s(a);
+  expect_success_within_10s(b);
+  expect_success_within_10s(c);
+  EXPECT_TRUE(state->latch.try_wait());
 }
 
 }  // namespace

@@ -1,17 +1,27 @@
 #include "interleave/recursive_mutex.h"
 
 #include <gtest/gtest.h>
+#include <sys/types.h>
 
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
+
+#include "interleave/event.h"
+#include "interleave/process.h"
+#include "interleave/shared_memory.h"
+#include "support/asleep.h"
 
 namespace interleave {
 namespace {
 
 using namespace std::chrono_literals;
+
+using test_support::current_tid;
+using test_support::wait_until_asleep_on_futex;
 
 TEST(RecursiveMutex, TheHolderMayLockAgainAndCountsItsLocks) {
   RecursiveMutex m;
@@ -100,6 +110,115 @@ TEST(RecursiveMutexDeathTest, UnlockOfAnUnlockedMutexIsReported) {
         m.unlock();
       },
       "RecursiveMutex::unlock: the mutex is not locked");
+}
+
+// Joins `child`, which must end successfully within 10 s: one still running then sleeps for a
+// wake-up that never reached it (a private futex, say), and the test fails instead of hanging
+// (the Process's destructor kills the child).
+void expect_success_within_10s(Process& child) {
+  const std::optional<ExitStatus> status = child.join_for(10s);
+  ASSERT_TRUE(status.has_value()) << child.name() << " still waits after 10 s: a wake-up never reached it";
+  EXPECT_TRUE(status->success()) << child.name() << ": " << status->describe();
+}
+
+TEST(ProcessRecursiveMutex, AChildsNestedLocksKeepTheParentOutUntilTheLastUnlock) {
+  struct State {
+    ProcessRecursiveMutex mutex;
+    ProcessEvent held;            // the child holds the lock three times
+    ProcessEvent parent_locking;  // the parent's next sleep is in its try_lock_for
+    pid_t parent = 0;
+    int unlocks = 0;  // the child's unlocks so far, written while it still holds the lock
+  };
+  SharedObject<State> state;
+  state->parent = current_tid();
+  Process child(
+      [&]() -> int {
+        state->mutex.lock();
+        state->mutex.lock();
+        if (!state->mutex.try_lock()) return 2;
+        if (state->mutex.count() != 3) return 3;
+        state->held.set();
+        if (!state->parent_locking.wait_for(10s)) return 4;
+        if (!wait_until_asleep_on_futex(state->parent)) return 5;
+        for (int i = 1; i <= 3; ++i) {
+          state->unlocks = i;
+          state->mutex.unlock();
+        }
+        return state->mutex.count() == 0 ? 0 : 6;
+      },
+      "nested locker");
+  child.start();
+  ASSERT_TRUE(state->held.wait_for(10s));
+  EXPECT_FALSE(state->mutex.try_lock()) << "the parent took a lock its child holds";
+  EXPECT_EQ(state->mutex.count(), 0U);
+  state->parent_locking.set();
+  ASSERT_TRUE(state->mutex.try_lock_for(10s));
+  EXPECT_EQ(state->unlocks, 3) << "the parent got the lock before the child's last unlock";
+  EXPECT_EQ(state->mutex.count(), 1U);
+  state->mutex.unlock();
+  expect_success_within_10s(child);
+}
+
+TEST(ProcessRecursiveMutex, AChildForkedWhileTheParentHoldsItWaitsForTheLastNestedUnlock) {
+  struct State {
+    ProcessRecursiveMutex mutex;
+    ProcessEvent child_locking;  // the child's next sleep is in its lock()
+    int unlocks = 0;             // the parent's unlocks so far, written while it still holds the lock
+  };
+  SharedObject<State> state;
+  state->mutex.lock();
+  state->mutex.lock();
+  ASSERT_TRUE(state->mutex.try_lock());
+  Process child(
+      [&]() -> int {
+        // A new process, a new thread id: the parent's holds are not the child's.
+        if (state->mutex.count() != 0) return 2;
+        if (state->mutex.try_lock()) return 3;
+        state->child_locking.set();
+        state->mutex.lock();
+        const int unlocks_seen = state->unlocks;
+        state->mutex.lock();
+        const bool nested = state->mutex.count() == 2;
+        state->mutex.unlock();
+        state->mutex.unlock();
+        if (!nested) return 4;
+        return unlocks_seen == 3 ? 0 : 5;
+      },
+      "waiting locker");
+  child.start();
+  ASSERT_TRUE(state->child_locking.wait_for(10s));
+  ASSERT_TRUE(wait_until_asleep_on_futex(child.pid()));
+  for (int i = 1; i <= 3; ++i) {
+    state->unlocks = i;
+    state->mutex.unlock();
+  }
+  expect_success_within_10s(child);
+}
+
+TEST(ProcessRecursiveMutex, NestedLockedIncrementsAreExclusiveAcrossProcesses) {
+  constexpr int kIterations = 20000;
+  struct State {
+    ProcessRecursiveMutex mutex;
+    long counter = 0;
+  };
+  SharedObject<State> state;
+  const auto work = [&] {
+    for (int i = 0; i < kIterations; ++i) {
+      std::lock_guard outer(state->mutex);
+      std::lock_guard inner(state->mutex);
+      ++state->counter;
+    }
+  };
+  Process a(work, "incrementer a");
+  Process b(work, "incrementer b");
+  Process c(work, "incrementer c");
+  a.start();
+  b.start();
+  c.start();
+  expect_success_within_10s(a);
+  expect_success_within_10s(b);
+  expect_success_within_10s(c);
+  EXPECT_EQ(state->counter, 3L * kIterations);
 }
 
 }  // namespace

@@ -6,17 +6,24 @@
 #include <atomic>
 #include <chrono>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <stdexcept>
 #include <thread>
 #include <vector>
 
+#include "interleave/event.h"
+#include "interleave/process.h"
+#include "interleave/shared_memory.h"
 #include "support/asleep.h"
 
 namespace interleave {
 namespace {
 
 using namespace std::chrono_literals;
+
+using test_support::current_tid;
+using test_support::wait_until_asleep_on_futex;
 
 // Keeps a read from being optimized away.
 void benchmark_sink(long value) {
@@ -173,6 +180,130 @@ TEST(SharedMutex, WritersTakeTurnsWhileReadersComeAndGo) {
   for (auto& t : threads) t.join();
   std::lock_guard g(m);
   EXPECT_GE(value, 3 * 667);
+}
+
+// Joins `child`, which must end successfully within 10 s: one still running then sleeps for a
+// wake-up that never reached it (a private futex, say), and the test fails instead of hanging
+// (the Process's destructor kills the child).
+void expect_success_within_10s(Process& child) {
+  const std::optional<ExitStatus> status = child.join_for(10s);
+  ASSERT_TRUE(status.has_value()) << child.name() << " still waits after 10 s: a wake-up never reached it";
+  EXPECT_TRUE(status->success()) << child.name() << ": " << status->describe();
+}
+
+// Waits (up to 10 s) until `value` reads `expected`; false if it never did.
+bool wait_for_value(const std::atomic<int>& value, int expected) {
+  const auto give_up = std::chrono::steady_clock::now() + 10s;
+  while (value.load() != expected) {
+    if (std::chrono::steady_clock::now() > give_up) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+TEST(ProcessSharedMutex, ReadersInTwoProcessesShareItAndAWriterInAThirdWaitsForBoth) {
+  struct State {
+    ProcessSharedMutex mutex;
+    std::atomic<int> readers_entered{0};  // never goes down: both readers see it reach 2
+    std::atomic<int> readers_inside{0};
+    ProcessEvent writer_coming;  // the writer's next sleep is in its lock()
+    pid_t writer = 0;            // written before writer_coming is set
+  };
+  SharedObject<State> state;
+  const auto reader = [&]() -> int {
+    state->mutex.lock_shared();
+    state->readers_inside.fetch_add(1);
+    state->readers_entered.fetch_add(1);
+    // Both readers inside at once, each in its own process: if one excluded the other, the count
+    // would never reach 2 while this one holds its shared lock.
+    const bool both_inside = wait_for_value(state->readers_entered, 2);
+    const bool writer_asleep =
+        both_inside && state->writer_coming.wait_for(10s) && wait_until_asleep_on_futex(state->writer);
+    state->readers_inside.fetch_sub(1);
+    state->mutex.unlock_shared();
+    if (!both_inside) return 2;
+    return writer_asleep ? 0 : 3;
+  };
+  const auto writer = [&]() -> int {
+    state->writer = current_tid();
+    state->writer_coming.set();
+    state->mutex.lock();
+    const int inside = state->readers_inside.load();
+    state->mutex.unlock();
+    return inside == 0 ? 0 : 2;  // a reader was still inside
+  };
+  Process a(reader, "reader a");
+  Process b(reader, "reader b");
+  a.start();
+  b.start();
+  ASSERT_TRUE(wait_for_value(state->readers_entered, 2));
+  EXPECT_FALSE(state->mutex.try_lock()) << "a writer got in beside readers in other processes";
+  Process w(writer, "writer");
+  w.start();
+  expect_success_within_10s(a);
+  expect_success_within_10s(b);
+  expect_success_within_10s(w);
+}
+
+TEST(ProcessSharedMutex, AWriterKeepsAReaderInAnotherProcessOutUntilItUnlocks) {
+  struct State {
+    ProcessSharedMutex mutex;
+    ProcessEvent reader_waiting;  // the child's next sleep is in its lock_shared()
+    int data = 0;                 // written by the writer, read by the reader
+  };
+  SharedObject<State> state;
+  state->mutex.lock();
+  Process child(
+      [&]() -> int {
+        if (state->mutex.try_lock_shared()) return 2;
+        state->reader_waiting.set();
+        state->mutex.lock_shared();
+        const int seen = state->data;
+        state->mutex.unlock_shared();
+        return seen == 7 ? 0 : 3;
+      },
+      "reader");
+  child.start();
+  ASSERT_TRUE(state->reader_waiting.wait_for(10s));
+  ASSERT_TRUE(wait_until_asleep_on_futex(child.pid()));
+  state->data = 7;
+  state->mutex.unlock();
+  expect_success_within_10s(child);
+}
+
+TEST(ProcessSharedMutex, WritersAndReadersInThreeProcessesSeeConsistentPairs) {
+  constexpr int kIterations = 20000;
+  struct State {
+    ProcessSharedMutex mutex;
+    long first = 0;  // every writer increments both under the lock
+    long second = 0;
+  };
+  SharedObject<State> state;
+  const auto work = [&]() -> int {
+    int torn = 0;
+    for (int i = 0; i < kIterations; ++i) {
+      if (i % 4 == 0) {
+        std::lock_guard writer(state->mutex);
+        ++state->first;
+        ++state->second;
+      } else {
+        std::shared_lock reader(state->mutex);
+        if (state->first != state->second) ++torn;
+      }
+    }
+    return torn == 0 ? 0 : 2;  // 2: a reader saw a writer's pair half done
+  };
+  Process a(work, "worker a");
+  Process b(work, "worker b");
+  Process c(work, "worker c");
+  a.start();
+  b.start();
+  c.start();
+  expect_success_within_10s(a);
+  expect_success_within_10s(b);
+  expect_success_within_10s(c);
+  EXPECT_EQ(state->first, 3L * kIterations / 4);
+  EXPECT_EQ(state->second, state->first);
 }
 
 }  // namespace

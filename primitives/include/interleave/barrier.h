@@ -4,10 +4,19 @@
 // Purpose   `parties` threads each call arrive_and_wait(); none returns until all of them have
 //           arrived, then all are released and the barrier is ready for the next phase. An
 //           optional completion function runs once per phase, in the last thread to arrive,
-//           before anyone is released (Python's `action`).
+//           before anyone is released (Python's `action`). BasicBarrier<NativeSharedPlatform>
+//           placed in shared memory does the same for parties in several processes.
 // Requires  1 <= parties <= max_parties (std::invalid_argument otherwise). Exactly `parties`
 //           calls per phase: a thread arriving again before the phase ended counts as another
 //           party of that phase. The barrier outlives every call on it.
+//           Between processes: the completion function is a std::function stored in the barrier,
+//           and each process calls its own copy of what that std::function points to (the
+//           callable's code, and its state when kept on the heap), inherited through fork(). So
+//           construct the barrier, with its completion, before fork()ing the processes that
+//           arrive at it, and destroy it in the process that constructed it. The completion runs
+//           in the process of the last arrival: its writes to that process's own memory (a
+//           captured local, say) stay there; only what it writes to shared memory reaches the
+//           other processes.
 // Guarantees
 //   - Nobody leaves a phase before all parties arrived.
 //   - The completion function runs exactly once per phase, after every party of the phase
@@ -165,5 +174,7 @@ class BasicBarrier {
 };
 
 using Barrier = BasicBarrier<>;
+// For a Barrier placed in memory shared between processes (see Requires for its completion).
+using ProcessBarrier = BasicBarrier<NativeSharedPlatform>;
 
 }  // namespace interleave

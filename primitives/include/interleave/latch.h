@@ -1,6 +1,7 @@
 // Latch: a single-use countdown threads wait on (std::latch), built on one futex word.
 //
-// Purpose   Lets threads wait until a fixed number of events happened: the latch starts at
+// Purpose   Lets threads (or, as BasicLatch<NativeSharedPlatform> placed in shared memory,
+//           processes) wait until a fixed number of events happened: the latch starts at
 //           `expected`, count_down(n) takes n off, and wait() blocks until the count is zero.
 //           Single use: once zero it stays zero.
 // Requires  0 <= expected <= max(). count_down(n): n >= 0 (std::invalid_argument otherwise) and
@@ -154,5 +155,7 @@ class BasicLatch {
 };
 
 using Latch = BasicLatch<>;
+// For a Latch placed in memory shared between processes.
+using ProcessLatch = BasicLatch<NativeSharedPlatform>;
 
 }  // namespace interleave

@@ -3,6 +3,11 @@
 //
 // Purpose   Lazy one-time initialization shared by threads: every caller of call_once(once, f)
 //           returns only after f (its own, or another caller's) has run to completion once.
+//           BasicOnce<NativeSharedPlatform> placed in shared memory does the same for processes:
+//           the callable is never stored in the Once, it runs in the caller that won, so only what
+//           it writes to shared memory is seen by the other processes. A process killed during
+//           the run leaves the Once running for good (the others wait), as a ProcessMutex whose
+//           holder dies stays locked.
 // Requires  The callable does not call call_once on the same Once (that deadlocks: the model
 //           reports it). The Once outlives every call on it.
 // Guarantees
@@ -95,6 +100,8 @@ class BasicOnce {
 };
 
 using Once = BasicOnce<>;
+// For a Once placed in memory shared between processes.
+using ProcessOnce = BasicOnce<NativeSharedPlatform>;
 
 // std::call_once's spelling: once.call(f, args...).
 template <Platform P, class F, class... Args>

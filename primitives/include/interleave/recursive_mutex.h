@@ -2,15 +2,18 @@
 // std::recursive_timed_mutex), a Mutex plus an owner and a count.
 //
 // Purpose   Protects data reached through code paths that may lock it again while already
-//           holding it (a locked method calling another locked method). Meets the Lockable and
-//           TimedLockable requirements, so std::lock_guard, std::unique_lock and std::scoped_lock
-//           work.
+//           holding it (a locked method calling another locked method), between threads or, as
+//           BasicRecursiveMutex<NativeSharedPlatform> placed in shared memory, between processes
+//           (Python's multiprocessing.RLock). Meets the Lockable and TimedLockable requirements,
+//           so std::lock_guard, std::unique_lock and std::scoped_lock work.
 // Requires  Every lock()/successful try_lock*() is matched by one unlock() by the same thread.
 //           unlock() by a thread that does not hold the lock (another thread's, or a lock nobody
 //           holds) is a contract violation in every build: it stops with a message naming both
-//           threads (the model reports it as a failure of the schedule). Not for processes.
+//           threads (the model reports it as a failure of the schedule). Between processes the
+//           holder is named by its kernel thread id (gettid), unique across processes: a fork()ed
+//           child never takes itself for the holder of a lock its parent holds, it waits.
 // Guarantees
-//   - Mutual exclusion between threads: at most one thread holds the lock at any time.
+//   - Mutual exclusion: at most one thread (of any process sharing it) holds the lock at any time.
 //   - The holder may lock again without blocking; the lock is released only by the unlock that
 //     matches the first lock (after as many unlocks as locks).
 //   - count() is the number of locks the calling thread holds (0 when it holds none).
@@ -136,5 +139,7 @@ class BasicRecursiveMutex {
 };
 
 using RecursiveMutex = BasicRecursiveMutex<>;
+// For a RecursiveMutex placed in memory shared between processes.
+using ProcessRecursiveMutex = BasicRecursiveMutex<NativeSharedPlatform>;
 
 }  // namespace interleave

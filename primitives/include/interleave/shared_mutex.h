@@ -1,7 +1,8 @@
 // SharedMutex: a reader-writer lock that prefers writers (std::shared_timed_mutex), one futex
 // word for readers and the writer, one more for writers waiting their turn.
 //
-// Purpose   Protects data that many threads read and few write: any number of readers hold it
+// Purpose   Protects data that many threads (or, as BasicSharedMutex<NativeSharedPlatform> placed
+//           in shared memory, processes) read and few write: any number of readers hold it
 //           together (lock_shared), a writer holds it alone (lock). Meets the SharedTimedLockable
 //           requirements, so std::shared_lock, std::unique_lock, std::lock_guard and
 //           std::scoped_lock work.
@@ -317,5 +318,7 @@ class BasicSharedMutex {
 };
 
 using SharedMutex = BasicSharedMutex<>;
+// For a SharedMutex placed in memory shared between processes.
+using ProcessSharedMutex = BasicSharedMutex<NativeSharedPlatform>;
 
 }  // namespace interleave
