@@ -1,6 +1,6 @@
-// Blocking I/O of the test program inside an exploration (read, write, recv, send, accept, poll,
-// epoll_wait on a descriptor that is not ready). The model cannot block a model thread in the
-// kernel: its fibers share one OS thread, so a blocked call would stop every thread and hang the
+// Blocking I/O of the test program inside an exploration (read, readv, write, writev, recv*,
+// send*, accept, poll, ppoll, select, pselect, epoll_wait on a descriptor that is not ready). The model cannot block a
+// model thread in the kernel: its fibers share one OS thread, so a blocked call would stop every thread and hang the
 // exploration. Instead the call waits on the virtual clock, rechecking the descriptor with a
 // zero-timeout poll while the other threads run (a pipe between model threads works), and calls
 // the C library once it is ready. A wait with a timeout (poll, epoll_wait) times out on the
@@ -11,8 +11,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -102,7 +104,46 @@ void received(int fd) noexcept {
 }
 
 std::int64_t timeout_of(int timeout_ms) noexcept { return timeout_ms < 0 ? -1 : timeout_ms * kMillisecond; }
+std::int64_t timeout_of(const timespec* timeout) noexcept { return timeout == nullptr ? -1 : to_ns(*timeout); }
 
+// The waiting calls (poll, ppoll, select, pselect, epoll_wait): `check()` asks the C library with
+// a zero timeout and returns its answer; 0 (nothing ready) makes the call wait on the virtual
+// clock and ask again, until something is ready or `timeout_ns` (< 0: none) passed. The C
+// library's answer, or 0 on timeout.
+template <class Check>
+int wait_for_any(Check check, std::int64_t timeout_ns, const char* call, const std::string& what, const void* pc) {
+  int found = check();
+  if (found != 0 || timeout_ns == 0) return found;
+  const auto ready = [&] {
+    found = check();
+    return found != 0;
+  };
+  return wait_until_ready(ready, timeout_ns, call, what, pc) ? found : 0;
+}
+
+// select and pselect overwrite their sets: each check asks with copies of the caller's, and the
+// answer that ends the wait is copied back (all three sets cleared on a timeout, as the C
+// library does).
+template <class Select>
+int select_on_copies(Select real_select, int count, fd_set* read, fd_set* write, fd_set* error, std::int64_t timeout_ns,
+                     const char* call, const void* pc) {
+  const fd_set none{};
+  const fd_set asked[3] = {read != nullptr ? *read : none, write != nullptr ? *write : none,
+                           error != nullptr ? *error : none};
+  fd_set answer[3];
+  const auto check = [&] {
+    for (int i = 0; i < 3; ++i) answer[i] = asked[i];
+    return real_select(count, read != nullptr ? &answer[0] : nullptr, write != nullptr ? &answer[1] : nullptr,
+                       error != nullptr ? &answer[2] : nullptr);
+  };
+  const int found =
+      wait_for_any(check, timeout_ns, call, std::string(call) + "(nfds " + std::to_string(count) + ", no timeout)", pc);
+  fd_set* sets[3] = {read, write, error};
+  for (int i = 0; i < 3; ++i) {
+    if (sets[i] != nullptr) *sets[i] = found > 0 ? answer[i] : none;
+  }
+  return found;
+}
 }  // namespace
 }  // namespace interleave::detail::std_runtime
 
@@ -168,6 +209,43 @@ ssize_t send(int fd, const void* buffer, size_t size, int flags) {
   return real_send(fd, buffer, size, flags);
 }
 
+ssize_t readv(int fd, const iovec* parts, int count) {
+  using Readv = ssize_t (*)(int, const iovec*, int);
+  static const Readv real_readv = rt::real<Readv>("readv");
+  if (!rt::modelled()) return real_readv(fd, parts, count);
+  rt::await(fd, POLLIN, "readv", __builtin_return_address(0));
+  const ssize_t n = real_readv(fd, parts, count);
+  if (n > 0) rt::received(fd);
+  return n;
+}
+
+ssize_t writev(int fd, const iovec* parts, int count) {
+  using Writev = ssize_t (*)(int, const iovec*, int);
+  static const Writev real_writev = rt::real<Writev>("writev");
+  if (!rt::modelled()) return real_writev(fd, parts, count);
+  rt::await(fd, POLLOUT, "writev", __builtin_return_address(0));
+  rt::sent(fd);
+  return real_writev(fd, parts, count);
+}
+
+ssize_t sendto(int fd, const void* buffer, size_t size, int flags, const sockaddr* to, socklen_t to_size) {
+  using Send = ssize_t (*)(int, const void*, size_t, int, const sockaddr*, socklen_t);
+  static const Send real_send = rt::real<Send>("sendto");
+  if (!rt::modelled()) return real_send(fd, buffer, size, flags, to, to_size);
+  if ((flags & MSG_DONTWAIT) == 0) rt::await(fd, POLLOUT, "sendto", __builtin_return_address(0));
+  rt::sent(fd);
+  return real_send(fd, buffer, size, flags, to, to_size);
+}
+
+ssize_t sendmsg(int fd, const msghdr* message, int flags) {
+  using Send = ssize_t (*)(int, const msghdr*, int);
+  static const Send real_send = rt::real<Send>("sendmsg");
+  if (!rt::modelled()) return real_send(fd, message, flags);
+  if ((flags & MSG_DONTWAIT) == 0) rt::await(fd, POLLOUT, "sendmsg", __builtin_return_address(0));
+  rt::sent(fd);
+  return real_send(fd, message, flags);
+}
+
 int accept(int fd, sockaddr* address, socklen_t* address_size) {
   using Accept = int (*)(int, sockaddr*, socklen_t*);
   static const Accept real_accept = rt::real<Accept>("accept");
@@ -184,36 +262,54 @@ int accept4(int fd, sockaddr* address, socklen_t* address_size, int flags) {
 
 int poll(pollfd* fds, nfds_t count, int timeout_ms) {
   if (!rt::modelled() || timeout_ms == 0) return rt::real_poll(fds, count, timeout_ms);
-  int found = 0;
-  const auto ready = [&] {
-    found = rt::real_poll(fds, count, 0);
-    return found != 0;
-  };
-  if (ready()) return found;
-  if (!rt::wait_until_ready(ready, rt::timeout_of(timeout_ms), "poll",
-                            "poll(" + std::to_string(count) + " descriptors, no timeout)",
-                            __builtin_return_address(0))) {
-    return 0;
-  }
-  return found;
+  return rt::wait_for_any([&] { return rt::real_poll(fds, count, 0); }, rt::timeout_of(timeout_ms), "poll",
+                          "poll(" + std::to_string(count) + " descriptors, no timeout)", __builtin_return_address(0));
+}
+
+int ppoll(pollfd* fds, nfds_t count, const timespec* timeout, const sigset_t* mask) {
+  using Ppoll = int (*)(pollfd*, nfds_t, const timespec*, const sigset_t*);
+  static const Ppoll real_ppoll = rt::real<Ppoll>("ppoll");
+  if (!rt::modelled()) return real_ppoll(fds, count, timeout, mask);
+  const timespec zero{};
+  return rt::wait_for_any([&] { return real_ppoll(fds, count, &zero, mask); }, rt::timeout_of(timeout), "ppoll",
+                          "ppoll(" + std::to_string(count) + " descriptors, no timeout)", __builtin_return_address(0));
 }
 
 int epoll_wait(int epoll, epoll_event* events, int capacity, int timeout_ms) {
   using Wait = int (*)(int, epoll_event*, int, int);
   static const Wait real_wait = rt::real<Wait>("epoll_wait");
   if (!rt::modelled() || timeout_ms == 0) return real_wait(epoll, events, capacity, timeout_ms);
-  int found = 0;
-  const auto ready = [&] {
-    found = real_wait(epoll, events, capacity, 0);
-    return found != 0;
-  };
-  if (ready()) return found;
-  if (!rt::wait_until_ready(ready, rt::timeout_of(timeout_ms), "epoll_wait",
-                            "epoll_wait(epoll fd " + std::to_string(epoll) + ", no timeout)",
-                            __builtin_return_address(0))) {
-    return 0;
-  }
+  return rt::wait_for_any([&] { return real_wait(epoll, events, capacity, 0); }, rt::timeout_of(timeout_ms),
+                          "epoll_wait", "epoll_wait(epoll fd " + std::to_string(epoll) + ", no timeout)",
+                          __builtin_return_address(0));
+}
+
+int select(int count, fd_set* read, fd_set* write, fd_set* error, timeval* timeout) {
+  using Select = int (*)(int, fd_set*, fd_set*, fd_set*, timeval*);
+  static const Select real_select = rt::real<Select>("select");
+  if (!rt::modelled()) return real_select(count, read, write, error, timeout);
+  const std::int64_t timeout_ns =
+      timeout == nullptr ? -1 : std::int64_t{timeout->tv_sec} * 1'000'000'000 + std::int64_t{timeout->tv_usec} * 1000;
+  const int found = rt::select_on_copies(
+      [&](int n, fd_set* r, fd_set* w, fd_set* e) {
+        timeval zero{};
+        return real_select(n, r, w, e, &zero);
+      },
+      count, read, write, error, timeout_ns, "select", __builtin_return_address(0));
+  if (timeout != nullptr && found == 0) *timeout = timeval{};  // Linux reports the time left
   return found;
+}
+
+int pselect(int count, fd_set* read, fd_set* write, fd_set* error, const timespec* timeout, const sigset_t* mask) {
+  using Pselect = int (*)(int, fd_set*, fd_set*, fd_set*, const timespec*, const sigset_t*);
+  static const Pselect real_pselect = rt::real<Pselect>("pselect");
+  if (!rt::modelled()) return real_pselect(count, read, write, error, timeout, mask);
+  return rt::select_on_copies(
+      [&](int n, fd_set* r, fd_set* w, fd_set* e) {
+        const timespec zero{};
+        return real_pselect(n, r, w, e, &zero, mask);
+      },
+      count, read, write, error, rt::timeout_of(timeout), "pselect", __builtin_return_address(0));
 }
 
 }  // extern "C"

@@ -1,11 +1,14 @@
-// Blocking I/O under the model (docs/std.md): a pipe between model threads works, a call that
-// nothing makes ready is reported with its name instead of hanging, and poll's timeout runs on
-// the virtual clock.
+// Blocking I/O under the model (docs/std.md): a pipe between model threads works (read, readv,
+// write, writev, poll, ppoll, select), a call that nothing makes ready is reported with its name
+// instead of hanging, and poll's and select's timeouts run on the virtual clock.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
+#include <sys/select.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -104,6 +107,79 @@ TEST(StdBlockingIo, PollTimesOutOnTheVirtualClockOrSeesTheWrite) {
     writer.join();
   });
   EXPECT_TRUE(r.passed()) << r;
+}
+
+TEST(StdBlockingIo, ReadvWaitsForWritevAndSeesWhatWasWrittenBefore) {
+  const Result r = interleave::explore(options(200), [] {
+    Pipe pipe;
+    int data = 0;
+    std::thread writer([&] {
+      data = 7;
+      char head[] = {'a', 'b'};
+      char tail[] = {'c'};
+      iovec parts[] = {{head, sizeof head}, {tail, sizeof tail}};
+      INTERLEAVE_ASSERT(::writev(pipe.fds[1], parts, 2) == 3);
+    });
+    char got[3] = {};
+    iovec into[] = {{got, 1}, {got + 1, 2}};
+    std::size_t total = 0;
+    while (total < 3) {  // a pipe may hand over fewer bytes than were asked for
+      const ssize_t n = ::readv(pipe.fds[0], into, 2);
+      INTERLEAVE_ASSERT(n > 0);
+      total += static_cast<std::size_t>(n);
+      if (total < 3) {
+        into[0] = {got + total, 3 - total};
+        into[1] = {nullptr, 0};
+      }
+    }
+    INTERLEAVE_ASSERT(got[0] == 'a' && got[1] == 'b' && got[2] == 'c' && data == 7);
+    writer.join();
+  });
+  EXPECT_TRUE(r.passed()) << r;
+}
+
+TEST(StdBlockingIo, SelectAndPpollWaitForTheWriteOrTimeOutOnTheVirtualClock) {
+  const Result r = interleave::explore(options(200), [] {
+    Pipe idle;
+    fd_set none;
+    FD_ZERO(&none);
+    FD_SET(idle.fds[0], &none);
+    timeval wait{0, 50'000};
+    const auto before = std::chrono::steady_clock::now();
+    INTERLEAVE_ASSERT(::select(idle.fds[0] + 1, &none, nullptr, nullptr, &wait) == 0);
+    INTERLEAVE_ASSERT(std::chrono::steady_clock::now() - before >= std::chrono::milliseconds(50));
+    INTERLEAVE_ASSERT(!FD_ISSET(idle.fds[0], &none));
+
+    Pipe fed;
+    std::thread writer([&] {
+      const char byte = 'z';
+      INTERLEAVE_ASSERT(::write(fed.fds[1], &byte, 1) == 1);
+    });
+    fd_set incoming;
+    FD_ZERO(&incoming);
+    FD_SET(fed.fds[0], &incoming);
+    FD_SET(idle.fds[0], &incoming);
+    const int count = std::max(fed.fds[0], idle.fds[0]) + 1;
+    INTERLEAVE_ASSERT(::select(count, &incoming, nullptr, nullptr, nullptr) == 1);
+    INTERLEAVE_ASSERT(FD_ISSET(fed.fds[0], &incoming) && !FD_ISSET(idle.fds[0], &incoming));
+    pollfd ready{fed.fds[0], POLLIN, 0};
+    INTERLEAVE_ASSERT(::ppoll(&ready, 1, nullptr, nullptr) == 1 && (ready.revents & POLLIN) != 0);
+    writer.join();
+  });
+  EXPECT_TRUE(r.passed()) << r;
+}
+
+TEST(StdBlockingIo, ASelectNothingFeedsIsReportedWithItsName) {
+  const Result r = interleave::explore(options(5), [] {
+    Pipe pipe;
+    fd_set readable;
+    FD_ZERO(&readable);
+    FD_SET(pipe.fds[0], &readable);
+    (void)::select(pipe.fds[0] + 1, &readable, nullptr, nullptr, nullptr);  // nobody writes
+  });
+  ASSERT_TRUE(r.failed()) << r;
+  EXPECT_EQ(r.failure->kind, FailureKind::deadlock) << r;
+  EXPECT_NE(r.failure->message.find("select(nfds "), std::string::npos) << r.failure->message;
 }
 
 }  // namespace
