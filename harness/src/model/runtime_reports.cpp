@@ -64,8 +64,9 @@ void Runtime::report_deadlock() {
       if (f.operations.depth > 1) absl::StrAppend(&message, ", inside ", f.operations.innermost()->name);
       // A full trace recorded the site of its last step, the user's line where the primitive's
       // was in a library header (std::lock_guard).
-      const std::string at = location_text(full_trace_ && f.last_site.line() != 0 ? f.last_site : outer.where);
-      if (!at.empty()) absl::StrAppend(&message, " at ", at);
+      const interleave::source_location site = full_trace_ && f.last_site.line() != 0 ? f.last_site : outer.where;
+      const std::string at = location_text(site);
+      if (!at.empty()) absl::StrAppend(&message, " at ", at, call_chain(site));
     } else if (f.blocked_on == BlockedOn::join) {
       absl::StrAppend(&message, "join of ", names_.fiber_label(f.join_target));
     } else {

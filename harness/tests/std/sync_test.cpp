@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <deque>
 #include <mutex>
+#include <source_location>
 #include <string>
 #include <thread>
 
@@ -201,6 +202,39 @@ TEST(StdSync, LockOrderInversionBetweenTwoMutexesIsADeadlock) {
   EXPECT_NE(inverted.failure->message.find("pthread_mutex_lock"), std::string::npos) << inverted.failure->message;
   const Result ordered = interleave::explore(options(2000), [&] { body(true); });
   EXPECT_TRUE(ordered.passed()) << ordered;
+}
+
+// Locks `first`, then `second`: called with the two mutexes in opposite orders by two threads.
+[[gnu::noinline]] void lock_both(std::mutex& first, std::mutex& second) {
+  const std::scoped_lock outer(first);
+  const std::scoped_lock inner(second);
+}
+
+TEST(StdSync, ADeadlockInsideASharedHelperNamesEachBlockedThreadsCaller) {
+  int other_call = 0;
+  int main_call = 0;
+  const Result r = interleave::explore(options(2000), [&] {
+    std::mutex a;
+    std::mutex b;
+    std::thread other([&] {
+      other_call = __LINE__ + 1;
+      lock_both(b, a);
+    });
+    main_call = __LINE__ + 1;
+    lock_both(a, b);
+    other.join();
+  });
+  ASSERT_TRUE(r.failed()) << r;
+  EXPECT_EQ(r.failure->kind, FailureKind::deadlock) << r;
+#if !defined(__cpp_lib_source_location)
+  GTEST_SKIP() << "call chains need std::source_location (g++ 11, clang 15 with libstdc++ 12)";
+#endif
+  const std::string& m = r.failure->message;
+  for (const int call : {other_call, main_call}) {
+    EXPECT_NE(m.find("called from " + std::string(__FILE__) + ":" + std::to_string(call)), std::string::npos)
+        << "the call at line " << call << "\n"
+        << m;
+  }
 }
 
 TEST(StdSync, WaitForTimesOutOnTheVirtualClock) {
