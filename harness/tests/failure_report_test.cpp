@@ -165,8 +165,9 @@ struct LostWakeupEvent {
   void wait() {
     if (flag.load() != 0) return;
     waiting.store(1);
-    while (sleep_word.load() == 0) P::wait(sleep_word, 0);
+    while (sleep_word.load() == 0) P::wait(sleep_word, 0);  // kWaitLine
   }
+  static constexpr int kWaitLine = __LINE__ - 2;
 };
 
 TEST(Explore, LostWakeupInAnEventIsFoundAsADeadlock) {
@@ -179,6 +180,12 @@ TEST(Explore, LostWakeupInAnEventIsFoundAsADeadlock) {
   });
   ASSERT_TRUE(r.failed());
   EXPECT_EQ(r.failure->kind, FailureKind::deadlock) << r;
+  // The wait is outside any primitive's operation: it is named at the line that called P::wait.
+  const std::string& m = r.failure->message;
+  EXPECT_NE(m.find("futex wait (object"), std::string::npos) << m;
+  EXPECT_NE(m.find("failure_report_test.cpp:" + std::to_string(LostWakeupEvent<ModelPlatform>::kWaitLine)),
+            std::string::npos)
+      << m;
 }
 
 TEST(Explore, UncaughtExceptionInAFiberIsReported) {

@@ -292,21 +292,29 @@ struct ModelPlatform {
 
   static TimePoint now() { return Clock::now(); }
 
-  static void wait(const Atomic<std::uint32_t>& word, std::uint32_t expected) {
-    detail::model::futex_wait(word.address(), word.shadow(), expected, -1);
+  // The futex operations take their call site (the platform seam's other implementations do
+  // not): a step outside any primitive's operation, e.g. in a user's own lock over P, is shown at
+  // the line that called it.
+  static void wait(const Atomic<std::uint32_t>& word, std::uint32_t expected,
+                   interleave::source_location where = interleave::source_location::current()) {
+    detail::model::futex_wait(word.address(), word.shadow(), expected, -1, where);
   }
-  static bool wait_until(const Atomic<std::uint32_t>& word, std::uint32_t expected, TimePoint deadline) {
+  static bool wait_until(const Atomic<std::uint32_t>& word, std::uint32_t expected, TimePoint deadline,
+                         interleave::source_location where = interleave::source_location::current()) {
     const auto ns = deadline.time_since_epoch().count();
-    return detail::model::futex_wait(word.address(), word.shadow(), expected, ns < 0 ? 0 : ns);
+    return detail::model::futex_wait(word.address(), word.shadow(), expected, ns < 0 ? 0 : ns, where);
   }
-  static void wake_one(const Atomic<std::uint32_t>& word) {
-    detail::model::futex_wake(word.address(), word.shadow(), 1);
+  static void wake_one(const Atomic<std::uint32_t>& word,
+                       interleave::source_location where = interleave::source_location::current()) {
+    detail::model::futex_wake(word.address(), word.shadow(), 1, where);
   }
-  static void wake(const Atomic<std::uint32_t>& word, std::uint32_t count) {
-    detail::model::futex_wake(word.address(), word.shadow(), count);
+  static void wake(const Atomic<std::uint32_t>& word, std::uint32_t count,
+                   interleave::source_location where = interleave::source_location::current()) {
+    detail::model::futex_wake(word.address(), word.shadow(), count, where);
   }
-  static void wake_all(const Atomic<std::uint32_t>& word) {
-    detail::model::futex_wake(word.address(), word.shadow(), UINT32_MAX);
+  static void wake_all(const Atomic<std::uint32_t>& word,
+                       interleave::source_location where = interleave::source_location::current()) {
+    detail::model::futex_wake(word.address(), word.shadow(), UINT32_MAX, where);
   }
   static void yield() { detail::model::yield("yield"); }
   // std::atomic_thread_fence in the model: a scheduling point, and an edge for the race detector.

@@ -211,16 +211,20 @@ void yield(const char* what) {
   rt->schedule_inline(what, nullptr, true);
 }
 
-bool futex_wait(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t expected, std::int64_t deadline_ns) {
+bool futex_wait(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t expected, std::int64_t deadline_ns,
+                interleave::source_location where) {
   Runtime& rt = require_runtime("a futex wait");
   IgnoreScope ignore;
+  if (where.line() != 0) rt.note_site(where);
   return rt.futex_wait(word, shadow, expected, deadline_ns);
 }
 
-std::uint32_t futex_wake(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t count) {
+std::uint32_t futex_wake(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t count,
+                         interleave::source_location where) {
   Runtime* rt = current_runtime;
   if (rt == nullptr) return 0;
   IgnoreScope ignore;
+  if (where.line() != 0) rt->note_site(where);
   return rt->futex_wake(word, shadow, count);
 }
 

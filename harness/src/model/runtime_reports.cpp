@@ -71,6 +71,9 @@ void Runtime::report_deadlock() {
       absl::StrAppend(&message, "join of ", names_.fiber_label(f.join_target));
     } else {
       absl::StrAppend(&message, "futex wait (object ", objects.of(f.wait_word), names_.object_suffix(f.wait_word), ")");
+      // The wait's own site, when it was given one (ModelPlatform::wait) and the trace is full.
+      const std::string at = full_trace_ ? location_text(f.last_site) : std::string();
+      if (!at.empty()) absl::StrAppend(&message, " at ", at);
     }
   }
   record_failure(FailureKind::deadlock, std::move(message), {});

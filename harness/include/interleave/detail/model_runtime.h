@@ -152,9 +152,12 @@ void atomic_effects(const void* object, AtomicShadow& shadow, AtomicOp op, std::
 // Futex wait on `word` (the value of an atomic object whose race detector handle is `shadow`):
 // returns at once if *word != expected; else blocks until woken, a spurious wake-up, or
 // (deadline_ns >= 0) the virtual clock reaching the deadline. False on timeout.
-bool futex_wait(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t expected, std::int64_t deadline_ns);
+// `where` (when given) is the call's site, shown for the step in traces and reports.
+bool futex_wait(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t expected, std::int64_t deadline_ns,
+                interleave::source_location where = {});
 // Wakes up to `count` of the fibers waiting on `word` (the strategy picks which); returns how many.
-std::uint32_t futex_wake(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t count);
+std::uint32_t futex_wake(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t count,
+                         interleave::source_location where = {});
 // An atomic object is being destroyed: every fiber's last operation on it must happen-before
 // (else a data race is reported), and its clocks are dropped so a new object at the same address
 // starts clean.
