@@ -8,8 +8,8 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <source_location>
 #include <mutex>
+#include <source_location>
 #include <string>
 #include <thread>
 
