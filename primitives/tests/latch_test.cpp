@@ -12,9 +12,12 @@
 #include "interleave/process.h"
 #include "interleave/shared_memory.h"
 #include "support/asleep.h"
+#include "support/child_process.h"
 
 namespace interleave {
 namespace {
+
+using test_support::expect_success_within_10s;
 
 using namespace std::chrono_literals;
 
@@ -87,15 +90,6 @@ TEST(LatchDeathTest, CountingDownBelowZeroIsReported) {
         latch.count_down(2);
       },
       "Latch::count_down: counting down by 2 with 1 left would take the count below zero");
-}
-
-// Joins `child`, which must end successfully within 10 s: one still running then sleeps for a
-// wake-up that never reached it (a private futex, say), and the test fails instead of hanging
-// (the Process's destructor kills the child).
-void expect_success_within_10s(Process& child) {
-  const std::optional<ExitStatus> status = child.join_for(10s);
-  ASSERT_TRUE(status.has_value()) << child.name() << " still waits after 10 s: a wake-up never reached it";
-  EXPECT_TRUE(status->success()) << child.name() << ": " << status->describe();
 }
 
 TEST(ProcessLatch, WaitersInOtherProcessesReturnOnceTheCountReachesZero) {

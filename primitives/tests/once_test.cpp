@@ -15,9 +15,13 @@
 #include "interleave/process.h"
 #include "interleave/shared_memory.h"
 #include "support/asleep.h"
+#include "support/child_process.h"
 
 namespace interleave {
 namespace {
+
+using test_support::expect_success_within_10s;
+using test_support::wait_for_value;
 
 using namespace std::chrono_literals;
 
@@ -79,25 +83,6 @@ TEST(OnceStress, ManyThreadsOneRunAndEveryoneSeesIt) {
     ASSERT_EQ(runs.load(), 1);
     ASSERT_EQ(wrong.load(), 0);
   }
-}
-
-// Joins `child`, which must end successfully within 10 s: one still running then sleeps for a
-// wake-up that never reached it (a private futex, say), and the test fails instead of hanging
-// (the Process's destructor kills the child).
-void expect_success_within_10s(Process& child) {
-  const std::optional<ExitStatus> status = child.join_for(10s);
-  ASSERT_TRUE(status.has_value()) << child.name() << " still waits after 10 s: a wake-up never reached it";
-  EXPECT_TRUE(status->success()) << child.name() << ": " << status->describe();
-}
-
-// Waits (up to 10 s) until `value` reads `expected`; false if it never did.
-bool wait_for_value(const std::atomic<int>& value, int expected) {
-  const auto give_up = std::chrono::steady_clock::now() + 10s;
-  while (value.load() != expected) {
-    if (std::chrono::steady_clock::now() > give_up) return false;
-    std::this_thread::yield();
-  }
-  return true;
 }
 
 TEST(ProcessOnce, ExactlyOneOfSeveralProcessesRunsItAndAllSeeItsEffect) {
