@@ -106,6 +106,15 @@ void received(int fd) noexcept {
 std::int64_t timeout_of(int timeout_ms) noexcept { return timeout_ms < 0 ? -1 : timeout_ms * kMillisecond; }
 std::int64_t timeout_of(const timespec* timeout) noexcept { return timeout == nullptr ? -1 : to_ns(*timeout); }
 
+// A timeout the C library refuses (negative, or a fraction out of range): the call is left to it,
+// which fails at once with EINVAL, rather than read as "no timeout" and waited on.
+bool invalid(const timespec* timeout) noexcept {
+  return timeout != nullptr && (timeout->tv_sec < 0 || timeout->tv_nsec < 0 || timeout->tv_nsec >= 1'000'000'000);
+}
+bool invalid(const timeval* timeout) noexcept {
+  return timeout != nullptr && (timeout->tv_sec < 0 || timeout->tv_usec < 0 || timeout->tv_usec >= 1'000'000);
+}
+
 // The waiting calls (poll, ppoll, select, pselect, epoll_wait): `check()` asks the C library with
 // a zero timeout and returns its answer; 0 (nothing ready) makes the call wait on the virtual
 // clock and ask again, until something is ready or `timeout_ns` (< 0: none) passed. The C
@@ -269,7 +278,7 @@ int poll(pollfd* fds, nfds_t count, int timeout_ms) {
 int ppoll(pollfd* fds, nfds_t count, const timespec* timeout, const sigset_t* mask) {
   using Ppoll = int (*)(pollfd*, nfds_t, const timespec*, const sigset_t*);
   static const Ppoll real_ppoll = rt::real<Ppoll>("ppoll");
-  if (!rt::modelled()) return real_ppoll(fds, count, timeout, mask);
+  if (!rt::modelled() || rt::invalid(timeout)) return real_ppoll(fds, count, timeout, mask);
   const timespec zero{};
   return rt::wait_for_any([&] { return real_ppoll(fds, count, &zero, mask); }, rt::timeout_of(timeout), "ppoll",
                           "ppoll(" + std::to_string(count) + " descriptors, no timeout)", __builtin_return_address(0));
@@ -287,7 +296,7 @@ int epoll_wait(int epoll, epoll_event* events, int capacity, int timeout_ms) {
 int select(int count, fd_set* read, fd_set* write, fd_set* error, timeval* timeout) {
   using Select = int (*)(int, fd_set*, fd_set*, fd_set*, timeval*);
   static const Select real_select = rt::real<Select>("select");
-  if (!rt::modelled()) return real_select(count, read, write, error, timeout);
+  if (!rt::modelled() || rt::invalid(timeout)) return real_select(count, read, write, error, timeout);
   const std::int64_t timeout_ns =
       timeout == nullptr ? -1 : std::int64_t{timeout->tv_sec} * 1'000'000'000 + std::int64_t{timeout->tv_usec} * 1000;
   const int found = rt::select_on_copies(
@@ -303,7 +312,7 @@ int select(int count, fd_set* read, fd_set* write, fd_set* error, timeval* timeo
 int pselect(int count, fd_set* read, fd_set* write, fd_set* error, const timespec* timeout, const sigset_t* mask) {
   using Pselect = int (*)(int, fd_set*, fd_set*, fd_set*, const timespec*, const sigset_t*);
   static const Pselect real_pselect = rt::real<Pselect>("pselect");
-  if (!rt::modelled()) return real_pselect(count, read, write, error, timeout, mask);
+  if (!rt::modelled() || rt::invalid(timeout)) return real_pselect(count, read, write, error, timeout, mask);
   return rt::select_on_copies(
       [&](int n, fd_set* r, fd_set* w, fd_set* e) {
         const timespec zero{};

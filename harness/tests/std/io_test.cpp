@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -165,6 +166,23 @@ TEST(StdBlockingIo, SelectAndPpollWaitForTheWriteOrTimeOutOnTheVirtualClock) {
     pollfd ready{fed.fds[0], POLLIN, 0};
     INTERLEAVE_ASSERT(::ppoll(&ready, 1, nullptr, nullptr) == 1 && (ready.revents & POLLIN) != 0);
     writer.join();
+  });
+  EXPECT_TRUE(r.passed()) << r;
+}
+
+// A timeout the C library refuses fails at once with EINVAL, as it does outside the model, instead
+// of being taken for "no timeout" and waited on.
+TEST(StdBlockingIo, ANegativeSelectOrPpollTimeoutIsEinvalNotAWait) {
+  const Result r = interleave::explore(options(5), [] {
+    Pipe idle;
+    fd_set readable;
+    FD_ZERO(&readable);
+    FD_SET(idle.fds[0], &readable);
+    timeval negative{-1, 0};
+    INTERLEAVE_ASSERT(::select(idle.fds[0] + 1, &readable, nullptr, nullptr, &negative) == -1 && errno == EINVAL);
+    pollfd nothing{idle.fds[0], POLLIN, 0};
+    const timespec bad_fraction{0, 2'000'000'000};
+    INTERLEAVE_ASSERT(::ppoll(&nothing, 1, &bad_fraction, nullptr) == -1 && errno == EINVAL);
   });
   EXPECT_TRUE(r.passed()) << r;
 }
