@@ -78,7 +78,7 @@ void check_print(const std::uint8_t* data, std::size_t size) {
     id.strategy = (bits & 1U) != 0 ? interleave::Strategy::pct : interleave::Strategy::random_walk;
     if (id.strategy == interleave::Strategy::pct) {
       id.pct_depth = static_cast<int>(1 + (bits >> 1) % 64);
-      id.pct_step_estimate = take_u64(data, size) | 1U;  // >= 1
+      id.pct_choice_points = take_u64(data, size) | 1U;  // >= 1
     }
     id.seed = take_u64(data, size);
     id.index = take_u64(data, size);

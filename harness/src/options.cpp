@@ -60,7 +60,7 @@ const std::vector<Variable>& variables() {
       {"INTERLEAVE_STRATEGY",
        [](Options& o, std::string_view n, std::string_view v) {
          const detail::model::StrategyEntry* entry = detail::model::find_strategy(v);
-         if (entry == nullptr || entry->make == nullptr) bad_value(n, v, detail::model::explorable_strategy_names());
+         if (entry == nullptr || !entry->explorable) bad_value(n, v, detail::model::explorable_strategy_names());
          o.strategy = entry->strategy;
        }},
       {"INTERLEAVE_PCT_DEPTH",

@@ -63,10 +63,10 @@ ScheduleId generate_schedule_id() {
   }
   if (id.strategy == Strategy::pct) {
     id.pct_depth = *rc::gen::inRange(1, 65);
-    id.pct_step_estimate =
+    id.pct_choice_points =
         *rc::gen::oneOf(rc::gen::inRange<std::uint64_t>(1, 100000), rc::gen::just<std::uint64_t>(UINT64_MAX));
   } else {
-    id.pct_step_estimate = 0;
+    id.pct_choice_points = 0;
   }
   id.seed = *rc::gen::arbitrary<std::uint64_t>();
   id.index = *rc::gen::arbitrary<std::uint64_t>();
@@ -100,7 +100,7 @@ RC_GTEST_PROP(ScheduleToken, ArbitraryStringsParseOrAreRejectedCleanly, ()) {
   const std::string text = *rc::gen::oneOf(
       rc::gen::arbitrary<std::string>(),
       rc::gen::map(rc::gen::arbitrary<std::string>(), [](std::string tail) { return "random.s=1f.i=2.w=3.m=" + tail; }),
-      rc::gen::map(rc::gen::arbitrary<std::string>(), [](std::string tail) { return "pct.d=3.k=" + tail; }),
+      rc::gen::map(rc::gen::arbitrary<std::string>(), [](std::string tail) { return "pct.d=3.c=" + tail; }),
       rc::gen::map(rc::gen::arbitrary<std::string>(), [](std::string tail) { return "choices.c=1_4:2," + tail; }));
   try {
     const ScheduleId id = ScheduleId::parse(text);
@@ -123,8 +123,10 @@ TEST(ScheduleToken, MalformedTokensAreRejectedWithTheReason) {
       {"random.i=0.s=1.w=0.m=1" + t, "expected field 's='"},
       {"random.s=01.i=0.w=0.m=1" + t, "leading zero"},
       {"random.s=1F.i=0.w=0.m=1" + t, "lower-case hexadecimal"},
-      {"pct.d=0.k=5.s=1.i=0.w=0.m=1" + t, "field 'd' has value '0'"},
+      {"pct.d=0.c=5.s=1.i=0.w=0.m=1" + t, "field 'd' has value '0'"},
       {"pct.d=3.s=1.i=0.w=0.m=1" + t, "a pct token has 8 fields"},
+      // A PCT token of the version that drew change points over every step: refused, not replayed.
+      {"pct.d=3.k=120.s=7.i=0.w=0.m=5000" + t, "it is a PCT token of an earlier version ('k=': change points"},
       {"random.s=1.i=99999999999999999999999.w=0.m=1" + t, "field 'i'"},
       {"choices.c=.m=1" + t, "the choice list is empty (write '-' for no choices)"},
       {"choices.c=-", "a choices token has 4 fields"},
@@ -140,7 +142,7 @@ TEST(ScheduleToken, MalformedTokensAreRejectedWithTheReason) {
       {"choices.m=1.c=-" + t, "expected field 'c='"},
       // The fingerprint field.
       {"random.s=1.i=0.w=0.m=1", "it has no test fingerprint"},  // a token printed before fingerprints
-      {"pct.d=3.k=5.s=1.i=0.w=0.m=1", "it has no test fingerprint"},
+      {"pct.d=3.c=5.s=1.i=0.w=0.m=1", "it has no test fingerprint"},
       {"choices.c=1_4:2.m=1", "it has no test fingerprint"},
       {"random.s=1.i=0.w=0.m=1.t=-", "it records no test fingerprint ('t=-')"},
       {"random.s=1.i=0.w=0.m=1.x=1-1-00000000", "expected the test fingerprint field 't='"},
@@ -292,8 +294,8 @@ TEST(Options, UnknownVariableIsAnErrorListingTheKnownOnes) {
 
 TEST(Options, MalformedValuesAreErrorsNamingTheAcceptedForm) {
   const std::vector<std::tuple<const char*, const char*, const char*>> cases = {
-      {"INTERLEAVE_STRATEGY", "dfs", "'random', 'pct' or 'pos'"},
-      {"INTERLEAVE_STRATEGY", "choices", "'random', 'pct' or 'pos'"},
+      {"INTERLEAVE_STRATEGY", "dfs", "'random', 'pct', 'pos' or 'portfolio'"},
+      {"INTERLEAVE_STRATEGY", "choices", "'random', 'pct', 'pos' or 'portfolio'"},
       {"INTERLEAVE_PCT_DEPTH", "0", "from 1 to 64"},
       {"INTERLEAVE_PCT_DEPTH", "3x", "from 1 to 64"},
       {"INTERLEAVE_SEED", "-1", "unsigned 64-bit"},

@@ -42,7 +42,7 @@ TEST(FuzzRegression, TokenWithANulByteGetsTheWholeMessage) {
 TEST(FuzzRegression, TokensStillRoundTripAtTheirLimits) {
   for (const std::string token :
        {"random.s=ffffffffffffffff.i=18446744073709551615.w=1000.m=18446744073709551615.t=32-32-ffffffff",
-        "pct.d=64.k=1.s=0.i=0.w=0.m=1.t=1-1-00000000"}) {
+        "pct.d=64.c=1.s=0.i=0.w=0.m=1.t=1-1-00000000"}) {
     EXPECT_EQ(ScheduleId::parse(token).token(), token);
   }
 }

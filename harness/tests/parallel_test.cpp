@@ -81,7 +81,7 @@ void expect_same_failure(const Result& one, const Result& other) {
 }
 
 TEST(Parallel, EveryJobCountReportsTheLowestFailingSchedule) {
-  for (const Strategy strategy : {Strategy::random_walk, Strategy::pct}) {
+  for (const Strategy strategy : {Strategy::random_walk, Strategy::pct, Strategy::portfolio}) {
     int later_than_first = 0;
     for (std::uint64_t seed = 1; seed <= 8; ++seed) {
       const Result one = explore(options(strategy, 1, seed), RacyCounter{});
@@ -99,7 +99,7 @@ TEST(Parallel, EveryJobCountReportsTheLowestFailingSchedule) {
 }
 
 TEST(Parallel, PassingExplorationRunsTheSameSchedulesWithAnyJobCount) {
-  for (const Strategy strategy : {Strategy::random_walk, Strategy::pct}) {
+  for (const Strategy strategy : {Strategy::random_walk, Strategy::pct, Strategy::portfolio}) {
     const Result one = explore(options(strategy, 1, 7), LockedCounter{});
     ASSERT_TRUE(one.passed()) << one;
     EXPECT_EQ(one.schedules_run, 2000U);

@@ -33,7 +33,7 @@ using test_support::TemporaryDirectory;
 using test_support::write_text;
 
 constexpr const char* kToken = "random.s=1eaf5eed.i=3.w=50.m=100000.t=32-3-0a1b2c3d";
-constexpr const char* kOtherToken = "pct.d=3.k=120.s=7.i=0.w=0.m=5000.t=12-2-00ff00ff";
+constexpr const char* kOtherToken = "pct.d=3.c=120.s=7.i=0.w=0.m=5000.t=12-2-00ff00ff";
 
 std::string parse_error(const std::string& text) {
   try {

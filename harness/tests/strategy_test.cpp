@@ -1,14 +1,17 @@
 // The exploration strategies (harness/src/model/strategies/): each is selectable by name, its
 // tokens name it and replay, POS sees which pending operations conflict, and every strategy finds
-// a lost update and passes its fixed version.
+// a lost update and passes its fixed version; PCT's change points fall on choice points, and the
+// portfolio's schedules are its members' own.
 #include "model/strategy.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <map>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "interleave/explore.h"
@@ -36,7 +39,7 @@ TEST(StrategyRegistry, EveryStrategyHasOneEntryWithAUniqueName) {
     EXPECT_EQ(to_string(e.strategy), e.name);
     EXPECT_EQ(detail::model::find_strategy(e.name), &e);
   }
-  for (Strategy s : {Strategy::random_walk, Strategy::pct, Strategy::pos, Strategy::choices}) {
+  for (Strategy s : {Strategy::random_walk, Strategy::pct, Strategy::pos, Strategy::portfolio, Strategy::choices}) {
     EXPECT_EQ(detail::model::strategy_entry(s).strategy, s);
   }
   EXPECT_EQ(detail::model::find_strategy("dfs"), nullptr);
@@ -46,7 +49,7 @@ TEST(StrategyRegistry, EveryExplorationStrategyIsSelectableByName) {
   for (const StrategyEntry& e : detail::model::strategy_entries()) {
     ScopedEnv env("INTERLEAVE_STRATEGY", std::string(e.name));
     Options o;
-    if (e.make == nullptr) {  // choices: a replay token's form, not something to explore with
+    if (!e.explorable) {  // choices: a replay token's form, not something to explore with
       EXPECT_THROW(o.apply_environment(), std::invalid_argument) << e.name;
       continue;
     }
@@ -121,7 +124,7 @@ TEST(PendingOperations, PosRedrawsWhatConflictsWithTheOperationThatRan) {
     std::vector<std::uint32_t> chosen;
     std::uint32_t current = 0;
     for (std::uint64_t step = 0; step < 30; ++step) {
-      current = pos->pick(PickContext{runnable, current, true, step, pending}, rng);
+      current = pos->pick(PickContext{runnable, current, true, step, step + 1, pending}, rng);
       EXPECT_LT(current, 3U);
       chosen.push_back(current);
     }
@@ -162,7 +165,7 @@ struct AtomicIncrement {
 class EveryStrategy : public ::testing::TestWithParam<Strategy> {};
 
 INSTANTIATE_TEST_SUITE_P(Strategies, EveryStrategy,
-                         ::testing::Values(Strategy::random_walk, Strategy::pct, Strategy::pos),
+                         ::testing::Values(Strategy::random_walk, Strategy::pct, Strategy::pos, Strategy::portfolio),
                          [](const auto& param_info) { return std::string(to_string(param_info.param)); });
 
 TEST_P(EveryStrategy, FindsALostUpdateAndItsTokenNamesTheStrategyAndReplays) {
@@ -173,7 +176,10 @@ TEST_P(EveryStrategy, FindsALostUpdateAndItsTokenNamesTheStrategyAndReplays) {
   const Result found = explore(options, LostUpdate{});
   ASSERT_TRUE(found.failed());
   const std::string token = found.reproduce_token();
-  EXPECT_EQ(token.substr(0, to_string(GetParam()).size() + 1), std::string(to_string(GetParam())) + ".") << token;
+  // A portfolio's schedule is one member's: the token names that member.
+  const Strategy named = GetParam() == Strategy::portfolio ? found.schedule.strategy : GetParam();
+  EXPECT_NE(named, Strategy::portfolio);
+  EXPECT_EQ(token.substr(0, to_string(named).size() + 1), std::string(to_string(named)) + ".") << token;
   Options replay;
   replay.replay = token;
   const Result again = explore(replay, LostUpdate{});
@@ -189,6 +195,100 @@ TEST_P(EveryStrategy, PassesTheAtomicIncrement) {
   const Result r = explore(options, AtomicIncrement{});
   EXPECT_TRUE(r.passed()) << r;
   EXPECT_EQ(r.schedules_run, 200U);
+}
+
+// A lost update behind a long stretch where only the body runs: 300 loads before the second
+// fiber exists. PCT d=2 needs its one change point to fall between a fiber's load and store;
+// counted over choice points (a handful here) it does so often, where a change point drawn over
+// every step (300+) fell in that stretch, changed nothing, and left a d=1 schedule that never
+// interleaves the two increments.
+struct LostUpdateAfterAPrelude {
+  template <Platform P>
+  void operator()() const {
+    typename P::template Atomic<int> counter{0};
+    for (int i = 0; i < 300; ++i) static_cast<void>(counter.load());
+    BasicThread<P> other([&] { counter.store(counter.load() + 1); });
+    other.start();
+    counter.store(counter.load() + 1);
+    other.join();
+    INTERLEAVE_ASSERT(counter.load() == 2);
+  }
+};
+
+TEST(Pct, ChangePointsFallOnChoicePoints) {
+  int found = 0;
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    Options options;
+    options.strategy = Strategy::pct;
+    options.pct_depth = 2;
+    options.seed = seed;
+    options.schedules = 20;
+    options.shrink_runs = 0;
+    options.spurious_wakeup_permille = 0;
+    const Result r = explore(options, LostUpdateAfterAPrelude{});
+    if (!r.failed()) continue;
+    ++found;
+    // The token's count is of choice points, far below the 300 steps of the prelude.
+    EXPECT_EQ(r.schedule.strategy, Strategy::pct);
+    EXPECT_LT(r.schedule.pct_choice_points, 50U) << r.reproduce_token();
+    EXPECT_NE(r.reproduce_token().find(".c="), std::string::npos) << r.reproduce_token();
+  }
+  // With k choice points (about 6) each schedule finds it with probability about 1/4: 20
+  // schedules miss it for a seed about once in 300. Over every step the chance was about 1/100.
+  EXPECT_GE(found, 9);
+}
+
+TEST(Portfolio, EveryMemberGetsAShareAndTheDrawDependsOnTheSeed) {
+  std::map<std::pair<Strategy, int>, int> shares;
+  int differing = 0;
+  for (std::uint64_t index = 0; index < 4000; ++index) {
+    const detail::model::PortfolioMember m = detail::model::portfolio_member(0x1eaf5eed, index);
+    EXPECT_NE(m.strategy, Strategy::portfolio);
+    EXPECT_NE(m.strategy, Strategy::choices);
+    ++shares[{m.strategy, m.strategy == Strategy::pct ? m.pct_depth : 0}];
+    const detail::model::PortfolioMember other = detail::model::portfolio_member(7, index);
+    if (other.strategy != m.strategy || other.pct_depth != m.pct_depth) ++differing;
+  }
+  EXPECT_TRUE(shares.contains({Strategy::random_walk, 0}));
+  EXPECT_TRUE(shares.contains({Strategy::pos, 0}));
+  EXPECT_TRUE(shares.contains({Strategy::pct, 3}));
+  for (const auto& [member, count] : shares) {
+    EXPECT_GT(count, 4000 / static_cast<int>(shares.size()) / 2) << to_string(member.first);
+  }
+  EXPECT_GT(differing, 1000);  // another seed, another rotation
+}
+
+TEST(Portfolio, ATokenIsAMembersAndReplaysWithoutThePortfolio) {
+  Options options;
+  options.strategy = Strategy::portfolio;
+  options.schedules = 200;
+  options.shrink_runs = 0;
+  std::set<Strategy> members;
+  for (std::uint64_t seed = 1; seed <= 12; ++seed) {
+    options.seed = seed;
+    const Result found = explore(options, LostUpdate{});
+    ASSERT_TRUE(found.failed()) << "seed " << seed;
+    members.insert(found.schedule.strategy);
+    const ScheduleId parsed = ScheduleId::parse(found.reproduce_token());
+    EXPECT_EQ(parsed.strategy, found.schedule.strategy);
+    const detail::model::PortfolioMember m = detail::model::portfolio_member(seed, found.schedule.index);
+    EXPECT_EQ(parsed.strategy, m.strategy);
+    Options replay;  // the default strategy: the token alone names the schedule
+    replay.replay = found.reproduce_token();
+    const Result again = explore(replay, LostUpdate{});
+    ASSERT_TRUE(again.failed());
+    EXPECT_EQ(again.steps, found.steps);
+  }
+  EXPECT_GE(members.size(), 2U) << "the failing schedules all came from one member";
+}
+
+TEST(Portfolio, IsNoTokenOfItsOwn) {
+  try {
+    ScheduleId::parse("portfolio.s=1.i=0.w=0.m=1.t=1-1-00000000");
+    FAIL() << "a portfolio token was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("'portfolio' names no schedule"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

@@ -33,6 +33,8 @@ enum class Strategy {
   pct,          // probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010), depth pct_depth
   pos,          // partial order sampling (Yuan et al., CAV 2018): random priorities per pending
                 // operation, re-drawn for operations that conflict with the one that ran
+  portfolio,    // each schedule index runs one of the strategies above, drawn from (seed, index); a
+                // token names the member that made its schedule (docs/harness.md)
   choices,      // a schedule given decision by decision: what shrinking produces (replay tokens
                 // only; not an exploration strategy)
 };
@@ -52,7 +54,7 @@ enum class Progress {
 };
 
 struct Options {
-  // INTERLEAVE_STRATEGY=random|pct|pos
+  // INTERLEAVE_STRATEGY=random|pct|pos|portfolio
   Strategy strategy = Strategy::random_walk;
   // INTERLEAVE_PCT_DEPTH=<1..64>: the bug depth PCT targets (d-1 priority change points).
   int pct_depth = 3;

@@ -7,7 +7,7 @@
 // Token form (one word, shell-safe, fields in this order):
 //   random.s=<seed hex>.i=<index>.w=<spurious per-mille>.m=<max steps>.t=<fingerprint>
 //   pos.s=<seed hex>.i=<index>.w=<spurious per-mille>.m=<max steps>.t=<fingerprint>
-//   pct.d=<depth>.k=<step estimate>.s=<seed hex>.i=<index>.w=<spurious per-mille>.m=<max steps>.t=<fingerprint>
+//   pct.d=<depth>.c=<choice points>.s=<seed hex>.i=<index>.w=<spurious per-mille>.m=<max steps>.t=<fingerprint>
 //   choices.c=<list>.m=<max steps>.t=<fingerprint>
 // with, under the weak memory model, one more field before '.t=': 'v=weak-<store history>-<spurious
 // compare-exchange per-mille>'. A token without it runs sequentially consistently (the sc model),
@@ -73,8 +73,10 @@ struct TestFingerprint {
 
 struct ScheduleId {
   Strategy strategy = Strategy::random_walk;
-  int pct_depth = 3;                    // pct only: 1..64
-  std::uint64_t pct_step_estimate = 0;  // pct only: the step count change points are drawn from, >= 1
+  int pct_depth = 3;  // pct only: 1..64
+  // pct only, >= 1: the number of choice points (picks among two or more runnable fibers) that the
+  // change points are drawn from: the most an earlier schedule of the exploration made.
+  std::uint64_t pct_choice_points = 0;
   std::uint64_t seed = 0;
   std::uint64_t index = 0;
   int spurious_wakeup_permille = 0;  // 0..1000

@@ -33,6 +33,7 @@
 #include "interleave/contract.h"
 #include "interleave/stress.h"
 #include "model/runtime.h"
+#include "model/strategies/registry.h"
 #include "quote.h"
 #include "where.h"
 
@@ -46,11 +47,16 @@ using model::TraceEntry;
 
 namespace {
 
-ScheduleId schedule_for(const Options& options, std::uint64_t index, std::uint64_t step_estimate) {
+ScheduleId schedule_for(const Options& options, std::uint64_t index, std::uint64_t choice_estimate) {
   ScheduleId id;
   id.strategy = options.strategy;
   id.pct_depth = options.pct_depth;
-  id.pct_step_estimate = options.strategy == Strategy::pct ? std::max<std::uint64_t>(step_estimate, 1) : 0;
+  if (options.strategy == Strategy::portfolio) {  // the schedule is its member's: so is its token
+    const model::PortfolioMember member = model::portfolio_member(options.seed, index);
+    id.strategy = member.strategy;
+    if (member.strategy == Strategy::pct) id.pct_depth = member.pct_depth;
+  }
+  id.pct_choice_points = id.strategy == Strategy::pct ? std::max<std::uint64_t>(choice_estimate, 1) : 0;
   id.seed = options.seed;
   id.index = index;
   id.spurious_wakeup_permille = options.spurious_wakeup_permille;
@@ -69,12 +75,13 @@ Runtime& runtime_for(std::size_t stack_bytes) {
   return *runtime;
 }
 
-// PCT draws its change points from an estimate of the schedule length: the longest schedule seen
-// so far. So that every job count explores the same schedules, the estimate changes only between
-// batches of schedule positions (1, 1, 2, 4, ... 64, then 64 at a time): a batch uses the longest
-// schedule of the batches before it. Random walk needs no estimate: one batch.
+// PCT draws its change points from an estimate of how many choice points a schedule has: the most
+// an earlier schedule made (the first schedule, with none before it, assumes 50). So that every
+// job count explores the same schedules, the estimate changes only between batches of schedule
+// positions (1, 1, 2, 4, ... 64, then 64 at a time): a batch uses the most of the batches before
+// it. The other strategies need no estimate: one batch.
 std::uint64_t batch_end(Strategy strategy, std::uint64_t start, std::uint64_t count) {
-  if (strategy != Strategy::pct) return count;
+  if (strategy != Strategy::pct && strategy != Strategy::portfolio) return count;
   const std::uint64_t size = start == 0 ? 1 : std::min<std::uint64_t>(start, 64);
   return std::min(count, start + size);
 }
@@ -143,7 +150,7 @@ void prepare(Options& options, std::string& reproduce_command, bool runner_shard
   if (options.strategy == Strategy::choices && options.replay.empty()) {
     throw std::invalid_argument(
         "interleave: Strategy::choices names one schedule decision by decision (a replay token); explore with "
-        "Strategy::random_walk or Strategy::pct");
+        "Strategy::portfolio, Strategy::random_walk, Strategy::pct or Strategy::pos");
   }
   check_trace_path(options.trace_path);
   if (reproduce_command.empty()) reproduce_command = program_command_line();
@@ -172,7 +179,7 @@ class Search {
   [[nodiscard]] ScheduleId id_at(std::uint64_t position) const {
     return e_.replaying
                ? ScheduleId::parse(e_.options.replay)
-               : schedule_for(e_.options, position * e_.options.shard_count + e_.options.shard_index, step_estimate_);
+               : schedule_for(e_.options, position * e_.options.shard_count + e_.options.shard_index, choice_estimate_);
   }
 
   void run(std::uint64_t count, unsigned jobs) {
@@ -180,7 +187,7 @@ class Search {
     for (std::uint64_t start = 0; start < count && failing_position_.load() == UINT64_MAX; start = batch_limit_) {
       batch_limit_ = batch_end(batching, start, count);
       next_position_.store(start);
-      step_estimate_ = std::max<std::uint64_t>(50, longest_.load());
+      choice_estimate_ = start == 0 ? 50 : std::max<std::uint64_t>(1, most_choices_.load());
       WorkerPool::instance().run(static_cast<unsigned>(std::min<std::uint64_t>(jobs, batch_limit_ - start)),
                                  [this](unsigned worker) { explore_batch(worker); });
     }
@@ -229,8 +236,9 @@ class Search {
     Outcome outcome = mine.run(id, e_.body, e_.replaying);
     if (e_.replaying) misfit_ = replay_misfit(mine, id);
     total_steps_.fetch_add(outcome.steps, std::memory_order_relaxed);
-    std::uint64_t seen = longest_.load(std::memory_order_relaxed);
-    while (seen < outcome.steps && !longest_.compare_exchange_weak(seen, outcome.steps, std::memory_order_relaxed)) {
+    std::uint64_t seen = most_choices_.load(std::memory_order_relaxed);
+    while (seen < outcome.choice_points &&
+           !most_choices_.compare_exchange_weak(seen, outcome.choice_points, std::memory_order_relaxed)) {
     }
     if (outcome.failure) {
       std::lock_guard lock(failure_mutex_);
@@ -255,11 +263,11 @@ class Search {
   FirstFailure first_;
   std::atomic<std::uint64_t> failing_position_{UINT64_MAX};
   std::atomic<std::uint64_t> next_position_{0};
-  std::atomic<std::uint64_t> longest_{0};
+  std::atomic<std::uint64_t> most_choices_{0};  // the most choice points a finished schedule made
   std::atomic<std::uint64_t> total_steps_{0};
   std::atomic<std::uint64_t> finished_{0};
   std::uint64_t batch_limit_ = 0;
-  std::uint64_t step_estimate_ = 50;
+  std::uint64_t choice_estimate_ = 50;
   std::string misfit_;  // one run, on the calling thread
 };
 

@@ -18,7 +18,7 @@ namespace {
 
 constexpr std::string_view kForm =
     "'random.s=<hex>.i=<n>.w=<0..1000>.m=<n>=1..>.t=<fingerprint>' (or the same fields after 'pos.'), "
-    "'pct.d=<1..64>.k=<n>=1..>.s=<hex>.i=<n>.w=<0..1000>.m=<n>=1..>.t=<fingerprint>' "
+    "'pct.d=<1..64>.c=<n>=1..>.s=<hex>.i=<n>.w=<0..1000>.m=<n>=1..>.t=<fingerprint>' "
     "or 'choices.c=<fiber>_<decision>:<value>,...|-.m=<n>=1..>.t=<fingerprint>' (<fingerprint>: "
     "<steps 1..32>-<fibers 1..steps>-<8 hex digits>), each with an optional field "
     "'v=weak-<store history 1..64>-<spurious compare-exchange per-mille 0..1000>' before '.t=', as printed in a "
@@ -174,7 +174,7 @@ std::string ScheduleId::token() const {
   }
   const std::string tail = absl::StrFormat("s=%x.i=%d.w=%d.m=%d%s.t=%s", seed, index, spurious_wakeup_permille,
                                            max_steps, memory, test.text());
-  if (strategy == Strategy::pct) return absl::StrFormat("pct.d=%d.k=%d.%s", pct_depth, pct_step_estimate, tail);
+  if (strategy == Strategy::pct) return absl::StrFormat("pct.d=%d.c=%d.%s", pct_depth, pct_choice_points, tail);
   return absl::StrCat(std::string(detail::model::strategy_entry(strategy).name), ".", tail);
 }
 
@@ -212,11 +212,24 @@ ScheduleId ScheduleId::parse(std::string_view token) {
     id.strategy = Strategy::pct;
     count("pct", 8);
     id.pct_depth = static_cast<int>(field(token, parts[1], "d", false, 1, 64));
-    id.pct_step_estimate = field(token, parts[2], "k", false, 1, UINT64_MAX);
+    if (parts[2].substr(0, 2) == "k=") {
+      // Before 'c=', PCT drew its change points over every scheduling point ('k=', a step count):
+      // such a token names a schedule this version does not make, so it is refused, not replayed.
+      reject(token,
+             "it is a PCT token of an earlier version ('k=': change points over every step; now 'c=': over the "
+             "choice points, where two or more fibers can run), whose schedule this version cannot replay: explore "
+             "the test again for a new token");
+    }
+    id.pct_choice_points = field(token, parts[2], "c", false, 1, UINT64_MAX);
     next = 3;
+  } else if (parts[0] == "portfolio") {
+    reject(token,
+           "'portfolio' names no schedule: each schedule of a portfolio is made by one of its members, and its token "
+           "starts with that member's name ('random', 'pct' or 'pos')");
   } else {
     std::string known;
     for (const detail::model::StrategyEntry& e : detail::model::strategy_entries()) {
+      if (e.strategy == Strategy::portfolio) continue;  // no token of its own
       absl::StrAppend(&known, known.empty() ? "" : ", ", std::string(e.name));
     }
     reject(token, absl::StrCat("unknown strategy ", quoted(parts[0]), " (known: ", known, ")"));

@@ -14,6 +14,7 @@ namespace interleave::detail::model {
 void Chooser::begin(const ScheduleId& id) {
   id_ = id;
   decisions_.clear();
+  choice_points_ = 0;
   misfit_.reset();
   reached_.assign(id.strategy == Strategy::choices ? id.choices.size() : 0, false);
   pending_.clear();

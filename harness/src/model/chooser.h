@@ -63,6 +63,9 @@ class Chooser {
   };
   [[nodiscard]] const std::optional<Misfit>& misfit() const noexcept { return misfit_; }
   [[nodiscard]] std::optional<Choice> unreached_choice() const;
+  // The picks of the run so far where more than one fiber could run, made by an exploration
+  // strategy (not counted for a choices schedule): what PCT's change points are drawn over.
+  [[nodiscard]] std::uint64_t choice_points() const noexcept { return choice_points_; }
   // Tracking: the decisions `fiber` took in the run.
   [[nodiscard]] std::uint64_t decisions_of(std::uint32_t fiber) const noexcept {
     return fiber < decisions_.size() ? decisions_[fiber] : 0;
@@ -73,7 +76,8 @@ class Chooser {
   std::uint32_t pick_fiber_by_strategy(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
                                        bool current_runnable, std::uint64_t step) {
     if (runnable.size() == 1) return runnable.front();
-    return strategy_->pick(PickContext{runnable, current, current_runnable, step, pending_}, rng_);
+    ++choice_points_;
+    return strategy_->pick(PickContext{runnable, current, current_runnable, step, choice_points_, pending_}, rng_);
   }
   std::uint32_t pick_fiber_tracked(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
                                    bool current_runnable, std::uint64_t step);
@@ -89,6 +93,7 @@ class Chooser {
   // One instance per strategy, made on first use and kept across schedules (no allocation per
   // schedule).
   std::vector<std::unique_ptr<SchedulingStrategy>> instances_;
+  std::uint64_t choice_points_ = 0;
   std::vector<PendingOp> pending_;        // per fiber
   std::vector<std::uint64_t> decisions_;  // tracking: decisions counted per fiber
   std::vector<std::uint32_t> order_;      // tracking: the positions of a pick

@@ -113,6 +113,7 @@ Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body, bo
   outcome.failure = std::move(failure_);
   outcome.steps = steps_;
   outcome.preemptions = preemptions_;
+  outcome.choice_points = chooser_.choice_points();
   outcome.trace = &trace_;
   outcome.sequence = &sequence_;
   outcome.edges = &edges_;

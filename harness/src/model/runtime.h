@@ -127,6 +127,7 @@ struct Outcome {
   std::optional<Failure> failure;
   std::uint64_t steps = 0;
   std::uint32_t preemptions = 0;
+  std::uint64_t choice_points = 0;  // picks an exploration strategy made among two or more runnable fibers
   const std::vector<TraceEntry>* trace = nullptr;  // full-trace runs only; owned by the Runtime until its next run
   const std::vector<std::uint32_t>* sequence = nullptr;  // the fiber that ran each recorded step
   const std::vector<TraceEdge>* edges = nullptr;         // full-trace runs only, like `trace`

@@ -48,6 +48,7 @@ struct PickContext {
   std::uint32_t current;  // the fiber at the scheduling point (it ran the previous step)
   bool current_runnable;  // false when it just blocked or finished
   std::uint64_t step;     // scheduling points executed so far
+  std::uint64_t choice;   // choice points so far, this one included: picks with two or more runnable fibers
   const std::vector<PendingOp>& pending;
 };
 

@@ -1,6 +1,14 @@
 // PCT, probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010): each fiber gets a random
-// priority when it is created, the highest-priority runnable fiber runs, and at depth-1 steps drawn
-// from [1, k] (k: ScheduleId::pct_step_estimate) the running fiber drops below every other.
+// priority when it is created, the highest-priority runnable fiber runs, and at depth-1 change
+// points drawn from [1, k] the fiber about to run drops below every other.
+//
+// The change points count choice points: scheduling points where more than one fiber can run (a
+// step with one runnable fiber has nothing to change), and k (ScheduleId::pct_choice_points) is the
+// most choice points an earlier schedule of the same exploration made. PCT's guarantee, probability
+// at least 1/(n k^(d-1)) of hitting a given depth-d bug, shrinks with k, and a count of every step
+// (most of them with one fiber runnable, or inside a primitive's uncontended path) made it useless.
+// The drop happens at the pick itself, whichever fiber was running before it: a change point is
+// never lost to a step where the running fiber blocked or finished.
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -18,7 +26,7 @@ class Pct final : public SchedulingStrategy {
     depth_ = id.pct_depth;
     priorities_.clear();
     change_points_.clear();
-    const std::uint64_t k = std::max<std::uint64_t>(id.pct_step_estimate, 1);
+    const std::uint64_t k = std::max<std::uint64_t>(id.pct_choice_points, 1);
     for (int i = 1; i < id.pct_depth; ++i) change_points_.push_back(1 + rng.below(k));
   }
 
@@ -29,14 +37,13 @@ class Pct final : public SchedulingStrategy {
   }
 
   std::uint32_t pick(const PickContext& ctx, Xoshiro256& /*rng*/) override {
+    std::uint32_t best = highest(ctx.runnable);
     for (std::size_t j = 0; j < change_points_.size(); ++j) {
-      if (change_points_[j] == ctx.step && ctx.current_runnable && ctx.current < priorities_.size()) {
-        priorities_[ctx.current] = static_cast<std::uint64_t>(change_points_.size() - 1 - j);
-      }
-    }
-    std::uint32_t best = ctx.runnable.front();
-    for (std::uint32_t f : ctx.runnable) {
-      if (priorities_[f] > priorities_[best]) best = f;
+      if (change_points_[j] != ctx.choice) continue;
+      // The j-th change point: the fiber that would run now drops to priority d-2-j, below every
+      // initial priority and below the change points after it.
+      priorities_[best] = static_cast<std::uint64_t>(change_points_.size() - 1 - j);
+      best = highest(ctx.runnable);
     }
     return best;
   }
@@ -64,9 +71,17 @@ class Pct final : public SchedulingStrategy {
   }
 
  private:
+  [[nodiscard]] std::uint32_t highest(const std::vector<std::uint32_t>& runnable) const {
+    std::uint32_t best = runnable.front();
+    for (std::uint32_t f : runnable) {
+      if (priorities_[f] > priorities_[best]) best = f;
+    }
+    return best;
+  }
+
   int depth_ = 3;
   std::vector<std::uint64_t> priorities_;     // per fiber
-  std::vector<std::uint64_t> change_points_;  // steps at which the running fiber drops
+  std::vector<std::uint64_t> change_points_;  // choice points at which the fiber to run drops
 };
 
 }  // namespace

@@ -12,11 +12,14 @@ namespace {
 
 constexpr StrategyEntry kEntries[] = {
     {Strategy::random_walk, "random", "random walk: every point picks uniformly among the runnable fibers", true,
-     make_random_walk},
+     make_random_walk, true},
     {Strategy::pct, "pct", "PCT: priorities with depth-1 change points (Burckhardt et al., ASPLOS 2010)", false,
-     make_pct},
-    {Strategy::pos, "pos", "POS: partial order sampling (Yuan et al., CAV 2018)", true, make_pos},
-    {Strategy::choices, "choices", "a schedule listed decision by decision (replay tokens only)", false, nullptr},
+     make_pct, true},
+    {Strategy::pos, "pos", "POS: partial order sampling (Yuan et al., CAV 2018)", true, make_pos, true},
+    {Strategy::portfolio, "portfolio", "each schedule made by one of random, pct and pos, drawn per schedule", false,
+     nullptr, true},
+    {Strategy::choices, "choices", "a schedule listed decision by decision (replay tokens only)", false, nullptr,
+     false},
 };
 
 }  // namespace
@@ -40,9 +43,9 @@ std::string_view explorable_strategy_names() {
   static const std::string names = [] {
     std::string out;
     std::size_t left = 0;
-    for (const StrategyEntry& e : kEntries) left += e.make != nullptr ? 1 : 0;
+    for (const StrategyEntry& e : kEntries) left += e.explorable ? 1 : 0;
     for (const StrategyEntry& e : kEntries) {
-      if (e.make == nullptr) continue;
+      if (!e.explorable) continue;
       // Appended piece by piece: g++ 12 at -O2 warns (-Wrestrict, a false positive) on
       // "'" + std::string(...).
       out += '\'';

@@ -2,6 +2,7 @@
 // the Chooser. A new strategy is one file under strategies/ and one entry in registry.cpp.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string_view>
@@ -18,7 +19,8 @@ struct StrategyEntry {
   // Whether a token names its schedules by (seed, index) alone (random.s=...); false for PCT,
   // whose tokens carry its parameters, and for choices.
   bool plain_token;
-  std::unique_ptr<SchedulingStrategy> (*make)();  // nullptr: not an exploration strategy (choices)
+  std::unique_ptr<SchedulingStrategy> (*make)();  // nullptr: the Chooser never runs it (portfolio, choices)
+  bool explorable;  // whether Options::strategy may name it (not choices: a replay token's form only)
 };
 
 // Every strategy, choices last.
@@ -28,6 +30,14 @@ const StrategyEntry* find_strategy(std::string_view name) noexcept;
 const StrategyEntry& strategy_entry(Strategy strategy) noexcept;
 // "'random', 'pct' or 'pos'": the names INTERLEAVE_STRATEGY accepts, for error messages.
 std::string_view explorable_strategy_names();
+
+// The portfolio's member for schedule `index` of an exploration with `seed` (portfolio.cpp): a
+// strategy that makes schedules (never portfolio or choices) and, for PCT, its depth.
+struct PortfolioMember {
+  Strategy strategy;
+  int pct_depth;
+};
+PortfolioMember portfolio_member(std::uint64_t seed, std::uint64_t index) noexcept;
 
 std::unique_ptr<SchedulingStrategy> make_random_walk();
 std::unique_ptr<SchedulingStrategy> make_pct();
