@@ -153,6 +153,7 @@ std::vector<Bug> all_bugs() {
   std::vector<Bug> bugs;
   add_zoo_bugs(bugs, fixed);
   add_controls(bugs, fixed);
+  add_published_bugs(bugs);
   return bugs;
 }
 

@@ -108,6 +108,7 @@ void append_rows(std::string& out, const std::vector<Row>& rows, bool controls) 
     }
     std::vector<std::string> kinds;
     for (const auto& [kind, count] : row.kinds) kinds.push_back(absl::StrCat(kind, " ", count));
+    if (row.unavailable) continue;  // no Relacy version of this bug: no row
     const bool none = row.found.empty();
     absl::StrAppend(&out, "| ", row.bug->name, " | ", controls ? absl::StrCat(row.bug->property, " | ") : "",
                     row.strategy->label, " | ", row.found.size(), "/", row.runs, " | ",
@@ -138,14 +139,17 @@ void append_header(std::string& out, const Settings& settings, const std::string
                   settings.budget, " iterations of the body per seed and no new iteration after ", settings.real_ms,
                   " ms; an iteration that makes no progress for ", settings.hang_ms,
                   " ms is a hang: the bug is found, and that wait is part of its time. Each real-thread seed runs in "
-                  "a forked child process.\n\n");
+                  "a forked child process. Relacy: ",
+                  settings.budget, " iterations of its random scheduler per seed.\n\n");
 }
 
 void append_how_to_read(std::string& out) {
   absl::StrAppend(&out, "## How to read this\n\n");
   absl::StrAppend(
       &out,
-      "Each row is one deliberately broken primitive of `properties/zoo/` under one strategy. *found* counts the "
+      "Each row is one bug under one strategy: a deliberately broken primitive of `properties/zoo/`, or a "
+      "program re-implemented from a published benchmark suite (SCTBench, ConVul, RADBench; its origin is "
+      "listed under Scenarios). *found* counts the "
       "seeds whose run failed within the budget. Over those seeds only, *schedules* is how many schedules "
       "(model) or iterations of the body (real threads) ran up to and including the failing one, and *ms* is "
       "the wall time from the start of the run to the failure (for the model, until `explore` returned, which "
@@ -153,13 +157,17 @@ void append_how_to_read(std::string& out) {
       "the hang wait for a deadlock). A dash means no seed found the bug. The model strategies run the body on "
       "fibers under interleave's scheduler; *std::thread loop* runs it on plain `std::thread`s "
       "(`NativePlatform`) with nothing added; *Perturbed (light)* runs it under `interleave::stress` with the "
-      "default perturbation. The model replays any failure exactly from its token; a real-thread failure "
+      "default perturbation; *portfolio* runs each schedule with one of random walk, POS, PCT d=2 and PCT d=3, "
+      "drawn per schedule; *Relacy random* runs the bug's Relacy version (the same threads, operations and "
+      "check, written for Relacy 2.4) under Relacy's random scheduler with the same budget (a zoo bug has none: "
+      "n/a). The model replays any failure exactly from its token; a real-thread failure "
       "cannot be replayed exactly (rerunning its seed only makes it likelier). *how* names what caught it: an "
       "assertion, a deadlock (the model sees every thread "
       "blocked at once), or a hang (real threads, declared after the wait above). Every row of one bug runs "
-      "the same body on the same scenario (listed at the end), one fixed shape of the property that catches "
-      "it in `properties/`. The controls at the end run the library's correct primitives on the same "
-      "scenarios: a scenario that fails them on some strategy proves nothing about the bug there.\n\n");
+      "the same body on the same scenario (listed at the end): for a zoo bug, one fixed shape of the property "
+      "that catches it in `properties/`. The controls at the end run the library's correct primitives on the "
+      "same scenarios, and the fixed versions of published programs: a scenario that fails them on some "
+      "strategy proves nothing about the bug there.\n\n");
 }
 
 // The summary per strategy, over the bug rows (a row whose control failed counts as not found).
@@ -173,10 +181,11 @@ void append_summary(std::string& out, const std::vector<Row>& rows, const Settin
                   "| strategy | bugs found by at least one seed | by every seed | seed runs that found the bug | "
                   "median of the per-bug median ms |\n|---|---|---|---|---|\n");
   for (const StrategyInfo* strategy : settings.strategies) {
-    int any = 0, every = 0, finds = 0, runs = 0;
+    int any = 0, every = 0, finds = 0, runs = 0, available = 0;
     std::vector<double> medians;
     for (const Row& row : rows) {
-      if (row.strategy != strategy || row.bug->control) continue;
+      if (row.strategy != strategy || row.bug->control || row.unavailable) continue;
+      ++available;
       const int n = control_failed(row, rows) ? 0 : static_cast<int>(row.found.size());
       any += n > 0;
       every += n == row.runs;
@@ -187,8 +196,38 @@ void append_summary(std::string& out, const std::vector<Row>& rows, const Settin
       if (n == 0) ms.clear();
       if (!ms.empty()) medians.push_back(median(ms));
     }
-    absl::StrAppend(&out, "| ", strategy->label, " | ", any, " / ", bug_count, " | ", every, " / ", bug_count, " | ",
-                    finds, " / ", runs, " | ", medians.empty() ? "—" : format_ms(median(medians)), " |\n");
+    const std::string of = available == bug_count ? absl::StrCat(" / ", bug_count)
+                                                  : absl::StrCat(" / ", available, " (of ", bug_count, ")");
+    absl::StrAppend(&out, "| ", strategy->label, " | ", any, of, " | ", every, of, " | ", finds, " / ", runs, " | ",
+                    medians.empty() ? "—" : format_ms(median(medians)), " |\n");
+  }
+}
+
+// One line per bug, one column per strategy: median schedules to the bug over the seeds that found
+// it, and how many seeds did.
+void append_side_by_side(std::string& out, const std::vector<Row>& rows, const Settings& settings,
+                         const std::vector<const Bug*>& bugs) {
+  absl::StrAppend(&out, "\n## Side by side: median schedules to the bug (seeds that found it)\n\n| bug |");
+  for (const StrategyInfo* strategy : settings.strategies) absl::StrAppend(&out, " ", strategy->label, " |");
+  absl::StrAppend(&out, "\n|---|");
+  for (std::size_t i = 0; i < settings.strategies.size(); ++i) absl::StrAppend(&out, "---|");
+  absl::StrAppend(&out, "\n");
+  for (const Bug* bug : bugs) {
+    if (bug->control) continue;
+    absl::StrAppend(&out, "| ", bug->name, " |");
+    for (const StrategyInfo* strategy : settings.strategies) {
+      const auto row = std::find_if(rows.begin(), rows.end(),
+                                    [&](const Row& r) { return r.bug == bug && r.strategy == strategy; });
+      if (row == rows.end() || row->unavailable) {
+        absl::StrAppend(&out, " n/a |");
+        continue;
+      }
+      std::vector<double> schedules;
+      for (const Outcome& o : row->found) schedules.push_back(static_cast<double>(o.schedules));
+      absl::StrAppend(&out, " ", schedules.empty() ? "—" : format_count(median(schedules)), " (",
+                      row->found.size(), "/", row->runs, ") |");
+    }
+    absl::StrAppend(&out, "\n");
   }
 }
 
@@ -217,21 +256,24 @@ std::string markdown(const std::vector<Row>& rows, const Settings& settings, con
   append_header(out, settings, started_at, load_before, total_seconds, command);
   append_how_to_read(out);
   append_summary(out, rows, settings, bugs);
+  append_side_by_side(out, rows, settings, bugs);
   absl::StrAppend(&out, "\n## Per bug\n\n");
   append_rows(out, rows, false);
   if (std::any_of(rows.begin(), rows.end(), [](const Row& row) { return row.bug->control; })) {
     absl::StrAppend(
         &out, "\n## Controls: the correct primitives on the same scenarios\n\n",
-        "The library's own Mutex, Semaphore, Event, Queue and Pipe, run on each bug's scenario with ",
+        "The library's own Mutex, Semaphore, Event, Queue and Pipe, run on each bug's scenario, and fixed "
+        "versions of published programs, with ",
         settings.control_seeds,
         " seeds per strategy and the same budget. Any failure here is a false "
         "positive of that scenario on that strategy, which would discount the bug rows above that use it.\n\n");
     append_rows(out, rows, true);
   }
-  absl::StrAppend(&out, "\n## Scenarios\n\n| bug | property (properties/) | scenario |\n|---|---|---|\n");
+  absl::StrAppend(&out, "\n## Scenarios\n\n| bug | origin | property | scenario |\n|---|---|---|---|\n");
   for (const Bug* bug : bugs) {
     if (bug->control) continue;
-    absl::StrAppend(&out, "| ", bug->name, " | ", bug->property, " | ", bug->scenario, " |\n");
+    absl::StrAppend(&out, "| ", bug->name, " | ", bug->origin.empty() ? "zoo (properties/zoo/)" : bug->origin, " | ",
+                    bug->property, " | ", bug->scenario, " |\n");
   }
   return out;
 }

@@ -72,6 +72,22 @@ Outcome run_model(const Bug& bug, const StrategyInfo& strategy, const Settings& 
   return outcome;
 }
 
+// The bug's Relacy version under Relacy's random scheduler, in this process (Relacy runs its
+// threads as its own fibers).
+Outcome run_relacy(const Bug& bug, const Settings& settings, std::uint64_t seed) {
+  const auto began = std::chrono::steady_clock::now();
+  const RelacyOutcome result = bug.relacy(seed, settings.budget);
+  const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - began;
+  Outcome outcome;
+  if (result.found) {
+    outcome.found = true;
+    outcome.schedules = result.schedules;
+    outcome.milliseconds = took.count();
+    outcome.how = "assertion";
+  }
+  return outcome;
+}
+
 // Exit codes of a real-thread child.
 constexpr int kChildPassed = 0;
 constexpr int kChildFound = 10;  // an assertion failed or an exception escaped
@@ -207,11 +223,16 @@ Row run_row(const Bug& bug, const StrategyInfo& strategy, int seeds, const Setti
   Row row;
   row.bug = &bug;
   row.strategy = &strategy;
+  if (strategy.kind == Kind::relacy && !bug.relacy) {
+    row.unavailable = true;  // no Relacy version of this bug
+    return row;
+  }
   const auto row_began = std::chrono::steady_clock::now();
   for (int k = 0; k < seeds; ++k) {
     const std::uint64_t seed = settings.first_seed + static_cast<std::uint64_t>(k);
-    const Outcome outcome = strategy.kind == Kind::model ? run_model(bug, strategy, settings, seed)
-                                                         : run_real(bug, strategy, settings, seed);
+    const Outcome outcome = strategy.kind == Kind::model    ? run_model(bug, strategy, settings, seed)
+                            : strategy.kind == Kind::relacy ? run_relacy(bug, settings, seed)
+                                                            : run_real(bug, strategy, settings, seed);
     ++row.runs;
     if (outcome.found) {
       ++row.kinds[outcome.how];

@@ -238,6 +238,43 @@ TEST(Pct, ChangePointsFallOnChoicePoints) {
   EXPECT_GE(found, 9);
 }
 
+// A spin lock whose loop never yields (as plain std::atomic code is written): under PCT the
+// holder can drop below the spinner at a change point, and without PCT's fairness rule the spinner
+// then spins until the step bound and the run reports a livelock no fair scheduler shows.
+struct SpinLockWithoutYield {
+  template <Platform P>
+  void operator()() const {
+    typename P::template Atomic<bool> locked{false};
+    typename P::template Atomic<int> counter{0};
+    const auto add = [&] {
+      bool expected = false;
+      while (!locked.compare_exchange_strong(expected, true)) expected = false;
+      counter.store(counter.load() + 1);
+      locked.store(false);
+    };
+    BasicThread<P> other(add);
+    other.start();
+    add();
+    other.join();
+    INTERLEAVE_ASSERT(counter.load() == 2);
+  }
+};
+
+TEST(Pct, ASpinLoopThatDoesNotYieldIsNoLivelock) {
+  for (int depth : {2, 3}) {
+    for (std::uint64_t seed = 1; seed <= 3; ++seed) {
+      Options options;
+      options.strategy = Strategy::pct;
+      options.pct_depth = depth;
+      options.seed = seed;
+      options.schedules = 300;
+      options.max_steps = 20'000;
+      const Result r = explore(options, SpinLockWithoutYield{});
+      EXPECT_TRUE(r.passed()) << "depth " << depth << " seed " << seed << "\n" << r;
+    }
+  }
+}
+
 TEST(Portfolio, EveryMemberGetsAShareAndTheDrawDependsOnTheSeed) {
   std::map<std::pair<Strategy, int>, int> shares;
   int differing = 0;

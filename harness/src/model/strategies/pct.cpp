@@ -9,6 +9,13 @@
 // (most of them with one fiber runnable, or inside a primitive's uncontended path) made it useless.
 // The drop happens at the pick itself, whichever fiber was running before it: a change point is
 // never lost to a step where the running fiber blocked or finished.
+//
+// Fairness: PCT starves every fiber but the highest-priority one, which is what makes it find
+// ordering bugs, but a spin loop that does not yield (a compare_exchange loop over a plain
+// std::atomic) then spins forever once the fiber it waits for has dropped below it, and the step
+// bound reports a livelock that no fair scheduler would show. A fiber picked at kFairRun choice
+// points in a row, while others could run, is treated as spinning: it drops below every other, as
+// a yielding fiber does. A real livelock (every fiber spinning) still reaches the step bound.
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -24,6 +31,8 @@ class Pct final : public SchedulingStrategy {
  public:
   void begin(const ScheduleId& id, Xoshiro256& rng) override {
     depth_ = id.pct_depth;
+    last_ = UINT32_MAX;
+    run_ = 0;
     priorities_.clear();
     change_points_.clear();
     const std::uint64_t k = std::max<std::uint64_t>(id.pct_choice_points, 1);
@@ -44,6 +53,16 @@ class Pct final : public SchedulingStrategy {
       // initial priority and below the change points after it.
       priorities_[best] = static_cast<std::uint64_t>(change_points_.size() - 1 - j);
       best = highest(ctx.runnable);
+    }
+    if (best != last_) {
+      last_ = best;
+      run_ = 0;
+    }
+    if (++run_ >= kFairRun) {
+      on_yield(best);
+      best = highest(ctx.runnable);
+      last_ = best;
+      run_ = 1;
     }
     return best;
   }
@@ -71,6 +90,8 @@ class Pct final : public SchedulingStrategy {
   }
 
  private:
+  static constexpr std::uint64_t kFairRun = 1000;
+
   [[nodiscard]] std::uint32_t highest(const std::vector<std::uint32_t>& runnable) const {
     std::uint32_t best = runnable.front();
     for (std::uint32_t f : runnable) {
@@ -80,6 +101,8 @@ class Pct final : public SchedulingStrategy {
   }
 
   int depth_ = 3;
+  std::uint32_t last_ = UINT32_MAX;           // the fiber the last pick chose
+  std::uint64_t run_ = 0;                     // choice points in a row it was chosen at
   std::vector<std::uint64_t> priorities_;     // per fiber
   std::vector<std::uint64_t> change_points_;  // choice points at which the fiber to run drops
 };
