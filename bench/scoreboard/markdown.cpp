@@ -216,16 +216,16 @@ void append_side_by_side(std::string& out, const std::vector<Row>& rows, const S
     if (bug->control) continue;
     absl::StrAppend(&out, "| ", bug->name, " |");
     for (const StrategyInfo* strategy : settings.strategies) {
-      const auto row = std::find_if(rows.begin(), rows.end(),
-                                    [&](const Row& r) { return r.bug == bug && r.strategy == strategy; });
+      const auto row =
+          std::find_if(rows.begin(), rows.end(), [&](const Row& r) { return r.bug == bug && r.strategy == strategy; });
       if (row == rows.end() || row->unavailable) {
         absl::StrAppend(&out, " n/a |");
         continue;
       }
       std::vector<double> schedules;
       for (const Outcome& o : row->found) schedules.push_back(static_cast<double>(o.schedules));
-      absl::StrAppend(&out, " ", schedules.empty() ? "—" : format_count(median(schedules)), " (",
-                      row->found.size(), "/", row->runs, ") |");
+      absl::StrAppend(&out, " ", schedules.empty() ? "—" : format_count(median(schedules)), " (", row->found.size(),
+                      "/", row->runs, ") |");
     }
     absl::StrAppend(&out, "\n");
   }

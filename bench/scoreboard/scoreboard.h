@@ -32,23 +32,45 @@ struct ChildRecord {
 };
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free && std::atomic<std::int64_t>::is_always_lock_free);
 
-// One zoo bug: its name, the property and scenario that catch it, and its body three ways.
+// A Relacy run of a bug's Relacy version (relacy_bugs.cpp): whether one of `budget` random
+// schedules failed, and how many schedules ran up to and including the first failing one.
+struct RelacyOutcome {
+  bool found = false;
+  std::uint64_t schedules = 0;
+};
+
+// One bug: its name, the property and scenario that catch it, and its body three ways (four with
+// a Relacy version).
 struct Bug {
   std::string name;
   std::string property;
   std::string scenario;
+  std::string origin;    // where a published bug comes from ("SCTBench CS/reorder_5"); empty for the zoo
   bool control = false;  // a correct primitive on a bug's scenario: no strategy may fail it
   std::function<interleave::Result(const Options&)> explore;
   std::function<void()> run_native_once;
   std::function<StressResult(const Options&, ChildRecord*)> stress;
+  // The same program written for Relacy, run with its random scheduler from `seed` for at most
+  // `budget` schedules; empty when there is none (or relacy-dev is not installed).
+  std::function<RelacyOutcome(std::uint64_t seed, std::uint64_t budget)> relacy;
 };
 
-// Every zoo bug, then the controls (the library's correct primitives on the same scenarios).
+// Every zoo bug, then the controls (the library's correct primitives on the same scenarios), then
+// the published bugs and their controls.
 std::vector<Bug> all_bugs();
+
+// Bugs re-implemented from the descriptions of published benchmark suites (SCTBench, ConVul,
+// RADBench) in this project's test-body style, then correct versions of some as controls
+// (published_bugs.cpp).
+void add_published_bugs(std::vector<Bug>& bugs);
+
+// The Relacy version of the published bug or control named `name`, or an empty function
+// (relacy_bugs.cpp where relacy-dev is installed, else relacy_none.cpp).
+std::function<RelacyOutcome(std::uint64_t, std::uint64_t)> relacy_version(const std::string& name, bool control);
 
 // --- strategies ----------------------------------------------------------------------------------
 
-enum class Kind { model, native_loop, perturbed };
+enum class Kind { model, native_loop, perturbed, relacy };
 
 struct StrategyInfo {
   const char* flag;   // what --strategies accepts
@@ -67,6 +89,7 @@ inline constexpr StrategyInfo kStrategies[] = {
     {"portfolio", "portfolio", Kind::model, Strategy::portfolio, 3},
     {"threads", "std::thread loop", Kind::native_loop, Strategy::random_walk, 3},
     {"perturbed", "Perturbed (light)", Kind::perturbed, Strategy::random_walk, 3},
+    {"relacy", "Relacy random", Kind::relacy, Strategy::random_walk, 3},
 };
 
 // --- settings and flags (flags.cpp) --------------------------------------------------------------
@@ -104,6 +127,7 @@ struct Row {
   const StrategyInfo* strategy = nullptr;
   int runs = 0;
   std::vector<Outcome> found;  // the runs that found the bug
+  bool unavailable = false;    // the strategy cannot run this bug (no Relacy version)
   std::map<std::string, int> kinds;
 };
 
