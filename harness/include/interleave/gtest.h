@@ -52,12 +52,24 @@ inline std::string regex_escape(const std::string& text) {
 inline std::string current_test_command() {
   const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
   if (info == nullptr) return {};
-  const std::string name = std::string(info->test_suite_name()) + "." + info->name();
+  // Appended piece by piece: g++ 12 at -O2 (with -fsanitize=thread) warns -Warray-bounds, a false
+  // positive, on std::string("...") + "<literal macro>" + ...
+  std::string name = info->test_suite_name();
+  name += '.';
+  name += info->name();
 #ifdef INTERLEAVE_CTEST_PRESET
-  return std::string("ctest --preset ") + INTERLEAVE_CTEST_PRESET + " -R '^" + regex_escape(name) + "$'";
+  std::string command = "ctest --preset ";
+  command += INTERLEAVE_CTEST_PRESET;
+  command += " -R '^";
+  command += regex_escape(name);
+  command += "$'";
 #else
-  return program_command_line(/*drop_gtest_filter=*/true) + " --gtest_filter='" + name + "'";
+  std::string command = program_command_line(/*drop_gtest_filter=*/true);
+  command += " --gtest_filter='";
+  command += name;
+  command += '\'';
 #endif
+  return command;
 }
 
 // Collects the GoogleTest assertion failures of the thread that made it.
