@@ -16,6 +16,7 @@
 #include "../../properties/zoo/broken_pipes.h"
 #include "../../properties/zoo/broken_queues.h"
 #include "../../properties/zoo/broken_semaphores.h"
+#include "bug_body.h"
 #include "interleave/event.h"
 #include "interleave/explore.h"
 #include "interleave/mutex.h"
@@ -31,26 +32,10 @@ using interleave::NativePlatform;
 namespace scenarios = interleave::scenarios;
 namespace zoo = interleave::zoo;
 
+// A zoo bug has no origin and no Relacy twin.
 template <class Body>
 Bug make_bug(std::string name, std::string property, std::string scenario, Body body, bool control = false) {
-  auto shared = std::make_shared<Body>(std::move(body));
-  Bug bug;
-  bug.control = control;
-  bug.name = std::move(name);
-  bug.property = std::move(property);
-  bug.scenario = std::move(scenario);
-  bug.explore = [shared](const Options& options) { return interleave::explore(options, *shared); };
-  bug.run_native_once = [shared] { shared->template operator()<NativePlatform>(); };
-  bug.stress = [shared](const Options& options, ChildRecord* record) {
-    return interleave::stress(
-        options,
-        [shared, record]<Platform P>() {
-          record->iterations_started.fetch_add(1, std::memory_order_relaxed);
-          shared->template operator()<P>();
-        },
-        "bench/scoreboard");
-  };
-  return bug;
+  return body::make_bug(std::move(name), "", std::move(property), std::move(scenario), std::move(body), control);
 }
 
 template <class T>

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "bug_body.h"
 #include "interleave/condition.h"
 #include "interleave/explore.h"
 #include "interleave/mutex.h"
@@ -30,61 +31,7 @@ void add_published_controls_2(std::vector<Bug>& bugs);
 
 namespace {
 
-using interleave::NativePlatform;
-
-template <Platform P>
-using Mutex = interleave::BasicMutex<P>;
-template <class T, Platform P>
-using Atomic = typename P::template Atomic<T>;
-template <class T, Platform P>
-using Shared = interleave::Shared<T, P>;
-
-// As published_bugs.cpp's (and bugs.cpp's) make_bug.
-template <class Body>
-Bug make_bug(std::string name, std::string origin, std::string property, std::string scenario, Body body,
-             bool control = false) {
-  auto shared = std::make_shared<Body>(std::move(body));
-  Bug bug;
-  bug.control = control;
-  bug.name = std::move(name);
-  bug.origin = std::move(origin);
-  bug.property = std::move(property);
-  bug.scenario = std::move(scenario);
-  bug.explore = [shared](const Options& options) { return interleave::explore(options, *shared); };
-  bug.run_native_once = [shared] { shared->template operator()<NativePlatform>(); };
-  bug.stress = [shared](const Options& options, ChildRecord* record) {
-    return interleave::stress(
-        options,
-        [shared, record]<Platform P>() {
-          record->iterations_started.fetch_add(1, std::memory_order_relaxed);
-          shared->template operator()<P>();
-        },
-        "bench/scoreboard");
-  };
-  bug.relacy = relacy_version(bug.name, control);
-  return bug;
-}
-
-// Starts one thread per target, in order, then joins them all.
-template <Platform P>
-void run_threads(std::vector<std::function<void()>> targets) {
-  std::vector<std::unique_ptr<interleave::BasicThread<P>>> threads;
-  threads.reserve(targets.size());
-  for (auto& target : targets) threads.push_back(std::make_unique<interleave::BasicThread<P>>(std::move(target)));
-  for (auto& thread : threads) thread->start();
-  for (auto& thread : threads) thread->join();
-}
-
-// Runs f() under `lock` when Locked, else bare.
-template <bool Locked, class Lock, class F>
-void maybe_locked(Lock& lock, F&& f) {
-  if constexpr (Locked) {
-    std::lock_guard guard(lock);
-    f();
-  } else {
-    f();
-  }
-}
+using namespace scoreboard::body;
 
 constexpr int kLive = 0;
 constexpr int kFreed = 1;
