@@ -5,40 +5,18 @@
 #include <map>
 #include <string>
 
-#include <relacy/relacy.hpp>  // last: it defines `new` and `delete` as macros
+#include <relacy/relacy.hpp>  // last but for what needs it: it defines `new` and `delete` as macros
+#include "relacy_common.h"
 // clang-format on
 
 namespace scoreboard {
 
-using RelacySimulate = bool (*)(rl::test_params&);
-
-RelacySimulate relacy_simulate_2(const std::string& name);
-
 namespace {
+
+using relacy_tests::Started;
 
 constexpr int kLive = 0;
 constexpr int kFreed = 1;
-
-// As relacy_bugs.cpp's: threads 1..N started in order by thread 0 (main).
-template <class Derived, int N>
-struct Started : rl::test_suite<Derived, N + 1> {
-  rl::atomic<bool> started[N];
-  void before() {
-    for (auto& flag : started) flag($).store(false);
-    self().init();
-  }
-  void thread(unsigned index) {
-    if (index == 0) {
-      for (int k = 0; k < N; ++k) started[k]($).store(true);
-      self().main_work();
-      return;
-    }
-    while (!started[index - 1]($).load()) rl::yield(1, $);
-    self().body(static_cast<int>(index) - 1);
-  }
-  void main_work() {}
-  Derived& self() { return static_cast<Derived&>(*this); }
-};
 
 // CB/stringbuffer-jdk1.4: sb1.append(sb2) (0) and sb2.delete(0, length) (1).
 struct StringBuffer : Started<StringBuffer, 2> {
