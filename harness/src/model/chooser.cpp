@@ -21,6 +21,7 @@ void Chooser::begin(const ScheduleId& id) {
   std::uint64_t s = id.seed;
   rng_.seed(Xoshiro256::splitmix(s) ^ id.index);
   strategy_ = nullptr;
+  every_pick_ = false;
   const StrategyEntry& entry = strategy_entry(id.strategy);
   if (entry.make == nullptr) return;
   const auto slot = static_cast<std::size_t>(id.strategy);
@@ -28,6 +29,7 @@ void Chooser::begin(const ScheduleId& id) {
   if (instances_[slot] == nullptr) instances_[slot] = entry.make();
   strategy_ = instances_[slot].get();
   strategy_->begin(id, rng_);
+  every_pick_ = strategy_->wants_every_pick();
 }
 
 std::uint32_t Chooser::decide(std::uint32_t fiber) {
@@ -116,7 +118,12 @@ std::size_t Chooser::pick_waiter(const std::vector<std::uint32_t>& waiters, std:
   // A position in waiting order: 0, the longest waiter, is the undisturbed choice.
   const std::uint32_t listed = tracking() ? decide(current) : 0;
   if (listed != 0) check_fit(listed, static_cast<std::uint32_t>(waiters.size()), "which waiter a wake picks");
-  const std::size_t k = id_.strategy == Strategy::choices ? listed % waiters.size() : below(waiters.size());
+  std::size_t k = 0;
+  if (id_.strategy == Strategy::choices) {
+    k = listed % waiters.size();
+  } else if (waiters.size() > 1) {
+    k = strategy_->pick_value(static_cast<std::uint32_t>(waiters.size()), rng_);
+  }
   record(static_cast<std::uint32_t>(k));
   return k;
 }

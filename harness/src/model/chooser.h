@@ -43,6 +43,16 @@ class Chooser {
   // Whether the strategy wants to hear of yields (deprioritize): PCT lets the others go first.
   [[nodiscard]] bool prioritizing() const noexcept { return strategy_ != nullptr && strategy_->wants_yields(); }
   void deprioritize(std::uint32_t fiber);
+  // Whether even a pick with one runnable fiber goes through the chooser (the strategy records
+  // every step).
+  [[nodiscard]] bool every_pick() const noexcept { return every_pick_; }
+  // `fiber` returned from joining `target` (for strategies that track happens-before).
+  void on_join(std::uint32_t fiber, std::uint32_t target) {
+    if (strategy_ != nullptr) strategy_->on_join(fiber, target);
+  }
+  // The schedule's strategy (nullptr for a choices schedule): the exploration loop of a strategy
+  // that plans each execution from the ones before it (DPOR) reads it between runs.
+  [[nodiscard]] SchedulingStrategy* strategy() const noexcept { return strategy_; }
   bool spurious_wakeup(std::uint32_t current);
   std::size_t pick_waiter(const std::vector<std::uint32_t>& waiters, std::uint32_t current);
   // Weak memory model: which of `positions` (>= 2) stores a load reads, as how many stores older
@@ -75,7 +85,11 @@ class Chooser {
   std::uint64_t below(std::uint64_t n) noexcept { return rng_.below(n); }
   std::uint32_t pick_fiber_by_strategy(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
                                        bool current_runnable, std::uint64_t step) {
-    if (runnable.size() == 1) return runnable.front();
+    if (runnable.size() == 1) {
+      if (every_pick_) [[unlikely]]
+        return strategy_->pick(PickContext{runnable, current, current_runnable, step, choice_points_, pending_}, rng_);
+      return runnable.front();
+    }
     ++choice_points_;
     return strategy_->pick(PickContext{runnable, current, current_runnable, step, choice_points_, pending_}, rng_);
   }
@@ -90,6 +104,7 @@ class Chooser {
   ScheduleId id_;
   Xoshiro256 rng_;
   SchedulingStrategy* strategy_ = nullptr;  // the schedule's; nullptr for choices
+  bool every_pick_ = false;                 // strategy_->wants_every_pick()
   // One instance per strategy, made on first use and kept across schedules (no allocation per
   // schedule).
   std::vector<std::unique_ptr<SchedulingStrategy>> instances_;

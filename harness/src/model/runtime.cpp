@@ -304,7 +304,7 @@ std::optional<std::uint32_t> Runtime::pick_next(bool current_runnable) {
     advance_time();
     if (runnable_.empty()) return std::nullopt;
   }
-  if (runnable_.size() == 1 && !chooser_.tracking()) return runnable_.front();
+  if (runnable_.size() == 1 && !chooser_.tracking() && !chooser_.every_pick()) return runnable_.front();
   return chooser_.pick_fiber(runnable_, current_, current_runnable, steps_);
 }
 
@@ -447,6 +447,7 @@ void Runtime::join(std::uint32_t fiber) {
     }
   }
   fibers_[fiber].joined = true;
+  chooser_.on_join(current_, fiber);
   detector_.on_join(current_, fiber);
   tsan_acquire(&fibers_token(fiber));
 }

@@ -69,6 +69,17 @@ class SchedulingStrategy {
   [[nodiscard]] virtual bool wants_yields() const noexcept { return false; }
   // `fiber` yields: it waits for another fiber to do something.
   virtual void on_yield(std::uint32_t /*fiber*/) {}
+  // Whether pick() is also asked when a single fiber can run (ctx.runnable has one fiber): a
+  // strategy that records every step (DPOR) wants it; the others are spared the call.
+  [[nodiscard]] virtual bool wants_every_pick() const noexcept { return false; }
+  // A choice among `positions` (>= 2) that is not a pick of a fiber: which waiter a wake takes
+  // (0: the longest waiter).
+  virtual std::uint32_t pick_value(std::uint32_t positions, Xoshiro256& rng) {
+    return static_cast<std::uint32_t>(rng.below(positions));
+  }
+  // `fiber` returned from joining `target`, which has finished: whatever `target` did happens
+  // before what `fiber` does next.
+  virtual void on_join(std::uint32_t /*fiber*/, std::uint32_t /*target*/) {}
 };
 
 }  // namespace interleave::detail::model
