@@ -294,8 +294,8 @@ TEST(Options, UnknownVariableIsAnErrorListingTheKnownOnes) {
 
 TEST(Options, MalformedValuesAreErrorsNamingTheAcceptedForm) {
   const std::vector<std::tuple<const char*, const char*, const char*>> cases = {
-      {"INTERLEAVE_STRATEGY", "dfs", "'random', 'pct', 'pos' or 'portfolio'"},
-      {"INTERLEAVE_STRATEGY", "choices", "'random', 'pct', 'pos' or 'portfolio'"},
+      {"INTERLEAVE_STRATEGY", "dfs", "'random', 'pct', 'pos', 'portfolio' or 'dpor'"},
+      {"INTERLEAVE_STRATEGY", "choices", "'random', 'pct', 'pos', 'portfolio' or 'dpor'"},
       {"INTERLEAVE_PCT_DEPTH", "0", "from 1 to 64"},
       {"INTERLEAVE_PCT_DEPTH", "3x", "from 1 to 64"},
       {"INTERLEAVE_SEED", "-1", "unsigned 64-bit"},

@@ -90,6 +90,12 @@ class Result {
   // schedule (and a replay), so schedule.token() replays it.
   ScheduleId schedule;
   std::uint64_t schedules_planned = 0;
+  // Strategy::dpor: of the schedules_run executions, the complete ones (each a different
+  // equivalence class of interleavings; the others were cut short as equivalent to one explored),
+  // and whether the search explored every class (a proof, for this body at this size, under the
+  // sequentially consistent model) rather than stopping at Options::schedules.
+  std::uint64_t equivalence_classes = 0;
+  bool exhausted = false;
   bool replayed = false;          // the run replayed one schedule (Options::replay)
   std::uint64_t steps = 0;        // of the failing schedule reported (the shrunk one, if shrunk)
   std::uint32_t preemptions = 0;  // of the failing schedule reported (the shrunk one, if shrunk)

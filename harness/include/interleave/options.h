@@ -35,6 +35,9 @@ enum class Strategy {
                 // operation, re-drawn for operations that conflict with the one that ran
   portfolio,    // each schedule index runs one of the strategies above, drawn from (seed, index); a
                 // token names the member that made its schedule (docs/harness.md)
+  dpor,         // bounded-exhaustive: every interleaving up to equivalence (dynamic partial-order
+                // reduction with sleep sets), each execution chosen from the ones before it;
+                // `schedules` caps the executions (docs/harness.md)
   choices,      // a schedule given decision by decision: what shrinking produces (replay tokens
                 // only; not an exploration strategy)
 };
@@ -54,7 +57,7 @@ enum class Progress {
 };
 
 struct Options {
-  // INTERLEAVE_STRATEGY=random|pct|pos|portfolio
+  // INTERLEAVE_STRATEGY=random|pct|pos|portfolio|dpor
   Strategy strategy = Strategy::random_walk;
   // INTERLEAVE_PCT_DEPTH=<1..64>: the bug depth PCT targets (d-1 priority change points).
   int pct_depth = 3;

@@ -21,6 +21,9 @@
 #include <memory>
 #include <mutex>
 #include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "explore/escapes.h"
 #include "explore/progress.h"
@@ -33,6 +36,7 @@
 #include "interleave/contract.h"
 #include "interleave/stress.h"
 #include "model/runtime.h"
+#include "model/strategies/dpor.h"
 #include "model/strategies/registry.h"
 #include "quote.h"
 #include "where.h"
@@ -59,7 +63,8 @@ ScheduleId schedule_for(const Options& options, std::uint64_t index, std::uint64
   id.pct_choice_points = id.strategy == Strategy::pct ? std::max<std::uint64_t>(choice_estimate, 1) : 0;
   id.seed = options.seed;
   id.index = index;
-  id.spurious_wakeup_permille = options.spurious_wakeup_permille;
+  // DPOR explores the interleavings of the body as written: no spurious wake-ups.
+  id.spurious_wakeup_permille = options.strategy == Strategy::dpor ? 0 : options.spurious_wakeup_permille;
   id.max_steps = options.max_steps;
   if (options.memory_model == MemoryModel::weak) {
     id.memory_model = MemoryModel::weak;
@@ -151,6 +156,12 @@ void prepare(Options& options, std::string& reproduce_command, bool runner_shard
     throw std::invalid_argument(
         "interleave: Strategy::choices names one schedule decision by decision (a replay token); explore with "
         "Strategy::portfolio, Strategy::random_walk, Strategy::pct or Strategy::pos");
+  }
+  if (options.strategy == Strategy::dpor && options.memory_model == MemoryModel::weak && options.replay.empty()) {
+    throw std::invalid_argument(
+        "interleave: Strategy::dpor explores the sequentially consistent memory model only (each load reads the "
+        "latest store); set memory_model to MemoryModel::sc (INTERLEAVE_MEMORY_MODEL=sc) for DPOR, or explore the "
+        "weak model with Strategy::portfolio, random_walk, pct or pos");
   }
   check_trace_path(options.trace_path);
   if (reproduce_command.empty()) reproduce_command = program_command_line();
@@ -270,6 +281,55 @@ class Search {
   std::uint64_t choice_estimate_ = 50;
   std::string misfit_;  // one run, on the calling thread
 };
+
+// How a DPOR search (Strategy::dpor) ended.
+struct DporEnd {
+  FirstFailure first;      // position UINT64_MAX: no failure
+  std::string divergence;  // non-empty: the body did not re-take a prefix's decisions
+  std::uint64_t executions = 0;
+  std::uint64_t classes = 0;  // executions not cut short by their sleep sets
+  std::uint64_t steps = 0;
+  bool exhausted = false;
+};
+
+// Strategy::dpor: one execution after another on the calling thread, each planned from the ones
+// before it (model/strategies/dpor.h), until a failure, the end of the search, or `count`
+// executions. Each execution records its departures from the undisturbed schedule: a failing one
+// is reported (and shrunk) as the choices schedule that replays it.
+DporEnd run_dpor(const Exploration& e, Runtime& runtime, Watchdog& watchdog, ProgressLine& progress,
+                 std::uint64_t count) {
+  DporEnd end;
+  std::vector<Choice> departures;
+  for (std::uint64_t index = 0; index < count; ++index) {
+    const ScheduleId id = schedule_for(e.options, index, 0);
+    arm_signal_message(id, e.reproduce_command, e.configuration, runtime.heartbeat());
+    watchdog.schedule_started(0, id.token());
+    departures.clear();
+    Outcome outcome = runtime.run(id, e.body, false, &departures);
+    auto& dpor = static_cast<model::Dpor&>(*runtime.chooser().strategy());
+    dpor.end_execution();
+    ++end.executions;
+    end.steps += outcome.steps;
+    if (outcome.failure || !dpor.divergence().empty()) {
+      end.first.position = index;
+      end.first.id = choices_schedule(departures, id);
+      if (outcome.failure) end.first.failure = *outcome.failure;
+      end.first.steps = outcome.steps;
+      end.first.preemptions = outcome.preemptions;
+      end.first.sequence = *outcome.sequence;
+      if (!outcome.failure) end.divergence = dpor.divergence();
+      progress.schedule_done(end.executions, true);
+      return end;
+    }
+    end.classes += dpor.redundant() ? 0 : 1;
+    progress.schedule_done(end.executions, false);
+    if (!dpor.plan_next()) {
+      end.exhausted = true;
+      return end;
+    }
+  }
+  return end;
+}
 
 // The failure of a schedule that did not fail the same way when replayed: where the runs differ.
 Failure nondeterminism(const FirstFailure& first, const Outcome& again) {
@@ -414,6 +474,48 @@ std::uint64_t shard_positions(const Options& options, bool replaying) {
   return (options.schedules - options.shard_index - 1) / options.shard_count + 1;
 }
 
+// The first failure found: confirmed, shrunk, reported, traced.
+Result finish_failure(const Exploration& e, Runtime& runtime, Watchdog& watchdog, const FirstFailure& first,
+                      Result result) {
+  const Options& options = e.options;
+  const Outcome again = confirm_and_shrink(e, runtime, watchdog, first, result);
+  result.reproduce = absl::StrCat("INTERLEAVE_REPLAY=", result.reproduce_token(), " ", e.reproduce_command);
+  if (!options.trace_path.empty())
+    write_trace_files(options.trace_path, *again.trace, *again.edges, result, again.names);
+  disarm_signal_message();
+  return result;
+}
+
+// Strategy::dpor from the first execution to a failure, a proof, or Options::schedules executions.
+Result explore_dpor(const Exploration& e, Runtime& runtime, Watchdog& watchdog, ProgressLine& progress, Result result) {
+  // One search, each execution planned from the ones before it: it is not split; shard 0 runs it.
+  const DporEnd end = run_dpor(e, runtime, watchdog, progress, e.options.shard_index == 0 ? e.options.schedules : 0);
+  result.total_steps = end.steps;
+  result.equivalence_classes = end.classes;
+  result.exhausted = end.exhausted;
+  result.schedules_run = end.executions;
+  if (end.first.position == UINT64_MAX) {
+    result.schedule = schedule_for(e.options, end.executions > 0 ? end.executions - 1 : 0, 0);
+    disarm_signal_message();
+    return result;
+  }
+  if (end.divergence.empty()) return finish_failure(e, runtime, watchdog, end.first, std::move(result));
+  Failure f;
+  f.kind = FailureKind::nondeterminism;
+  f.message = absl::StrCat(
+      "DPOR re-runs the body for each execution, re-taking the decisions of the execution before it up to a "
+      "branch point, but ",
+      end.divergence,
+      ": the body depends on something the scheduler does not control (real time, randomness, addresses, state "
+      "kept between runs)");
+  result.failure = f;
+  result.schedule = end.first.id;
+  result.schedule.test = runtime.fingerprint();
+  result.reproduce = absl::StrCat("INTERLEAVE_REPLAY=", result.reproduce_token(), " ", e.reproduce_command);
+  disarm_signal_message();
+  return result;
+}
+
 }  // namespace
 
 Result explore_function(Options options, const std::function<void()>& body, std::string reproduce_command,
@@ -440,6 +542,9 @@ Result explore_function(Options options, const std::function<void()>& body, std:
   Watchdog watchdog(options.watchdog_ms, jobs, reproduce_command, result.configuration);
   watchdog.attach(0, runtime.heartbeat());  // the calling thread also replays and shrinks
 
+  if (!e.replaying && options.strategy == Strategy::dpor) {
+    return explore_dpor(e, runtime, watchdog, progress, std::move(result));
+  }
   Search search(e, runtime, watchdog, progress);
   search.run(count, jobs);
   result.total_steps = search.total_steps();
@@ -454,12 +559,7 @@ Result explore_function(Options options, const std::function<void()>& body, std:
     result.reproduce.clear();
     return result;
   }
-  const Outcome again = confirm_and_shrink(e, runtime, watchdog, search.first(), result);
-  result.reproduce = absl::StrCat("INTERLEAVE_REPLAY=", result.reproduce_token(), " ", reproduce_command);
-  if (!options.trace_path.empty())
-    write_trace_files(options.trace_path, *again.trace, *again.edges, result, again.names);
-  disarm_signal_message();
-  return result;
+  return finish_failure(e, runtime, watchdog, search.first(), std::move(result));
 }
 
 [[noreturn]] void assertion_failed(const char* expression, interleave::source_location where,

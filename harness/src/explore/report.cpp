@@ -136,6 +136,23 @@ void append_steps(std::string& out, const std::vector<StepRecord>& steps) {
 }  // namespace
 
 std::string Result::report() const {
+  if (!failure && schedule.strategy == Strategy::dpor) {
+    if (schedules_run == 0) {
+      return "interleave: ran no execution here: a DPOR search is one search, not split into shards, and shard 0 "
+             "runs all of it\n";
+    }
+    if (exhausted) {
+      return absl::StrFormat(
+          "interleave: explored all %d interleavings up to equivalence: no failure (DPOR: %d executions, %d of them "
+          "cut short as equivalent to one explored; %s), %d scheduling points in all\n",
+          equivalence_classes, schedules_run, schedules_run - equivalence_classes, configuration, total_steps);
+    }
+    return absl::StrFormat(
+        "interleave: passed %d executions (%d interleavings up to equivalence), but the DPOR search stopped at the "
+        "limit of %d executions with interleavings left unexplored: this is no proof (raise INTERLEAVE_SCHEDULES, or "
+        "make the test smaller; %s), %d scheduling points in all\n",
+        schedules_run, equivalence_classes, schedules_planned, configuration, total_steps);
+  }
   if (!failure) {
     return absl::StrFormat("interleave: passed %d schedules (%s), %d scheduling points in all\n", schedules_run,
                            configuration, total_steps);

@@ -222,6 +222,11 @@ ScheduleId ScheduleId::parse(std::string_view token) {
     }
     id.pct_choice_points = field(token, parts[2], "c", false, 1, UINT64_MAX);
     next = 3;
+  } else if (parts[0] == "dpor") {
+    reject(token,
+           "'dpor' names an execution by its place in a DPOR search, which a token alone cannot replay: a failure "
+           "found by DPOR prints a 'choices' token; to run the search again, explore with INTERLEAVE_STRATEGY=dpor "
+           "(it makes the same executions in the same order)");
   } else if (parts[0] == "portfolio") {
     reject(token,
            "'portfolio' names no schedule: each schedule of a portfolio is made by one of its members, and its token "
@@ -229,7 +234,7 @@ ScheduleId ScheduleId::parse(std::string_view token) {
   } else {
     std::string known;
     for (const detail::model::StrategyEntry& e : detail::model::strategy_entries()) {
-      if (e.strategy == Strategy::portfolio) continue;  // no token of its own
+      if (e.strategy == Strategy::portfolio || e.strategy == Strategy::dpor) continue;  // no token of its own
       absl::StrAppend(&known, known.empty() ? "" : ", ", std::string(e.name));
     }
     reject(token, absl::StrCat("unknown strategy ", quoted(parts[0]), " (known: ", known, ")"));

@@ -13,8 +13,6 @@ namespace interleave::detail {
 using model::Outcome;
 using model::Runtime;
 
-namespace {
-
 ScheduleId choices_schedule(std::vector<Choice> choices, const ScheduleId& found) {
   ScheduleId id;
   id.strategy = Strategy::choices;
@@ -26,6 +24,8 @@ ScheduleId choices_schedule(std::vector<Choice> choices, const ScheduleId& found
   id.choices = std::move(choices);
   return id;
 }
+
+namespace {
 
 // A shrinking phase's view of the search: `fails` runs a candidate and, when it still fails
 // with the same bug, makes what that run recorded the current choices (the vector the phase

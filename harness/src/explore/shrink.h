@@ -14,6 +14,10 @@ namespace interleave::detail {
 // Two failures are the same bug when they are of the same kind, detected at the same place.
 inline bool same_bug(const Failure& a, const Failure& b) { return a.kind == b.kind && a.where == b.where; }
 
+// The choices schedule that lists `choices` (departures a run recorded, in any order), with
+// `found`'s step bound and memory model settings: it replays that run.
+ScheduleId choices_schedule(std::vector<Choice> choices, const ScheduleId& found);
+
 // Shrinks a failing schedule to a simpler one that fails with the same bug: fewer departures from
 // the undisturbed schedule (see schedule.h), that is fewer preemptions, spurious wake-ups and
 // out-of-order wakes. `choices` are the failing run's departures, recorded. Delta debugging: drop a

@@ -18,6 +18,9 @@ constexpr StrategyEntry kEntries[] = {
     {Strategy::pos, "pos", "POS: partial order sampling (Yuan et al., CAV 2018)", true, make_pos, true},
     {Strategy::portfolio, "portfolio", "each schedule made by one of random, pct and pos, drawn per schedule", false,
      nullptr, true},
+    {Strategy::dpor, "dpor",
+     "DPOR: every interleaving up to equivalence, with sleep sets (Flanagan and Godefroid, POPL 2005)", false,
+     make_dpor, true},
     {Strategy::choices, "choices", "a schedule listed decision by decision (replay tokens only)", false, nullptr,
      false},
 };
