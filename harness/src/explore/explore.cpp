@@ -63,8 +63,7 @@ ScheduleId schedule_for(const Options& options, std::uint64_t index, std::uint64
   id.pct_choice_points = id.strategy == Strategy::pct ? std::max<std::uint64_t>(choice_estimate, 1) : 0;
   id.seed = options.seed;
   id.index = index;
-  // DPOR explores the interleavings of the body as written: no spurious wake-ups.
-  id.spurious_wakeup_permille = options.strategy == Strategy::dpor ? 0 : options.spurious_wakeup_permille;
+  id.spurious_wakeup_permille = options.spurious_wakeup_permille;
   id.max_steps = options.max_steps;
   if (options.memory_model == MemoryModel::weak) {
     id.memory_model = MemoryModel::weak;
@@ -163,6 +162,8 @@ void prepare(Options& options, std::string& reproduce_command, bool runner_shard
         "latest store); set memory_model to MemoryModel::sc (INTERLEAVE_MEMORY_MODEL=sc) for DPOR, or explore the "
         "weak model with Strategy::portfolio, random_walk, pct or pos");
   }
+  // DPOR explores the interleavings of the body as written: no spurious wake-ups.
+  if (options.strategy == Strategy::dpor) options.spurious_wakeup_permille = 0;
   check_trace_path(options.trace_path);
   if (reproduce_command.empty()) reproduce_command = program_command_line();
 }
