@@ -131,7 +131,8 @@ void append_header(std::string& out, const Settings& settings, const std::string
                   " after. A shared virtual machine: other work ran beside this, so times are noisy.\n");
   absl::StrAppend(&out, "- **Compiler:** ", compiler(), "\n");
   absl::StrAppend(&out, "- **Seeds:** ", settings.seeds, " per bug and strategy (seeds ", settings.first_seed, "..",
-                  settings.first_seed + static_cast<std::uint64_t>(settings.seeds) - 1, ").\n");
+                  settings.first_seed + static_cast<std::uint64_t>(settings.seeds) - 1,
+                  "), except DPOR, which takes no seed: one run per bug.\n");
   absl::StrAppend(&out, "- **Budget:** model strategies: ", settings.budget,
                   " schedules per seed (`Options::schedules`) on one scheduler thread (`jobs = 1`), the failing "
                   "schedule reported as found (`shrink_runs = 0`: shrinking comes after the detection measured "
@@ -158,7 +159,10 @@ void append_how_to_read(std::string& out) {
       "fibers under interleave's scheduler; *std::thread loop* runs it on plain `std::thread`s "
       "(`NativePlatform`) with nothing added; *Perturbed (light)* runs it under `interleave::stress` with the "
       "default perturbation; *portfolio* runs each schedule with one of random walk, POS, PCT d=2 and PCT d=3, "
-      "drawn per schedule; *Relacy random* runs the bug's Relacy version (the same threads, operations and "
+      "drawn per schedule; *DPOR* searches every interleaving up to equivalence under the sequentially "
+      "consistent model, one execution after another in a fixed order (every seed runs the same search; "
+      "*schedules* counts its executions); *Relacy random* runs the bug's Relacy version (the same threads, operations "
+      "and "
       "check, written for Relacy 2.4) under Relacy's random scheduler with the same budget (a zoo bug has none: "
       "n/a). The model replays any failure exactly from its token; a real-thread failure "
       "cannot be replayed exactly (rerunning its seed only makes it likelier). *how* names what caught it: an "

@@ -59,6 +59,9 @@ Outcome run_model(const Bug& bug, const StrategyInfo& strategy, const Settings& 
   // schedule is reported as found: shrinking it is work after the detection this measures.
   options.jobs = 1;
   options.shrink_runs = 0;
+  // DPOR searches the sequentially consistent model (and only it); it takes no seed: every seed
+  // runs the same search.
+  if (strategy.model_strategy == Strategy::dpor) options.memory_model = interleave::MemoryModel::sc;
   const auto began = std::chrono::steady_clock::now();
   const interleave::Result result = bug.explore(options);
   const std::chrono::duration<double, std::milli> took = std::chrono::steady_clock::now() - began;
@@ -253,7 +256,11 @@ std::vector<Row> run_all(const std::vector<const Bug*>& bugs, const Settings& se
   for (const Bug* bug : bugs) {
     const int seeds = bug->control ? settings.control_seeds : settings.seeds;
     if (seeds == 0) continue;
-    for (const StrategyInfo* strategy : settings.strategies) rows.push_back(run_row(*bug, *strategy, seeds, settings));
+    for (const StrategyInfo* strategy : settings.strategies) {
+      // DPOR takes no seed: one run stands for all.
+      const bool seedless = strategy->kind == Kind::model && strategy->model_strategy == Strategy::dpor;
+      rows.push_back(run_row(*bug, *strategy, seedless ? 1 : seeds, settings));
+    }
   }
   return rows;
 }
