@@ -319,12 +319,16 @@ void Options::apply_environment() {
 
 std::string Options::describe() const {
   return absl::StrFormat(
-      "strategy=%s pct_depth=%d seed=0x%x schedules=%u max_steps=%u spurious_wakeups=%d/1000 memory_model=%s "
+      "strategy=%s%s%s schedules=%u max_steps=%u spurious_wakeups=%d/1000 memory_model=%s "
       "report_steps=%d "
       "stack_kib=%u watchdog_ms=%u%s%s stress_iterations=%u stress_milliseconds=%u stress_timeout_ms=%u perturb=%s%s "
       "shrink_runs=%u "
       "jobs=%s%s%s",
-      to_string(strategy), pct_depth, seed, schedules, max_steps, spurious_wakeup_permille,
+      to_string(strategy),
+      // The depth applies to PCT alone (the portfolio's members have their own); DPOR draws nothing.
+      strategy == Strategy::pct ? absl::StrCat(" pct_depth=", pct_depth) : std::string(),
+      strategy == Strategy::dpor ? std::string() : absl::StrFormat(" seed=0x%x", seed), schedules, max_steps,
+      spurious_wakeup_permille,
       memory_model == MemoryModel::sc ? std::string("sc")
                                       : absl::StrCat("weak store_history=", store_history,
                                                      " spurious_cas_failures=", spurious_cas_permille, "/1000"),

@@ -222,6 +222,18 @@ TEST(Options, EveryVariableOverridesItsField) {
       << o.describe();
 }
 
+// The configuration line names only what applies: PCT's depth under PCT, no seed under DPOR.
+TEST(Options, DescribeNamesOnlyWhatTheStrategyUses) {
+  Options o;
+  o.seed = 0x77;
+  o.strategy = Strategy::random_walk;
+  EXPECT_NE(o.describe().find("strategy=random seed=0x77 schedules="), std::string::npos) << o.describe();
+  o.strategy = Strategy::portfolio;
+  EXPECT_EQ(o.describe().find("pct_depth"), std::string::npos) << o.describe();
+  o.strategy = Strategy::dpor;
+  EXPECT_NE(o.describe().find("strategy=dpor schedules="), std::string::npos) << o.describe();
+}
+
 TEST(Options, WatchdogIsOnForTenSecondsByDefaultAndZeroTurnsItOff) {
   EXPECT_EQ(Options{}.watchdog_ms, 10'000U);
   ScopedEnv a("INTERLEAVE_WATCHDOG_MS", "0");
