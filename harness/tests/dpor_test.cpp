@@ -431,6 +431,36 @@ TEST(Dpor, ASpinWaitThatYieldsEnds) {
   EXPECT_TRUE(r.exhausted) << r;
 }
 
+// A spin lock whose loop never yields: DPOR keeps the running fiber going, so the spin would
+// unroll without end (and each unrolling is a new class). The search stops at once with an error
+// that says so, not a livelock report (there is none) and not a hang.
+TEST(Dpor, ASpinLockThatNeverYieldsIsAClearErrorNotAHangNorALivelock) {
+  const auto body = []<Platform P>() {
+    typename P::template Atomic<bool> locked{false};
+    typename P::template Atomic<int> count{0};
+    const auto increment = [&] {
+      while (locked.exchange(true)) {
+      }
+      count.store(count.load() + 1);
+      locked.store(false);
+    };
+    BasicThread<P> a(increment);
+    BasicThread<P> b(increment);
+    a.start();
+    b.start();
+    a.join();
+    b.join();
+    INTERLEAVE_ASSERT(count.load() == 2);
+  };
+  try {
+    const Result r = explore(dpor(), body);
+    ADD_FAILURE() << "no error: " << r;
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("make the loop yield"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("1000 scheduling points in a row"), std::string::npos) << e.what();
+  }
+}
+
 // A wake with two waiters: which one it takes is a choice the search makes both ways. The body
 // fails only when the second waiter is the one woken first.
 TEST(Dpor, TriesEveryWaiterAWakeCanTake) {

@@ -287,6 +287,7 @@ class Search {
 struct DporEnd {
   FirstFailure first;      // position UINT64_MAX: no failure
   std::string divergence;  // non-empty: the body did not re-take a prefix's decisions
+  std::string spin;        // non-empty: the search could not go on (model::Dpor::spin())
   std::uint64_t executions = 0;
   std::uint64_t classes = 0;  // executions not cut short by their sleep sets
   std::uint64_t steps = 0;
@@ -320,6 +321,10 @@ DporEnd run_dpor(const Exploration& e, Runtime& runtime, Watchdog& watchdog, Pro
       end.first.sequence = *outcome.sequence;
       if (!outcome.failure) end.divergence = dpor.divergence();
       progress.schedule_done(end.executions, true);
+      return end;
+    }
+    if (!dpor.spin().empty()) {
+      end.spin = dpor.spin();
       return end;
     }
     end.classes += dpor.redundant() ? 0 : 1;
@@ -491,6 +496,14 @@ Result finish_failure(const Exploration& e, Runtime& runtime, Watchdog& watchdog
 Result explore_dpor(const Exploration& e, Runtime& runtime, Watchdog& watchdog, ProgressLine& progress, Result result) {
   // One search, each execution planned from the ones before it: it is not split; shard 0 runs it.
   const DporEnd end = run_dpor(e, runtime, watchdog, progress, e.options.shard_index == 0 ? e.options.schedules : 0);
+  if (!end.spin.empty()) {
+    disarm_signal_message();
+    throw std::runtime_error(absl::StrCat(
+        "interleave: Strategy::dpor cannot search this body: in execution ", end.executions, ", ", end.spin,
+        ". DPOR keeps a fiber running while it may, so a spin loop that never yields would be unrolled without "
+        "end: make the loop yield (P::yield(), std::this_thread::yield()), or explore the body with "
+        "Strategy::portfolio; a body this long is also too long to search exhaustively"));
+  }
   result.total_steps = end.steps;
   result.equivalence_classes = end.classes;
   result.exhausted = end.exhausted;

@@ -52,6 +52,9 @@ void Dpor::begin(const ScheduleId& id, Xoshiro256& /*rng*/) {
   yielder_ = UINT32_MAX;
   redundant_ = false;
   divergence_.clear();
+  spin_.clear();
+  run_fiber_ = UINT32_MAX;
+  run_length_ = 0;
 }
 
 void Dpor::on_spawn(std::uint32_t fiber, Xoshiro256& /*rng*/) {
@@ -164,6 +167,12 @@ void Dpor::record_event(std::uint32_t fiber, const PendingOp& op, std::size_t no
 
 std::uint32_t Dpor::pick(const PickContext& ctx, Xoshiro256& /*rng*/) {
   const std::uint32_t yielder = std::exchange(yielder_, UINT32_MAX);
+  if (!spin_.empty()) {  // the search is over: let the others run, so that the execution ends
+    for (std::uint32_t f : ctx.runnable) {
+      if (f != ctx.current) return f;
+    }
+    return ctx.current;
+  }
   if (redundant_ || !divergence_.empty()) return fallback(ctx);
   const std::size_t k = depth_++;
   std::uint32_t chosen = UINT32_MAX;
@@ -227,7 +236,21 @@ std::uint32_t Dpor::pick(const PickContext& ctx, Xoshiro256& /*rng*/) {
   // The events before the branch point are those of the execution before: their races were
   // analysed then.
   record_event(chosen, op, k, k + 1 >= replay_);
+  note_run(ctx, chosen);
   return chosen;
+}
+
+void Dpor::note_run(const PickContext& ctx, std::uint32_t chosen) {
+  if (ctx.runnable.size() < 2) {
+    run_length_ = 0;
+    return;
+  }
+  run_length_ = chosen == run_fiber_ ? run_length_ + 1 : 1;
+  run_fiber_ = chosen;
+  if (run_length_ > kLongestRun) {
+    spin_ = absl::StrCat("fiber ", chosen, " ran ", kLongestRun,
+                         " scheduling points in a row while other fibers could run, without yielding");
+  }
 }
 
 std::uint32_t Dpor::pick_value(std::uint32_t positions, Xoshiro256& /*rng*/) {

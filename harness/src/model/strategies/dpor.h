@@ -22,7 +22,8 @@
 // After an execution, the deepest node with a fiber left to try (not done, not in the node's
 // sleep set) is the next branch. A wake with several waiters is a value node: every waiter is
 // tried. Fibers that yield (spin loops) let the others run first, so a spin does not unroll
-// without bound.
+// without bound; a fiber that runs kLongestRun points in a row while others could (a spin that
+// never yields) ends the search with spin() set.
 //
 // What a complete search covers: every interleaving of the scheduling points, up to equivalence,
 // under the sequentially consistent model, with no spurious wake-ups and timed waits timing out
@@ -63,6 +64,11 @@ class Dpor final : public SchedulingStrategy {
   // Non-empty when the execution did not re-take its prefix's decisions: the body does not run the
   // same way every time (what differed).
   [[nodiscard]] const std::string& divergence() const noexcept { return divergence_; }
+  // Non-empty when a fiber ran kLongestRun scheduling points in a row while others could run
+  // (what happened): a spin loop that does not yield, which the search would unroll without end,
+  // or a body too long to search. The search cannot go on; the execution was let finish.
+  [[nodiscard]] const std::string& spin() const noexcept { return spin_; }
+  static constexpr std::uint32_t kLongestRun = 1000;
 
  private:
   using Entry = std::pair<std::uint32_t, PendingOp>;  // a fiber and its pending operation
@@ -90,6 +96,8 @@ class Dpor final : public SchedulingStrategy {
   void reverse(std::size_t race, std::uint32_t p, const std::vector<std::uint32_t>& clock);
   // Records that `fiber` runs `op`, chosen at node `node`; `analyse`: look for its races.
   void record_event(std::uint32_t fiber, const PendingOp& op, std::size_t node, bool analyse);
+  // Counts how long the fiber chosen has run while others could.
+  void note_run(const PickContext& ctx, std::uint32_t chosen);
   std::uint32_t diverged(const PickContext& ctx, std::string what);
   static std::uint32_t fallback(const PickContext& ctx);
 
@@ -107,6 +115,9 @@ class Dpor final : public SchedulingStrategy {
   std::uint32_t yielder_ = UINT32_MAX;                                   // the fiber that yielded at the coming pick
   bool redundant_ = false;
   std::string divergence_;
+  std::string spin_;
+  std::uint32_t run_fiber_ = UINT32_MAX;  // the fiber chosen at the last picks with others runnable
+  std::uint32_t run_length_ = 0;          // at how many picks in a row
 };
 
 }  // namespace interleave::detail::model
