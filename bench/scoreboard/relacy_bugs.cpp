@@ -428,6 +428,20 @@ struct DiscardBuffer : std::streambuf {
   int overflow(int c) override { return c; }
 };
 
+// What Relacy reported, in the words the model's rows use.
+std::string failure_kind(rl::test_result_e result) {
+  switch (result) {
+    case rl::test_result_deadlock:
+      return "deadlock";
+    case rl::test_result_livelock:
+      return "step bound exceeded";
+    case rl::test_result_data_race:
+      return "data race";
+    default:
+      return "assertion";
+  }
+}
+
 RelacyOutcome run(RelacySimulate simulate, std::uint64_t seed, std::uint64_t budget) {
   const std::uint64_t start = first_iteration(seed, budget);
   DiscardBuffer discard_buffer;
@@ -441,8 +455,8 @@ RelacyOutcome run(RelacySimulate simulate, std::uint64_t seed, std::uint64_t bud
   params.progress_stream = &discard;
   // On a failure Relacy replays the failing iteration once more, to print its history (to
   // `discard`); stop_iteration is the failing one's index either way.
-  if (simulate(params)) return {false, budget};
-  return {true, params.stop_iteration - start + 1};
+  if (simulate(params)) return {false, budget, ""};
+  return {true, params.stop_iteration - start + 1, failure_kind(params.test_result)};
 }
 
 }  // namespace

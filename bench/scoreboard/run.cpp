@@ -86,7 +86,7 @@ Outcome run_relacy(const Bug& bug, const Settings& settings, std::uint64_t seed)
     outcome.found = true;
     outcome.schedules = result.schedules;
     outcome.milliseconds = took.count();
-    outcome.how = "assertion";
+    outcome.how = result.how;
   }
   return outcome;
 }

@@ -37,6 +37,7 @@ static_assert(std::atomic<std::uint64_t>::is_always_lock_free && std::atomic<std
 struct RelacyOutcome {
   bool found = false;
   std::uint64_t schedules = 0;
+  std::string how;  // what Relacy reported, in the model's words: "assertion", "deadlock", ...
 };
 
 // One bug: its name, the property and scenario that catch it, and its body three ways (four with
