@@ -151,6 +151,24 @@ TEST(DporHandCounts, TwoAtomicIncrementsHaveTwoClassesAndPass) {
             2U);
 }
 
+// The body's objects may lie at other addresses in each execution (the heap, or a sanitizer's
+// stack, places them anew): the search names them by the order it meets them, so the count stays
+// the hand count.
+TEST(DporHandCounts, ObjectsAtNewAddressesInEachExecutionCountTheSame) {
+  EXPECT_EQ(classes([]<Platform P>() {
+              // Earlier executions' objects stay allocated, so each execution's lies elsewhere.
+              static std::deque<typename P::template Atomic<int>> every;
+              typename P::template Atomic<int>& x = every.emplace_back(0);
+              BasicThread<P> t1([&] { x.store(1); });
+              BasicThread<P> t2([&] { x.store(2); });
+              t1.start();
+              t2.start();
+              t1.join();
+              t2.join();
+            }),
+            2U);
+}
+
 // Random small programs (2 or 3 threads, 1 to 3 operations each: a load, a store or a
 // fetch_add of one of two variables): DPOR's count of classes equals the number of different
 // orders of the conflicting operations among all interleavings, enumerated by brute force. Fewer

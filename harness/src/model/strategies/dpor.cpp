@@ -41,9 +41,11 @@ void join_clock(std::vector<std::uint32_t>& into, const std::vector<std::uint32_
 void Dpor::begin(const ScheduleId& id, Xoshiro256& /*rng*/) {
   if (id.index == 0) {
     nodes_.clear();
+    identity_cells_.clear();
     replay_ = 0;
   }
   depth_ = 0;
+  identities_.clear();
   events_.clear();
   fiber_clock_.clear();
   by_object_.clear();
@@ -174,6 +176,12 @@ std::uint32_t Dpor::pick(const PickContext& ctx, Xoshiro256& /*rng*/) {
     return ctx.current;
   }
   if (redundant_ || !divergence_.empty()) return fallback(ctx);
+  // The objects as this search names them (the same in every execution that re-takes a prefix).
+  if (pending_.size() < ctx.pending.size()) pending_.resize(ctx.pending.size());
+  for (std::uint32_t f : ctx.runnable) {
+    pending_[f] = ctx.pending[f];
+    pending_[f].object = identity(ctx.pending[f].object);
+  }
   const std::size_t k = depth_++;
   std::uint32_t chosen = UINT32_MAX;
   if (k < replay_) {
@@ -190,7 +198,7 @@ std::uint32_t Dpor::pick(const PickContext& ctx, Xoshiro256& /*rng*/) {
     }
     // The same operation (its kind: addresses may differ between executions).
     const PendingOp* before = find_entry(n.enabled, chosen);
-    const PendingOp& now = ctx.pending[chosen];
+    const PendingOp& now = pending_[chosen];
     if (before != nullptr && (before->what != now.what || before->access != now.access)) {
       return diverged(ctx, absl::StrCat("at decision ", k, " fiber ", chosen, " ran ", before->what,
                                         " in the execution before, and ", now.what, " in this one"));
@@ -199,7 +207,7 @@ std::uint32_t Dpor::pick(const PickContext& ctx, Xoshiro256& /*rng*/) {
     Node n;
     for (std::uint32_t f : ctx.runnable) {
       // A fiber that yields lets the others go first: a spin waits for another fiber's step.
-      if (f != yielder || ctx.runnable.size() == 1) n.enabled.emplace_back(f, ctx.pending[f]);
+      if (f != yielder || ctx.runnable.size() == 1) n.enabled.emplace_back(f, pending_[f]);
     }
     n.sleep = sleep_;
     // The running fiber goes on if it may (the fewest switches), else the next one after it.
@@ -220,7 +228,7 @@ std::uint32_t Dpor::pick(const PickContext& ctx, Xoshiro256& /*rng*/) {
     nodes_.push_back(std::move(n));
   }
   const Node& n = nodes_[k];
-  const PendingOp& op = ctx.pending[chosen];
+  const PendingOp& op = pending_[chosen];
   // The sleep set after this step: what was asleep here, and the fibers already tried here, as
   // long as their operation is independent of the one that runs.
   std::vector<Entry> next;
@@ -238,6 +246,13 @@ std::uint32_t Dpor::pick(const PickContext& ctx, Xoshiro256& /*rng*/) {
   record_event(chosen, op, k, k + 1 >= replay_);
   note_run(ctx, chosen);
   return chosen;
+}
+
+const void* Dpor::identity(const void* object) {
+  if (object == nullptr) return nullptr;
+  const auto [it, added] = identities_.try_emplace(object, identities_.size());
+  if (added && identity_cells_.size() <= it->second) identity_cells_.emplace_back();
+  return &identity_cells_[it->second];
 }
 
 void Dpor::note_run(const PickContext& ctx, std::uint32_t chosen) {

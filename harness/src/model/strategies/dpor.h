@@ -33,6 +33,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -96,6 +97,11 @@ class Dpor final : public SchedulingStrategy {
   void reverse(std::size_t race, std::uint32_t p, const std::vector<std::uint32_t>& clock);
   // Records that `fiber` runs `op`, chosen at node `node`; `analyse`: look for its races.
   void record_event(std::uint32_t fiber, const PendingOp& op, std::size_t node, bool analyse);
+  // The search's name for `object`: the address of the cell numbered by the order in which the
+  // execution first met it. Addresses may differ from one execution to the next (a heap or a
+  // sanitizer's stack may place the body's objects elsewhere); that order does not, for the
+  // prefix an execution re-takes, so nodes recorded by one execution compare with the next.
+  const void* identity(const void* object);
   // Counts how long the fiber chosen has run while others could.
   void note_run(const PickContext& ctx, std::uint32_t chosen);
   std::uint32_t diverged(const PickContext& ctx, std::string what);
@@ -105,8 +111,12 @@ class Dpor final : public SchedulingStrategy {
   std::vector<Node> nodes_;
   std::size_t replay_ = 0;  // nodes_[0, replay_) are re-taken by the next execution
 
+  std::deque<char> identity_cells_;  // never shrinks: nodes point into it
+
   // The execution running.
-  std::size_t depth_ = 0;  // nodes reached
+  std::size_t depth_ = 0;                                    // nodes reached
+  std::unordered_map<const void*, std::size_t> identities_;  // object -> its cell
+  std::vector<PendingOp> pending_;  // per fiber: its pending operation, with the object's identity
   std::vector<Event> events_;
   std::vector<std::vector<std::uint32_t>> fiber_clock_;                  // per fiber: the clock of its last event
   std::unordered_map<const void*, std::vector<std::size_t>> by_object_;  // events per object
