@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <source_location>
 #include <string>
@@ -319,6 +320,34 @@ TEST(StdSync, SleepForAdvancesTheVirtualClockAndOrdersNothing) {
   const Result race = interleave::explore(options(200), [&] { body(false); });
   ASSERT_TRUE(race.failed()) << race;
   EXPECT_EQ(race.failure->kind, FailureKind::data_race) << race;
+}
+
+// A loop that nothing ends, polling with std::this_thread::yield or the clock (both noexcept):
+// the step bound reports it as a livelock. The fiber cannot be unwound through those calls; it is
+// abandoned there, and the report is kept (it once ended the process in std::terminate).
+TEST(StdSync, APollingLoopNothingEndsIsAStepBoundReportNotATerminate) {
+  const auto spin = [](bool on_the_clock) {
+    Options o = options(5);
+    o.max_steps = 300;
+    return interleave::explore(o, [on_the_clock] {
+      const auto never = std::make_unique<bool>(false);
+      std::thread waiter([&] {
+        if (on_the_clock) {
+          const auto start = std::chrono::steady_clock::now();
+          while (!*never && std::chrono::steady_clock::now() - start < std::chrono::seconds(1)) {
+          }
+        } else {
+          while (!*never) std::this_thread::yield();
+        }
+      });
+      waiter.join();
+    });
+  };
+  for (const bool on_the_clock : {false, true}) {
+    const Result r = spin(on_the_clock);
+    ASSERT_TRUE(r.failed()) << r;
+    EXPECT_EQ(r.failure->kind, FailureKind::step_bound) << r;
+  }
 }
 
 }  // namespace
