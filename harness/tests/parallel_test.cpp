@@ -21,8 +21,9 @@
 namespace interleave {
 namespace {
 
-// Three threads each add one to a counter with a separate load and store: an update is lost only
-// in some schedules, so the first failing schedule index depends on the seed.
+// Three threads each add one to a counter with a separate load and store; the check fails only
+// when two updates are lost (all three loads before any store), which happens in some schedules
+// only, so the first failing schedule index depends on the seed.
 struct RacyCounter {
   template <Platform P>
   void operator()() const {
@@ -35,7 +36,7 @@ struct RacyCounter {
     a.join();
     b.join();
     c.join();
-    INTERLEAVE_ASSERT(counter.load() == 3);
+    INTERLEAVE_ASSERT(counter.load() >= 2);
   }
 };
 

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -195,6 +196,85 @@ TEST_P(EveryStrategy, PassesTheAtomicIncrement) {
   const Result r = explore(options, AtomicIncrement{});
   EXPECT_TRUE(r.passed()) << r;
   EXPECT_EQ(r.schedules_run, 200U);
+}
+
+// Steps that no other fiber's operation can be ordered against are events, not choices
+// (schedule_inline.h): a thread that only yields and reads the clock, started and joined by the
+// body, leaves every strategy nothing to choose. Were the start, the join, the yields or the clock
+// reads choice points, the join alone would be one in every schedule (both fibers runnable).
+struct OnlyEvents {
+  template <Platform P>
+  void operator()() const {
+    BasicThread<P> other([] {
+      P::yield();
+      static_cast<void>(P::now());
+      P::relax();
+    });
+    other.start();
+    static_cast<void>(P::now());
+    other.join();
+  }
+};
+
+TEST_P(EveryStrategy, ThreadStartJoinYieldAndClockReadAreNoChoicePoints) {
+  Options options;
+  options.schedules = 50;
+  options.strategy = GetParam();
+  const Result r = explore(options, OnlyEvents{});
+  ASSERT_TRUE(r.passed()) << r;
+  EXPECT_EQ(r.total_choice_points, 0U) << "in " << r.schedules_run << " schedules of " << r.total_steps << " steps";
+  EXPECT_GE(r.total_steps, 50U * 6);  // the events are still steps: counted, bounded, traced
+}
+
+// The same thread with an atomic store: that is a choice point whenever both fibers can run.
+struct EventsAndAStore {
+  template <Platform P>
+  void operator()() const {
+    typename P::template Atomic<int> value{0};
+    BasicThread<P> other([&] {
+      P::yield();
+      value.store(1);
+    });
+    other.start();
+    value.store(2);
+    other.join();
+  }
+};
+
+TEST_P(EveryStrategy, AnAtomicOperationBesideARunnableFiberIsAChoicePoint) {
+  Options options;
+  options.schedules = 50;
+  options.strategy = GetParam();
+  const Result r = explore(options, EventsAndAStore{});
+  ASSERT_TRUE(r.passed()) << r;
+  // The body's store always has the other fiber runnable beside it (it cannot have finished
+  // before its first point): at least one choice per schedule.
+  EXPECT_GE(r.total_choice_points, r.schedules_run);
+}
+
+// A loop that polls a variable the model does not see (here a std::atomic outside the platform,
+// as a plain variable would be under std mode) and yields: a yield right after a yield is a
+// scheduling point, so the setter runs and the loop ends. Were every yield an event, the poller
+// would never let the setter run and each schedule would end at the step bound.
+struct PollWithYields {
+  template <Platform P>
+  void operator()() const {
+    std::atomic<bool> flag{false};
+    BasicThread<P> setter([&] { flag.store(true, std::memory_order_relaxed); });
+    setter.start();
+    while (!flag.load(std::memory_order_relaxed)) P::yield();
+    setter.join();
+  }
+};
+
+TEST_P(EveryStrategy, AYieldLoopOnAVariableTheModelDoesNotSeeStillLetsTheOthersRun) {
+  Options options;
+  options.schedules = 50;
+  options.max_steps = 2'000;
+  options.strategy = GetParam();
+  const Result r = explore(options, PollWithYields{});
+  EXPECT_TRUE(r.passed()) << r;
+  EXPECT_EQ(r.schedules_run, 50U);
 }
 
 // A lost update behind a long stretch where only the body runs: 300 loads before the second

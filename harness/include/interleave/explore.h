@@ -86,6 +86,9 @@ class Result {
   std::optional<Failure> failure;
   std::uint64_t schedules_run = 0;
   std::uint64_t total_steps = 0;  // over all schedules run
+  // Of those steps, the ones where the strategy chose among two or more runnable fibers (the
+  // others were events, docs/harness.md, or had one fiber to run; a replayed choices token counts none).
+  std::uint64_t total_choice_points = 0;
   // The failing schedule (or the last one run); its `test` fingerprint is recorded for a failing
   // schedule (and a replay), so schedule.token() replays it.
   ScheduleId schedule;

@@ -229,7 +229,9 @@ class Run {
       if (!command->applicable(sut)) continue;
       // Real code runs between two calls: let other threads act between this thread's response
       // and its next invocation (an empty critical section would otherwise hide a double lock).
-      if (!first) P::yield();
+      // The history's clock is shared state the model does not see, so this is a scheduling point
+      // on it (a yield would be an event, run without a choice: docs/harness.md).
+      if (!first) detail::model::step("between calls", &clock_);
       first = false;
       const std::size_t k = record.invoked.load(std::memory_order_relaxed);
       record.invocations[k] = {i, clock_.fetch_add(1, std::memory_order_relaxed) + 1};

@@ -131,7 +131,8 @@ std::string replay_misfit(const Runtime& runtime, const ScheduleId& id) {
   return absl::StrCat(
       "interleave: the replay token ", quote_input(id.token()), " does not fit this test: ", problem,
       ".\n  The token comes from another test, or this test (or the code it tests) changed since the token was "
-      "printed, or the test does not run the same way every time. Its schedule was not replayed, so this run shows "
+      "printed, or it was printed by another version of interleave (one that schedules at other steps), or the "
+      "test does not run the same way every time. Its schedule was not replayed, so this run shows "
       "nothing: run the test without INTERLEAVE_REPLAY to explore it, and replay the token its own failure report "
       "prints (a property's token goes with the RC_PARAMS=\"reproduce=...\" of the same report).");
 }
@@ -207,6 +208,7 @@ class Search {
 
   [[nodiscard]] const FirstFailure& first() const noexcept { return first_; }
   [[nodiscard]] std::uint64_t total_steps() const noexcept { return total_steps_.load(); }
+  [[nodiscard]] std::uint64_t total_choice_points() const noexcept { return total_choices_.load(); }
   // Replaying: why the run does not fit the token (empty when it does).
   [[nodiscard]] const std::string& misfit() const noexcept { return misfit_; }
 
@@ -248,6 +250,7 @@ class Search {
     Outcome outcome = mine.run(id, e_.body, e_.replaying);
     if (e_.replaying) misfit_ = replay_misfit(mine, id);
     total_steps_.fetch_add(outcome.steps, std::memory_order_relaxed);
+    total_choices_.fetch_add(outcome.choice_points, std::memory_order_relaxed);
     std::uint64_t seen = most_choices_.load(std::memory_order_relaxed);
     while (seen < outcome.choice_points &&
            !most_choices_.compare_exchange_weak(seen, outcome.choice_points, std::memory_order_relaxed)) {
@@ -277,6 +280,7 @@ class Search {
   std::atomic<std::uint64_t> next_position_{0};
   std::atomic<std::uint64_t> most_choices_{0};  // the most choice points a finished schedule made
   std::atomic<std::uint64_t> total_steps_{0};
+  std::atomic<std::uint64_t> total_choices_{0};
   std::atomic<std::uint64_t> finished_{0};
   std::uint64_t batch_limit_ = 0;
   std::uint64_t choice_estimate_ = 50;
@@ -291,6 +295,7 @@ struct DporEnd {
   std::uint64_t executions = 0;
   std::uint64_t classes = 0;  // executions not cut short by their sleep sets
   std::uint64_t steps = 0;
+  std::uint64_t choice_points = 0;
   bool exhausted = false;
 };
 
@@ -312,6 +317,7 @@ DporEnd run_dpor(const Exploration& e, Runtime& runtime, Watchdog& watchdog, Pro
     dpor.end_execution();
     ++end.executions;
     end.steps += outcome.steps;
+    end.choice_points += outcome.choice_points;
     if (outcome.failure || !dpor.divergence().empty()) {
       end.first.position = index;
       end.first.id = choices_schedule(departures, id);
@@ -505,6 +511,7 @@ Result explore_dpor(const Exploration& e, Runtime& runtime, Watchdog& watchdog, 
         "Strategy::portfolio; a body this long is also too long to search exhaustively"));
   }
   result.total_steps = end.steps;
+  result.total_choice_points = end.choice_points;
   result.equivalence_classes = end.classes;
   result.exhausted = end.exhausted;
   result.schedules_run = end.executions;
@@ -562,6 +569,7 @@ Result explore_function(Options options, const std::function<void()>& body, std:
   Search search(e, runtime, watchdog, progress);
   search.run(count, jobs);
   result.total_steps = search.total_steps();
+  result.total_choice_points = search.total_choice_points();
   // A token from another test must not pass (or fail) as if its schedule had been replayed.
   if (!search.misfit().empty()) {
     disarm_signal_message();

@@ -208,7 +208,7 @@ void yield(const char* what) {
   Runtime* rt = current_runtime;
   if (rt == nullptr) return;
   IgnoreScope ignore;
-  rt->schedule_inline(what, nullptr, true);
+  rt->foldable_inline(what, true);
 }
 
 bool futex_wait(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t expected, std::int64_t deadline_ns,
@@ -232,7 +232,7 @@ std::int64_t now_ns() {
   Runtime* rt = current_runtime;
   if (rt == nullptr) return 0;
   IgnoreScope ignore;
-  rt->schedule("clock read", nullptr, false);
+  rt->foldable_inline("clock read", false);
   return rt->now();
 }
 

@@ -338,12 +338,12 @@ void Runtime::advance_time() {
   }
 }
 
-void Runtime::record(const char* what, const void* object) {
+void Runtime::record(const char* what, const void* object, bool choice) {
   if (aborting_) return;  // teardown after a failure is not part of the schedule
   sequence_.push_back(current_);
   if (fingerprint_size_ < fingerprint_points_.size()) [[unlikely]] {
     const OperationFrame* outer = fibers_[current_].operations.outermost();
-    fingerprint_points_[fingerprint_size_++] = FingerprintPoint{current_, what, outer ? outer->name : nullptr};
+    fingerprint_points_[fingerprint_size_++] = FingerprintPoint{current_, what, outer ? outer->name : nullptr, choice};
   }
   if (!full_trace_) return;
   FiberState& f = fibers_[current_];
@@ -403,7 +403,7 @@ void Runtime::block_current() {
 }
 
 std::uint32_t Runtime::spawn(std::function<void()> task) {
-  schedule("spawn", nullptr, false);
+  event_inline("spawn", nullptr, false);
   if (aborting_) throw Aborted{};
   const auto id = static_cast<std::uint32_t>(fibers_.size());
   FiberState f;
@@ -423,7 +423,7 @@ void Runtime::join(std::uint32_t fiber) {
     join_during_teardown(fiber);
     return;
   }
-  schedule("join", nullptr, false, true);
+  event_inline("join", nullptr, true);
   if (aborting_) {
     join_during_teardown(fiber);
     return;

@@ -57,6 +57,7 @@ struct FingerprintPoint {
   std::uint32_t fiber = 0;
   const char* what = "";
   const char* operation = nullptr;
+  bool choice = false;  // a scheduling point where another fiber could be picked; else an event
 };
 
 // One executed scheduling point (or event) of a schedule.
@@ -166,6 +167,7 @@ struct FiberState {
   bool timed_out = false;
   bool joined = false;
   bool waits_in_teardown = false;  // unwinding, and waiting for a fiber still to unwind (a lock)
+  bool folded = false;             // its last step: a yield or clock read run as an event
   PooledFiber* pooled = nullptr;   // the pool fiber it runs on, while it has one
   std::uint32_t join_target = 0;
   const std::uint32_t* wait_word = nullptr;
@@ -220,6 +222,13 @@ class Runtime {
   [[gnu::always_inline]] inline void schedule_inline(const char* what, const void* object, bool yielding,
                                                      bool blocking = false, Access access = Access::none,
                                                      std::memory_order order = std::memory_order_seq_cst);
+  // A step that no other fiber's operation can be ordered against, run as an event: counted,
+  // recorded and bounded like a scheduling point, but no fiber is picked there (see
+  // schedule_inline.h). `may_unwind`: during teardown the fiber may start unwinding here.
+  [[gnu::always_inline]] inline void event_inline(const char* what, const void* object, bool may_unwind);
+  // A yield (`yielding`) or a clock read: an event, unless the fiber's previous step was such an
+  // event, then a scheduling point.
+  [[gnu::always_inline]] inline void foldable_inline(const char* what, bool yielding);
   // The call site of the atomic operation about to be scheduled (for its trace entry).
   void note_site(interleave::source_location where) noexcept { fibers_[current_].pending_site = where; }
   bool futex_wait(const std::uint32_t* word, AtomicShadow& shadow, std::uint32_t expected, std::int64_t deadline_ns);
@@ -329,7 +338,10 @@ class Runtime {
   void join_during_teardown(std::uint32_t fiber);
   void report_lifetime_race(std::string message, std::uint32_t other);
   bool wait_during_teardown(const std::uint32_t* word, std::uint32_t expected);
-  void record(const char* what, const void* object);
+  // `choice`: the step was a scheduling point (a fiber was picked there); false for an event.
+  void record(const char* what, const void* object, bool choice = false);
+  // Counts a scheduling point or event, fails past max_steps, and records it.
+  [[gnu::always_inline]] inline void count_step(const char* what, const void* object, bool choice);
   void record_release_acquire(const void* object, AtomicOp op, std::memory_order order);
   void check_abort(bool blocking);
   void record_failure(FailureKind kind, std::string message, interleave::source_location where);

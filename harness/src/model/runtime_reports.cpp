@@ -84,7 +84,9 @@ TestFingerprint Runtime::fingerprint(std::uint32_t steps) const noexcept {
   TestFingerprint f;
   f.steps = std::min(steps, fingerprint_size_);
   // FNV-1a (64-bit) over each point's fiber number (4 bytes, little-endian), what and operation
-  // (each ended by a NUL): the same bytes on every build and run.
+  // (each ended by a NUL), and whether it was a scheduling point or an event (one byte, 1 or 0):
+  // the same bytes on every build and run. Which steps are scheduling points is part of what a
+  // token's schedule means, so a token from a version that chose at other steps does not fit.
   std::uint64_t h = 14695981039346656037ULL;
   const auto add = [&h](unsigned char byte) {
     h ^= byte;
@@ -99,6 +101,7 @@ TestFingerprint Runtime::fingerprint(std::uint32_t steps) const noexcept {
     for (const char* c = p.operation != nullptr ? p.operation : ""; *c != '\0'; ++c)
       add(static_cast<unsigned char>(*c));
     add(0);
+    add(p.choice ? 1 : 0);
   }
   f.hash = static_cast<std::uint32_t>(h ^ (h >> 32));
   return f;

@@ -44,6 +44,19 @@ void expect_plain_race(const Result& r) {
   EXPECT_NE(r.failure->message.find("plain_memory_test.cpp:"), std::string::npos) << r.failure->message;
 }
 
+// A loop that polls a plain flag and yields: a yield is an event (no choice) unless the one
+// before it was too, so the setter still runs, and the unsynchronized flag is the data race it is
+// (were every yield an event, the loop would spin to the step bound and report a livelock).
+TEST(StdPlainMemory, AYieldLoopPollingAPlainFlagIsARaceNotALivelock) {
+  const Result r = interleave::explore(options(50), [] {
+    const auto flag = std::make_unique<bool>(false);
+    std::thread setter([&] { *flag = true; });
+    while (!*flag) std::this_thread::yield();
+    setter.join();
+  });
+  expect_plain_race(r);
+}
+
 TEST(StdPlainMemory, TwoThreadsWritingTheTwoHalvesOfOneWordDoNotRace) {
   const Result r = interleave::explore(options(300), [] {
     const auto word = std::make_unique<TwoHalves>();
