@@ -16,8 +16,9 @@ inline constexpr int kSchedulesPerIteration = 100;
 
 // Explores `body` for kSchedulesPerIteration schedules per benchmark iteration on one thread
 // (jobs = 1: the cost of the scheduler itself; parallel_benchmark.cpp measures jobs), with the race
-// detector on or off, under `strategy` (the random walk unless told), and reports schedules_per_s and ns_per_point
-// (time per scheduling point).
+// detector on or off, under `strategy` (the random walk unless told), and reports schedules_per_s, ns_per_point
+// (time per step), points_per_schedule (steps) and choices_per_schedule (picks among two or more
+// runnable fibers).
 template <class Body>
 void run_schedules(benchmark::State& state, Body body, bool detector, Strategy strategy = Strategy::random_walk,
                    MemoryModel model = MemoryModel::weak) {
@@ -28,15 +29,18 @@ void run_schedules(benchmark::State& state, Body body, bool detector, Strategy s
   options.schedules = kSchedulesPerIteration;
   options.jobs = 1;
   std::uint64_t points = 0;
+  std::uint64_t choices = 0;
   for (auto _ : state) {
     const Result r = explore(options, body);
     if (r.failed()) state.SkipWithError(r.report().c_str());
     points += r.total_steps;
+    choices += r.total_choice_points;
   }
   (void)set_race_detector(was);
   const double schedules = static_cast<double>(state.iterations()) * kSchedulesPerIteration;
   state.counters["schedules_per_s"] = benchmark::Counter(schedules, benchmark::Counter::kIsRate);
   state.counters["points_per_schedule"] = static_cast<double>(points) / schedules;
+  state.counters["choices_per_schedule"] = static_cast<double>(choices) / schedules;
   state.counters["ns_per_point"] =
       benchmark::Counter(static_cast<double>(points) * 1e-9, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
