@@ -216,11 +216,15 @@ struct OnlyEvents {
   }
 };
 
-TEST_P(EveryStrategy, ThreadStartJoinYieldAndClockReadAreNoChoicePoints) {
+Options fifty_schedules(Strategy strategy) {
   Options options;
   options.schedules = 50;
-  options.strategy = GetParam();
-  const Result r = explore(options, OnlyEvents{});
+  options.strategy = strategy;
+  return options;
+}
+
+TEST_P(EveryStrategy, ThreadStartJoinYieldAndClockReadAreNoChoicePoints) {
+  const Result r = explore(fifty_schedules(GetParam()), OnlyEvents{});
   ASSERT_TRUE(r.passed()) << r;
   EXPECT_EQ(r.total_choice_points, 0U) << "in " << r.schedules_run << " schedules of " << r.total_steps << " steps";
   EXPECT_GE(r.total_steps, 50U * 6);  // the events are still steps: counted, bounded, traced
@@ -242,10 +246,7 @@ struct EventsAndAStore {
 };
 
 TEST_P(EveryStrategy, AnAtomicOperationBesideARunnableFiberIsAChoicePoint) {
-  Options options;
-  options.schedules = 50;
-  options.strategy = GetParam();
-  const Result r = explore(options, EventsAndAStore{});
+  const Result r = explore(fifty_schedules(GetParam()), EventsAndAStore{});
   ASSERT_TRUE(r.passed()) << r;
   // The body's store always has the other fiber runnable beside it (it cannot have finished
   // before its first point): at least one choice per schedule.
@@ -268,10 +269,8 @@ struct PollWithYields {
 };
 
 TEST_P(EveryStrategy, AYieldLoopOnAVariableTheModelDoesNotSeeStillLetsTheOthersRun) {
-  Options options;
-  options.schedules = 50;
+  Options options = fifty_schedules(GetParam());
   options.max_steps = 2'000;
-  options.strategy = GetParam();
   const Result r = explore(options, PollWithYields{});
   EXPECT_TRUE(r.passed()) << r;
   EXPECT_EQ(r.schedules_run, 50U);
