@@ -243,8 +243,8 @@ class Search {
 
   void run_one(Runtime& mine, unsigned worker, std::uint64_t position) {
     const ScheduleId id = id_at(position);
-    arm_signal_message(id, e_.reproduce_command, e_.configuration, mine.heartbeat());
-    watchdog_.schedule_started(worker, id.token());
+    watchdog_.schedule_started(worker,
+                               arm_signal_message(id, e_.reproduce_command, e_.configuration, mine.heartbeat()));
     // Exploration records only which fiber ran each step; a failing schedule is then replayed
     // with a full trace, which also checks that it fails the same way again.
     Outcome outcome = mine.run(id, e_.body, e_.replaying);
@@ -309,8 +309,7 @@ DporEnd run_dpor(const Exploration& e, Runtime& runtime, Watchdog& watchdog, Pro
   std::vector<Choice> departures;
   for (std::uint64_t index = 0; index < count; ++index) {
     const ScheduleId id = schedule_for(e.options, index, 0);
-    arm_signal_message(id, e.reproduce_command, e.configuration, runtime.heartbeat());
-    watchdog.schedule_started(0, id.token());
+    watchdog.schedule_started(0, arm_signal_message(id, e.reproduce_command, e.configuration, runtime.heartbeat()));
     departures.clear();
     Outcome outcome = runtime.run(id, e.body, false, &departures);
     auto& dpor = static_cast<model::Dpor&>(*runtime.chooser().strategy());
@@ -411,8 +410,8 @@ Outcome confirm_and_shrink(const Exploration& e, Runtime& runtime, Watchdog& wat
   result.preemptions = first.preemptions;
   result.found_preemptions = first.preemptions;
   const auto before_run = [&](const ScheduleId& candidate) {
-    arm_signal_message(candidate, e.reproduce_command, e.configuration, runtime.heartbeat());
-    watchdog.schedule_started(0, candidate.token());
+    watchdog.schedule_started(0,
+                              arm_signal_message(candidate, e.reproduce_command, e.configuration, runtime.heartbeat()));
   };
   before_run(id);
   std::vector<Choice> departures;

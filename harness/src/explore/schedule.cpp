@@ -172,10 +172,12 @@ std::string ScheduleId::token() const {
     return absl::StrCat("choices.c=", list.empty() ? std::string("-") : list, ".m=", max_steps, memory,
                         ".t=", test.text());
   }
-  const std::string tail = absl::StrFormat("s=%x.i=%d.w=%d.m=%d%s.t=%s", seed, index, spurious_wakeup_permille,
-                                           max_steps, memory, test.text());
-  if (strategy == Strategy::pct) return absl::StrFormat("pct.d=%d.c=%d.%s", pct_depth, pct_choice_points, tail);
-  return absl::StrCat(std::string(detail::model::strategy_entry(strategy).name), ".", tail);
+  // StrCat, not StrFormat: formatted once per schedule explored (the watchdog's and the fatal-signal
+  // report's copy), so its cost is part of every schedule's.
+  const std::string head = strategy == Strategy::pct ? absl::StrCat("pct.d=", pct_depth, ".c=", pct_choice_points)
+                                                     : std::string(detail::model::strategy_entry(strategy).name);
+  return absl::StrCat(head, ".s=", absl::Hex(seed), ".i=", index, ".w=", spurious_wakeup_permille, ".m=", max_steps,
+                      memory, ".t=", test.text());
 }
 
 ScheduleId ScheduleId::parse(std::string_view token) {

@@ -2,7 +2,6 @@
 // handler, and the alternate signal stacks it runs on.
 #include "explore/signal_report.h"
 
-#include <absl/strings/str_cat.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -12,6 +11,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <string_view>
 
 #include "interleave/detail/fiber.h"
 
@@ -164,23 +164,38 @@ void install_fatal_signal_reporter() {
   thread_local AlternateSignalStack alternate_stack;
 }
 
-void arm_signal_message(const ScheduleId& id, const std::string& command, const std::string& configuration,
-                        const model::Heartbeat& heartbeat) {
+std::string arm_signal_message(const ScheduleId& id, const std::string& command, const std::string& configuration,
+                               const model::Heartbeat& heartbeat) {
+  // Once per schedule: one token formatted, the rest copied into the buffer (no allocation).
   std::string token = id.token();
-  token.erase(token.rfind(".t=") + 3);  // the fingerprint goes after it
-  const std::string head = absl::StrCat(" while running schedule ", token);
-  const std::string middle =
-      absl::StrCat("\n  configuration: ", configuration, "\nreproduce: INTERLEAVE_REPLAY=", token);
-  const std::string text = absl::StrCat(head, middle, " ", command, "\n");
-  const std::size_t n = std::min(text.size(), sizeof g_signal_message);
-  text.copy(g_signal_message, n);
+  const std::string_view bare(token.data(), token.rfind(".t=") + 3);  // the fingerprint goes after it
+  std::size_t n = 0;
+  const auto append = [&n](std::string_view piece) {
+    const std::size_t k = std::min(piece.size(), sizeof g_signal_message - n);
+    std::memcpy(g_signal_message + n, piece.data(), k);
+    n += k;
+  };
+  append(" while running schedule ");
+  append(bare);
+  g_signal_fingerprint_at[0] = n;
+  append("\n  configuration: ");
+  append(configuration);
+  append("\nreproduce: INTERLEAVE_REPLAY=");
+  append(bare);
+  g_signal_fingerprint_at[1] = n;
+  append(" ");
+  append(command);
+  append("\n");
   g_signal_message_length = n;
-  g_signal_fingerprint_at[0] = head.size();
-  g_signal_fingerprint_at[1] = head.size() + middle.size();
-  const std::string fingerprint = id.test.recorded() ? id.test.text() : std::string();
-  g_signal_fingerprint_length = std::min(fingerprint.size(), sizeof g_signal_fingerprint);
-  fingerprint.copy(g_signal_fingerprint, g_signal_fingerprint_length);
+  if (id.test.recorded()) {
+    const std::string fingerprint = id.test.text();
+    g_signal_fingerprint_length = std::min(fingerprint.size(), sizeof g_signal_fingerprint);
+    fingerprint.copy(g_signal_fingerprint, g_signal_fingerprint_length);
+  } else {
+    g_signal_fingerprint_length = 0;
+  }
   g_signal_heartbeat = &heartbeat;
+  return token;
 }
 
 void disarm_signal_message() {

@@ -17,9 +17,9 @@ namespace interleave::detail {
 void install_fatal_signal_reporter();
 
 // Arms the calling thread's message for schedule `id` (its fingerprint, when not yet recorded, is
-// taken from the points run so far), reproduced by `command`.
-void arm_signal_message(const ScheduleId& id, const std::string& command, const std::string& configuration,
-                        const model::Heartbeat& heartbeat);
+// taken from the points run so far), reproduced by `command`. Returns id.token(), formatted once.
+std::string arm_signal_message(const ScheduleId& id, const std::string& command, const std::string& configuration,
+                               const model::Heartbeat& heartbeat);
 void disarm_signal_message();
 
 // Writes `headline`, then the running schedule's " while running schedule <token> ...
