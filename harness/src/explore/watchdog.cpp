@@ -37,11 +37,16 @@ class WatchdogThread {
   }
 
   void add(Watchdog* watchdog) {
+    bool sooner = false;
     {
       const std::lock_guard lock(mutex_);
       watched_.push_back(watchdog);
+      sooner = watchdog->period() < waiting_;
     }
-    wake_.notify_all();
+    // The thread samples at least every kIdlePeriod, watched or not: an exploration with the
+    // default timeout needs no wake-up (a futex wake and a thread switch, per explore() call),
+    // only one that must be sampled sooner than the thread's current wait.
+    if (sooner) wake_.notify_all();
   }
   // After this returns, the thread no longer touches `watchdog`.
   void remove(Watchdog* watchdog) {
@@ -57,22 +62,21 @@ class WatchdogThread {
   void loop() {
     std::unique_lock lock(mutex_);
     while (true) {
-      if (watched_.empty()) {
-        wake_.wait(lock);
-        continue;
-      }
-      std::chrono::milliseconds period(1000);
-      for (const Watchdog* w : watched_) period = std::min(period, w->period());
-      wake_.wait_for(lock, period);
+      waiting_ = kIdlePeriod;
+      for (const Watchdog* w : watched_) waiting_ = std::min(waiting_, w->period());
+      wake_.wait_for(lock, waiting_);
+      waiting_ = std::chrono::milliseconds::zero();  // sampling now: an add() needs no wake-up
       const auto now = std::chrono::steady_clock::now();
       for (Watchdog* w : watched_) w->sample(now);
     }
   }
 
+  static constexpr std::chrono::milliseconds kIdlePeriod{1000};  // Watchdog::period()'s largest
   const pid_t pid_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<Watchdog*> watched_;
+  std::chrono::milliseconds waiting_ = kIdlePeriod;  // how long the thread's current wait lasts
 };
 
 Watchdog::Watchdog(std::uint64_t timeout_ms, unsigned workers, std::string reproduce_command, std::string configuration)
