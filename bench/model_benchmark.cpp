@@ -89,11 +89,32 @@ struct YieldOnly {
   }
 };
 
+// A short test, the size of most published concurrency bugs (about 20 steps): two threads x 8
+// atomic increments. What a schedule costs beside its points: the per-schedule setup and teardown.
+struct ShortIncrements {
+  template <Platform P>
+  void operator()() const {
+    typename P::template Atomic<int> counter{0};
+    auto add = [&] {
+      for (int i = 0; i < 8; ++i) counter.fetch_add(1);
+    };
+    BasicThread<P> a(add);
+    BasicThread<P> b(add);
+    a.start();
+    b.start();
+    a.join();
+    b.join();
+    INTERLEAVE_ASSERT(counter.load() == 16);
+  }
+};
+
 template <class Body>
 void run_interleave(benchmark::State& state, Body body, bool detector = true) {
   bench::run_schedules(state, body, detector);
 }
 
+void BM_Interleave_Short(benchmark::State& state) { run_interleave(state, ShortIncrements{}); }
+BENCHMARK(BM_Interleave_Short)->Name("Short/TwoByEightIncrements/interleave")->UseRealTime();
 void BM_Interleave_Queue(benchmark::State& state) { run_interleave(state, TwoByTwoQueue{}); }
 BENCHMARK(BM_Interleave_Queue)->Name("Queue/TwoByTwo/interleave")->UseRealTime();
 
@@ -172,6 +193,10 @@ void BM_Relacy_Queue(benchmark::State& state) {
   run_relacy(state, [](int n) { return relacy_queue(n); });
 }
 BENCHMARK(BM_Relacy_Queue)->Name("Queue/TwoByTwo/relacy")->UseRealTime();
+void BM_Relacy_Short(benchmark::State& state) {
+  run_relacy(state, [](int n) { return relacy_short(n); });
+}
+BENCHMARK(BM_Relacy_Short)->Name("Short/TwoByEightIncrements/relacy")->UseRealTime();
 #endif
 
 // The floor: a round trip between the thread's context and one fiber is two switches.

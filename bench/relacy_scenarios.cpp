@@ -70,6 +70,16 @@ struct QueueTest : rl::test_suite<QueueTest, 4> {
   void after() { RL_ASSERT(taken_sum($) == 2 * (49 * 50 / 2)); }
 };
 
+// A short test: two threads x 8 increments of one atomic.
+struct ShortTest : rl::test_suite<ShortTest, 2> {
+  rl::atomic<int> counter;
+  void before() { counter($).store(0); }
+  void thread(unsigned) {
+    for (int i = 0; i < 8; ++i) counter($).fetch_add(1);
+  }
+  void after() { RL_ASSERT(counter($).load() == 16); }
+};
+
 template <class Test>
 bool simulate(int schedules) {
   rl::test_params p;
@@ -89,3 +99,5 @@ bool relacy_counter(int schedules, bool lock_per_increment) {
 }
 
 bool relacy_queue(int schedules) { return simulate<QueueTest>(schedules); }
+
+bool relacy_short(int schedules) { return simulate<ShortTest>(schedules); }
