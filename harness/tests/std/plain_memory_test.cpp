@@ -12,6 +12,7 @@
 #include <source_location>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "interleave/explore.h"
 #include "support.h"
@@ -225,6 +226,57 @@ TEST(StdPlainMemory, CopiesUnderAMutexAndAfterAJoinDoNotRace) {
     writer.join();
     std::memcpy(copy, buffer, runtime_size(64));
     INTERLEAVE_ASSERT(copy[31] == 'a');
+  });
+  EXPECT_TRUE(r.passed()) << r;
+}
+
+// The string copies the C library makes outside the instrumentation (strcpy, stpcpy, strncpy,
+// strcat, strncat, mempcpy) are checked as memcpy is: each writes buffer[2] in one thread while
+// the other reads it.
+[[gnu::noinline]] const char* runtime_text(const char* text) {
+  asm volatile("" : "+r"(text));  // the compiler no longer knows the string
+  return text;
+}
+
+TEST(StdPlainMemory, StringCopiesIntoABufferAnotherThreadReadsRace) {
+  using Write = void (*)(char* buffer, const char* text);
+  const std::pair<const char*, Write> writers[] = {
+      {"strcpy", [](char* b, const char* t) { std::strcpy(b, t); }},
+      {"stpcpy", [](char* b, const char* t) { ::stpcpy(b, t); }},
+      {"strncpy", [](char* b, const char* t) { std::strncpy(b, t, runtime_size(8)); }},
+      {"strcat", [](char* b, const char* t) { std::strcat(b, t); }},
+      {"strncat", [](char* b, const char* t) { std::strncat(b, t, runtime_size(8)); }},
+      {"mempcpy", [](char* b, const char* t) { ::mempcpy(b, t, runtime_size(6)); }},
+  };
+  for (const auto& [name, write] : writers) {
+    SCOPED_TRACE(name);
+    const Result r = interleave::explore(options(300), [write = write] {
+      char buffer[64] = {};
+      std::thread writer([&] { write(buffer, runtime_text("hello")); });
+      (void)byte_of(buffer, 2);
+      writer.join();
+    });
+    expect_plain_race(r);
+  }
+}
+
+TEST(StdPlainMemory, StringCopiesUnderAMutexDoNotRace) {
+  const Result r = interleave::explore(options(300), [] {
+    char buffer[64] = {};
+    char copy[64] = {};
+    std::mutex lock;
+    std::thread writer([&] {
+      const std::lock_guard guard(lock);
+      std::strcpy(buffer, runtime_text("hello, "));
+      std::strcat(buffer, runtime_text("world"));
+    });
+    {
+      const std::lock_guard guard(lock);
+      std::strncpy(copy, buffer, runtime_size(sizeof copy - 1));
+    }
+    writer.join();
+    std::strcpy(copy, buffer);
+    INTERLEAVE_ASSERT(std::string(copy) == "hello, world");
   });
   EXPECT_TRUE(r.passed()) << r;
 }
