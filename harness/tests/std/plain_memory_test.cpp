@@ -260,7 +260,29 @@ TEST(StdPlainMemory, StringCopiesIntoABufferAnotherThreadReadsRace) {
   }
 }
 
-TEST(StdPlainMemory, StringCopiesUnderAMutexDoNotRace) {
+// And the string reads (strlen, strnlen, strchr, strrchr): each reads buffer[2] in one thread
+// while the other writes it.
+TEST(StdPlainMemory, StringReadsOfABufferAnotherThreadWritesRace) {
+  using Read = bool (*)(const char* text);
+  const std::pair<const char*, Read> readers[] = {
+      {"strlen", [](const char* t) { return std::strlen(t) > 2; }},
+      {"strnlen", [](const char* t) { return ::strnlen(t, runtime_size(16)) > 2; }},
+      {"strchr", [](const char* t) { return std::strchr(t, 'z') != nullptr; }},
+      {"strrchr", [](const char* t) { return std::strrchr(t, 'a') != nullptr; }},
+  };
+  for (const auto& [name, read] : readers) {
+    SCOPED_TRACE(name);
+    const Result r = interleave::explore(options(300), [read = read] {
+      char buffer[64] = "abcd";
+      std::thread writer([&] { buffer[2] = 'x'; });
+      (void)read(runtime_text(buffer));
+      writer.join();
+    });
+    expect_plain_race(r);
+  }
+}
+
+TEST(StdPlainMemory, StringCopiesAndReadsUnderAMutexDoNotRace) {
   const Result r = interleave::explore(options(300), [] {
     char buffer[64] = {};
     char copy[64] = {};
@@ -273,6 +295,7 @@ TEST(StdPlainMemory, StringCopiesUnderAMutexDoNotRace) {
     {
       const std::lock_guard guard(lock);
       std::strncpy(copy, buffer, runtime_size(sizeof copy - 1));
+      INTERLEAVE_ASSERT(std::strlen(runtime_text(buffer)) == 0 || std::strchr(runtime_text(buffer), 'w') != nullptr);
     }
     writer.join();
     std::strcpy(copy, buffer);
