@@ -1,4 +1,4 @@
-// memcpy, memmove and memset of the test program: the compilers leave calls to them (a copy whose
+// memcpy, memmove, mempcpy and memset of the test program: the compilers leave calls to them (a copy whose
 // size is not a constant, a large one, any memset) to the C library, outside their
 // instrumentation, so these wrappers check the bytes read and written as the compiler's hooks
 // would, then call the C library's own. Outside an exploration, and for the runtime's own calls,
@@ -17,6 +17,7 @@ extern "C" {
 void* __memcpy_chk(void* destination, const void* source, std::size_t size, std::size_t destination_size);
 void* __memmove_chk(void* destination, const void* source, std::size_t size, std::size_t destination_size);
 void* __memset_chk(void* destination, int value, std::size_t size, std::size_t destination_size);
+void* __mempcpy_chk(void* destination, const void* source, std::size_t size, std::size_t destination_size);
 }
 
 namespace {
@@ -25,6 +26,7 @@ using Copy = void* (*)(void*, const void*, std::size_t, std::size_t);
 using Fill = void* (*)(void*, int, std::size_t, std::size_t);
 Copy volatile c_memcpy = &__memcpy_chk;
 Copy volatile c_memmove = &__memmove_chk;
+Copy volatile c_mempcpy = &__mempcpy_chk;
 Fill volatile c_memset = &__memset_chk;
 constexpr std::size_t kNoLimit = SIZE_MAX;
 
@@ -46,6 +48,11 @@ void* memcpy(void* destination, const void* source, std::size_t size) {
 void* memmove(void* destination, const void* source, std::size_t size) {
   check_copy(destination, source, size, __builtin_return_address(0));
   return c_memmove(destination, source, size, kNoLimit);
+}
+
+void* mempcpy(void* destination, const void* source, std::size_t size) {
+  check_copy(destination, source, size, __builtin_return_address(0));
+  return c_mempcpy(destination, source, size, kNoLimit);
 }
 
 void* memset(void* destination, int value, std::size_t size) {

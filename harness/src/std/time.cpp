@@ -34,21 +34,6 @@ void sleep_until(std::int64_t deadline_ns) {
   }
 }
 
-// clock_gettime and sched_yield are declared noexcept, and so are their usual callers
-// (std::chrono's clocks, std::this_thread::yield): the teardown of a failed execution (or the
-// step bound, met in a polling loop) cannot unwind a fiber through them without std::terminate.
-// A fiber torn down there is abandoned where it stands instead (its stack dropped unwound, as when
-// std::terminate is called on a fiber); the failure already recorded is the report.
-template <class Step>
-auto without_unwinding(Step step) noexcept {
-  try {
-    return step();
-  } catch (const model::Aborted&) {
-    model::abandon_fiber(FailureKind::contract_violation,
-                         "a fiber was torn down inside clock_gettime or sched_yield, which cannot be unwound");
-  }
-}
-
 timespec to_timespec(std::int64_t ns) noexcept {
   return timespec{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
 }
@@ -77,7 +62,7 @@ int clock_gettime(clockid_t clock, struct timespec* now) noexcept {
     return real_get(clock, now);
   }
   const rt::HookScope hook;
-  *now = rt::to_timespec(rt::clock_base_ns(clock) + rt::without_unwinding([] { return model::now_ns(); }));
+  *now = rt::to_timespec(rt::clock_base_ns(clock) + model::now_ns());
   return 0;
 }
 
@@ -130,7 +115,7 @@ int sched_yield() noexcept {
   static const Yield real_yield = rt::real<Yield>("sched_yield");
   if (!rt::modelled()) return real_yield();
   const rt::HookScope hook;
-  rt::without_unwinding([] { model::yield("sched_yield"); });
+  model::yield("sched_yield");
   return 0;
 }
 

@@ -1,13 +1,13 @@
-// strcpy, stpcpy, strncpy, stpncpy, strcat, strncat and mempcpy of the test program: like
-// memcpy (byte_copies.cpp), the C library copies these bytes outside the compiler's
-// instrumentation, so these wrappers check the bytes each function reads (the source up to its
-// terminator or bound, and for strcat and strncat the destination's string it appends to) and
-// writes, then call the C library's own. Outside an exploration, and for the runtime's own calls,
-// they only forward.
-//
-// The C library is reached through its exported checked variants (__strcpy_chk and the others,
-// with no size limit), called through pointers the compiler cannot see through: a direct call
-// would be folded back into the function being defined here.
+// The string functions of the test program that read or write memory in the C library, outside
+// the compiler's instrumentation (as memcpy does: byte_copies.cpp): strcpy, stpcpy, strncpy,
+// stpncpy, strcat and strncat, and strlen, strnlen, strchr and strrchr. Each wrapper checks the
+// bytes its function reads (a string up to its terminator, a bound, or the character found; for
+// strcat and strncat also the string appended to) and writes, then calls the C library: the copies
+// through their exported checked variants (__strcpy_chk and the others, with no size limit, called
+// through pointers the compiler cannot see through: a direct call would be folded back into the
+// function being defined here), the reads through rawmemchr, memchr and memrchr, which this
+// runtime does not replace. Outside an exploration, and for the runtime's own calls, they only
+// forward.
 #include <cstddef>
 #include <cstdint>
 
@@ -21,7 +21,9 @@ char* __strncpy_chk(char* destination, const char* source, std::size_t bound, st
 char* __stpncpy_chk(char* destination, const char* source, std::size_t bound, std::size_t destination_size);
 char* __strcat_chk(char* destination, const char* source, std::size_t destination_size);
 char* __strncat_chk(char* destination, const char* source, std::size_t bound, std::size_t destination_size);
-void* __mempcpy_chk(void* destination, const void* source, std::size_t size, std::size_t destination_size);
+void* rawmemchr(const void* block, int character) noexcept;
+void* memchr(const void* block, int character, std::size_t size) noexcept;
+void* memrchr(const void* block, int character, std::size_t size) noexcept;
 }
 
 namespace {
@@ -30,22 +32,27 @@ namespace rt = interleave::detail::std_runtime;
 
 using Copy = char* (*)(char*, const char*, std::size_t);
 using BoundedCopy = char* (*)(char*, const char*, std::size_t, std::size_t);
-using BytesCopy = void* (*)(void*, const void*, std::size_t, std::size_t);
 Copy volatile c_strcpy = &__strcpy_chk;
 Copy volatile c_stpcpy = &__stpcpy_chk;
 BoundedCopy volatile c_strncpy = &__strncpy_chk;
 BoundedCopy volatile c_stpncpy = &__stpncpy_chk;
 Copy volatile c_strcat = &__strcat_chk;
 BoundedCopy volatile c_strncat = &__strncat_chk;
-BytesCopy volatile c_mempcpy = &__mempcpy_chk;
 constexpr std::size_t kNoLimit = SIZE_MAX;
 
-// The characters before the terminator, at most `bound`.
-std::size_t length(const char* text, std::size_t bound = SIZE_MAX) {
-  std::size_t n = 0;
-  while (n < bound && text[n] != '\0') ++n;
-  return n;
+std::size_t length(const char* text) {
+  return static_cast<std::size_t>(static_cast<const char*>(rawmemchr(text, 0)) - text);
 }
+
+// The characters before the terminator, at most `bound`.
+std::size_t length(const char* text, std::size_t bound) {
+  const void* end = memchr(text, 0, bound);
+  return end == nullptr ? bound : static_cast<std::size_t>(static_cast<const char*>(end) - text);
+}
+
+// The bytes a function reads of a string of `n` characters that it reads at most `bound` of:
+// the terminator too, unless the bound stopped it first.
+std::size_t read_of(std::size_t n, std::size_t bound) { return n < bound ? n + 1 : n; }
 
 void check(const void* address, std::size_t size, bool write, const void* pc) {
   if (size != 0) rt::check_range(address, size, write, pc);
@@ -63,8 +70,7 @@ void check_copy(char* destination, const char* source, const void* pc) {
 // characters are written (the rest padded with zeros).
 void check_bounded_copy(char* destination, const char* source, std::size_t bound, const void* pc) {
   if (!rt::modelled()) return;
-  const std::size_t n = length(source, bound);
-  check(source, n < bound ? n + 1 : n, false, pc);
+  check(source, read_of(length(source, bound), bound), false, pc);
   check(destination, bound, true, pc);
 }
 
@@ -75,8 +81,12 @@ void check_append(char* destination, const char* source, std::size_t bound, cons
   const std::size_t end = length(destination);
   check(destination, end + 1, false, pc);
   const std::size_t n = length(source, bound);
-  check(source, n < bound ? n + 1 : n, false, pc);
+  check(source, read_of(n, bound), false, pc);
   check(destination + end, n + 1, true, pc);
+}
+
+void check_read(const void* address, std::size_t size, const void* pc) {
+  if (rt::modelled()) check(address, size, false, pc);
 }
 
 }  // namespace
@@ -113,14 +123,33 @@ char* strncat(char* destination, const char* source, std::size_t bound) {
   return c_strncat(destination, source, bound, kNoLimit);
 }
 
-void* mempcpy(void* destination, const void* source, std::size_t size) {
-  if (size != 0 && rt::modelled()) {
-    const void* pc = __builtin_return_address(0);
-    rt::check_range(source, size, false, pc);
-    rt::check_range(destination, size, true, pc);
-  }
-  return c_mempcpy(destination, source, size, kNoLimit);
+std::size_t strlen(const char* text) {
+  const std::size_t n = length(text);
+  check_read(text, n + 1, __builtin_return_address(0));
+  return n;
 }
+
+std::size_t strnlen(const char* text, std::size_t bound) {
+  const std::size_t n = length(text, bound);
+  check_read(text, read_of(n, bound), __builtin_return_address(0));
+  return n;
+}
+
+// NOLINTBEGIN(readability-non-const-parameter): the C library's signatures
+char* strchr(const char* text, int character) {
+  const std::size_t n = length(text);
+  void* found = memchr(text, character, n + 1);  // the terminator is part of the string
+  const std::size_t read = found == nullptr ? n + 1 : static_cast<std::size_t>(static_cast<char*>(found) - text) + 1;
+  check_read(text, read, __builtin_return_address(0));
+  return static_cast<char*>(found);
+}
+
+char* strrchr(const char* text, int character) {
+  const std::size_t n = length(text);
+  check_read(text, n + 1, __builtin_return_address(0));
+  return static_cast<char*>(memrchr(text, character, n + 1));
+}
+// NOLINTEND(readability-non-const-parameter)
 
 }  // extern "C"
 // NOLINTEND(bugprone-reserved-identifier,readability-identifier-naming)
