@@ -278,7 +278,8 @@ TEST(StdPlainMemory, CopiesAndStringFunctionsUnderAMutexAndAfterAJoinDoNotRace) 
       const std::lock_guard guard(lock);
       std::memcpy(copy, buffer, runtime_size(32));
       std::strncpy(copy + 40, buffer + 40, runtime_size(20));
-      INTERLEAVE_ASSERT(std::strlen(runtime_text(buffer + 40)) == 0 || std::strchr(runtime_text(buffer + 40), 'w') != nullptr);
+      INTERLEAVE_ASSERT(std::strlen(runtime_text(buffer + 40)) == 0 ||
+                        std::strchr(runtime_text(buffer + 40), 'w') != nullptr);
     }
     writer.join();
     std::memcpy(copy, buffer, runtime_size(64));
