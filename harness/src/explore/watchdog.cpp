@@ -17,6 +17,10 @@ namespace interleave::detail {
 
 namespace {
 
+// The longest a watchdog waits between two samples (Watchdog::period()), and so the longest the
+// sampling thread sleeps, watched or not.
+constexpr std::chrono::milliseconds kLongestPeriod{1000};
+
 std::string duration(std::uint64_t ms) {
   return ms % 1000 == 0 ? absl::StrCat(ms / 1000, " s") : absl::StrCat(ms, " ms");
 }
@@ -43,7 +47,7 @@ class WatchdogThread {
       watched_.push_back(watchdog);
       sooner = watchdog->period() < waiting_;
     }
-    // The thread samples at least every kIdlePeriod, watched or not: an exploration with the
+    // The thread samples at least every kLongestPeriod, watched or not: an exploration with the
     // default timeout needs no wake-up (a futex wake and a thread switch, per explore() call),
     // only one that must be sampled sooner than the thread's current wait.
     if (sooner) wake_.notify_all();
@@ -62,7 +66,7 @@ class WatchdogThread {
   void loop() {
     std::unique_lock lock(mutex_);
     while (true) {
-      waiting_ = kIdlePeriod;
+      waiting_ = kLongestPeriod;
       for (const Watchdog* w : watched_) waiting_ = std::min(waiting_, w->period());
       wake_.wait_for(lock, waiting_);
       waiting_ = std::chrono::milliseconds::zero();  // sampling now: an add() needs no wake-up
@@ -71,12 +75,11 @@ class WatchdogThread {
     }
   }
 
-  static constexpr std::chrono::milliseconds kIdlePeriod{1000};  // Watchdog::period()'s largest
   const pid_t pid_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<Watchdog*> watched_;
-  std::chrono::milliseconds waiting_ = kIdlePeriod;  // how long the thread's current wait lasts
+  std::chrono::milliseconds waiting_ = kLongestPeriod;  // how long the thread's current wait lasts
 };
 
 Watchdog::Watchdog(std::uint64_t timeout_ms, unsigned workers, std::string reproduce_command, std::string configuration)
@@ -115,7 +118,7 @@ void Watchdog::schedule_started(unsigned worker, const std::string& token) {
 std::chrono::milliseconds Watchdog::period() const noexcept {
   // Sampling four times per timeout reports a stuck fiber at most a quarter late.
   return std::clamp<std::chrono::milliseconds>(std::chrono::milliseconds(timeout_ms_) / 4, std::chrono::milliseconds(1),
-                                               std::chrono::milliseconds(1000));
+                                               kLongestPeriod);
 }
 
 void Watchdog::sample(std::chrono::steady_clock::time_point now) {

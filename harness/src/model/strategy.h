@@ -42,6 +42,11 @@ inline bool conflicts(const PendingOp& a, const PendingOp& b) noexcept {
   return a.access != Access::read || b.access != Access::read;
 }
 
+// A fiber picked at this many choice points in a row, while others could run, is taken to spin
+// without yielding: PCT then lets the others go first, DPOR ends its search (it would unroll the
+// spin without end).
+inline constexpr std::uint32_t kSpinRun = 1000;
+
 // One pick: `runnable` has at least two fibers; `pending` is indexed by fiber number.
 struct PickContext {
   const std::vector<std::uint32_t>& runnable;

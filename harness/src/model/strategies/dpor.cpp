@@ -262,8 +262,8 @@ void Dpor::note_run(const PickContext& ctx, std::uint32_t chosen) {
   }
   run_length_ = chosen == run_fiber_ ? run_length_ + 1 : 1;
   run_fiber_ = chosen;
-  if (run_length_ > kLongestRun) {
-    spin_ = absl::StrCat("fiber ", chosen, " ran ", kLongestRun,
+  if (run_length_ > kSpinRun) {
+    spin_ = absl::StrCat("fiber ", chosen, " ran ", kSpinRun,
                          " scheduling points in a row while other fibers could run, without yielding");
   }
 }

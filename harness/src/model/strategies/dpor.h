@@ -22,7 +22,7 @@
 // After an execution, the deepest node with a fiber left to try (not done, not in the node's
 // sleep set) is the next branch. A wake with several waiters is a value node: every waiter is
 // tried. Fibers that yield (spin loops) let the others run first, so a spin does not unroll
-// without bound; a fiber that runs kLongestRun points in a row while others could (a spin that
+// without bound; a fiber that runs kSpinRun points in a row while others could (a spin that
 // never yields) ends the search with spin() set.
 //
 // What a complete search covers: every interleaving of the scheduling points, up to equivalence,
@@ -65,11 +65,10 @@ class Dpor final : public SchedulingStrategy {
   // Non-empty when the execution did not re-take its prefix's decisions: the body does not run the
   // same way every time (what differed).
   [[nodiscard]] const std::string& divergence() const noexcept { return divergence_; }
-  // Non-empty when a fiber ran kLongestRun scheduling points in a row while others could run
+  // Non-empty when a fiber ran kSpinRun scheduling points in a row while others could run
   // (what happened): a spin loop that does not yield, which the search would unroll without end,
   // or a body too long to search. The search cannot go on; the execution was let finish.
   [[nodiscard]] const std::string& spin() const noexcept { return spin_; }
-  static constexpr std::uint32_t kLongestRun = 1000;
 
  private:
   using Entry = std::pair<std::uint32_t, PendingOp>;  // a fiber and its pending operation

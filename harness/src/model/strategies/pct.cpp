@@ -13,7 +13,7 @@
 // Fairness: PCT starves every fiber but the highest-priority one, which is what makes it find
 // ordering bugs, but a spin loop that does not yield (a compare_exchange loop over a plain
 // std::atomic) then spins forever once the fiber it waits for has dropped below it, and the step
-// bound reports a livelock that no fair scheduler would show. A fiber picked at kFairRun choice
+// bound reports a livelock that no fair scheduler would show. A fiber picked at kSpinRun choice
 // points in a row, while others could run, is treated as spinning: it drops below every other, as
 // a yielding fiber does. A real livelock (every fiber spinning) still reaches the step bound.
 #include <algorithm>
@@ -58,7 +58,7 @@ class Pct final : public SchedulingStrategy {
       last_ = best;
       run_ = 0;
     }
-    if (++run_ >= kFairRun) {
+    if (++run_ >= kSpinRun) {
       on_yield(best);
       best = highest(ctx.runnable);
       last_ = best;
@@ -90,8 +90,6 @@ class Pct final : public SchedulingStrategy {
   }
 
  private:
-  static constexpr std::uint64_t kFairRun = 1000;
-
   [[nodiscard]] std::uint32_t highest(const std::vector<std::uint32_t>& runnable) const {
     std::uint32_t best = runnable.front();
     for (std::uint32_t f : runnable) {
