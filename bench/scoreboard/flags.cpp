@@ -31,7 +31,8 @@ constexpr std::string_view kUsage =
     "  --seed=N           the first seed (decimal or 0x-hex); run k uses seed+k (default 1)\n"
     "  --output=PATH      where the markdown goes; - for standard output (default -)\n"
     "  --filter=SUBSTRING only the bugs whose name contains SUBSTRING (--list shows the names)\n"
-    "  --strategies=LIST  comma-separated subset of random,pct1,pct2,pct3,pos,portfolio,dpor,threads,perturbed,relacy "
+    "  --strategies=LIST  comma-separated subset of "
+    "random,pct1,pct2,pct3,pos,surw,portfolio,dpor,threads,perturbed,relacy "
     "(default "
     "all)\n"
     "  --list             print the bugs and their scenarios, and exit\n";
@@ -61,7 +62,7 @@ std::vector<const StrategyInfo*> parse_strategies(const std::string& strategies)
                                   [&](const StrategyInfo& s) { return wanted == s.flag; });
     if (it == std::end(kStrategies)) {
       bad_flag(absl::StrCat("--strategies=", strategies, ": '", wanted,
-                            "' is not a strategy; accepted are random, pct1, pct2, pct3, pos, portfolio, dpor, "
+                            "' is not a strategy; accepted are random, pct1, pct2, pct3, pos, surw, portfolio, dpor, "
                             "threads, perturbed, relacy "
                             "(comma-separated)"));
     }
@@ -79,7 +80,7 @@ std::vector<const StrategyInfo*> parse_strategies(const std::string& strategies)
 
 Settings parse_flags(int argc, char** argv) {
   Settings settings;
-  std::string strategies = "random,pct1,pct2,pct3,pos,portfolio,dpor,threads,perturbed,relacy";
+  std::string strategies = "random,pct1,pct2,pct3,pos,surw,portfolio,dpor,threads,perturbed,relacy";
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {

@@ -87,6 +87,7 @@ inline constexpr StrategyInfo kStrategies[] = {
     {"pct2", "PCT d=2", Kind::model, Strategy::pct, 2},
     {"pct3", "PCT d=3", Kind::model, Strategy::pct, 3},
     {"pos", "POS", Kind::model, Strategy::pos, 3},
+    {"surw", "SURW", Kind::model, Strategy::surw, 3},
     {"portfolio", "portfolio", Kind::model, Strategy::portfolio, 3},
     {"dpor", "DPOR", Kind::model, Strategy::dpor, 3},
     {"threads", "std::thread loop", Kind::native_loop, Strategy::random_walk, 3},

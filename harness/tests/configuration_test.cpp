@@ -41,7 +41,7 @@ ScheduleId generate_schedule_id() {
   ScheduleId id;
   generate_memory_model(id);
   id.test = generate_fingerprint();
-  id.strategy = *rc::gen::element(Strategy::random_walk, Strategy::pct, Strategy::choices);
+  id.strategy = *rc::gen::element(Strategy::random_walk, Strategy::pct, Strategy::surw, Strategy::choices);
   if (id.strategy == Strategy::choices) {
     // Sorted by (fiber, decision), non-zero values; nothing else is part of a choices token.
     const auto gaps = *rc::gen::container<std::vector<std::uint64_t>>(rc::gen::inRange<std::uint64_t>(1, 1'000'000));
@@ -67,6 +67,10 @@ ScheduleId generate_schedule_id() {
         *rc::gen::oneOf(rc::gen::inRange<std::uint64_t>(1, 100000), rc::gen::just<std::uint64_t>(UINT64_MAX));
   } else {
     id.pct_choice_points = 0;
+  }
+  if (id.strategy == Strategy::surw) {
+    id.surw_estimates = *rc::gen::container<std::vector<std::uint64_t>>(
+        rc::gen::oneOf(rc::gen::inRange<std::uint64_t>(0, 100000), rc::gen::just<std::uint64_t>(UINT64_MAX)));
   }
   id.seed = *rc::gen::arbitrary<std::uint64_t>();
   id.index = *rc::gen::arbitrary<std::uint64_t>();
@@ -101,6 +105,7 @@ RC_GTEST_PROP(ScheduleToken, ArbitraryStringsParseOrAreRejectedCleanly, ()) {
       rc::gen::arbitrary<std::string>(),
       rc::gen::map(rc::gen::arbitrary<std::string>(), [](std::string tail) { return "random.s=1f.i=2.w=3.m=" + tail; }),
       rc::gen::map(rc::gen::arbitrary<std::string>(), [](std::string tail) { return "pct.d=3.c=" + tail; }),
+      rc::gen::map(rc::gen::arbitrary<std::string>(), [](std::string tail) { return "surw.e=3_0_" + tail; }),
       rc::gen::map(rc::gen::arbitrary<std::string>(), [](std::string tail) { return "choices.c=1_4:2," + tail; }));
   try {
     const ScheduleId id = ScheduleId::parse(text);
@@ -128,6 +133,13 @@ TEST(ScheduleToken, MalformedTokensAreRejectedWithTheReason) {
       // A PCT token of the version that drew change points over every step: refused, not replayed.
       {"pct.d=3.k=120.s=7.i=0.w=0.m=5000" + t, "it is a PCT token of an earlier version ('k=': change points"},
       {"random.s=1.i=99999999999999999999999.w=0.m=1" + t, "field 'i'"},
+      {"surw.s=1.i=0.w=0.m=1" + t, "a surw token has 7 fields"},
+      {"surw.c=5.s=1.i=0.w=0.m=1" + t, "expected field 'e=' but found 'c=5'"},
+      {"surw.e=.s=1.i=0.w=0.m=1" + t, "the estimate list is empty (write '-' for none)"},
+      {"surw.e=3__4.s=1.i=0.w=0.m=1" + t, "estimate '' must be a decimal integer"},
+      {"surw.e=3_04.s=1.i=0.w=0.m=1" + t, "estimate '04' must be a decimal integer"},
+      {"surw.e=3_x.s=1.i=0.w=0.m=1" + t, "estimate 'x'"},
+      {"surw.e=18446744073709551616.s=1.i=0.w=0.m=1" + t, "estimate '18446744073709551616'"},
       {"choices.c=.m=1" + t, "the choice list is empty (write '-' for no choices)"},
       {"choices.c=-", "a choices token has 4 fields"},
       {"choices.c=1_5:1,1_5:2.m=1" + t, "choice 1_5 does not come after choice 1_5"},
@@ -306,8 +318,8 @@ TEST(Options, UnknownVariableIsAnErrorListingTheKnownOnes) {
 
 TEST(Options, MalformedValuesAreErrorsNamingTheAcceptedForm) {
   const std::vector<std::tuple<const char*, const char*, const char*>> cases = {
-      {"INTERLEAVE_STRATEGY", "dfs", "'random', 'pct', 'pos', 'portfolio' or 'dpor'"},
-      {"INTERLEAVE_STRATEGY", "choices", "'random', 'pct', 'pos', 'portfolio' or 'dpor'"},
+      {"INTERLEAVE_STRATEGY", "dfs", "'random', 'pct', 'pos', 'surw', 'portfolio' or 'dpor'"},
+      {"INTERLEAVE_STRATEGY", "choices", "'random', 'pct', 'pos', 'surw', 'portfolio' or 'dpor'"},
       {"INTERLEAVE_PCT_DEPTH", "0", "from 1 to 64"},
       {"INTERLEAVE_PCT_DEPTH", "3x", "from 1 to 64"},
       {"INTERLEAVE_SEED", "-1", "unsigned 64-bit"},

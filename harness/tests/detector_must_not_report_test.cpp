@@ -33,7 +33,7 @@ class DetectorMustNotReport : public ::testing::TestWithParam<Strategy> {
 };
 
 INSTANTIATE_TEST_SUITE_P(Strategies, DetectorMustNotReport,
-                         ::testing::Values(Strategy::random_walk, Strategy::pct, Strategy::pos),
+                         ::testing::Values(Strategy::random_walk, Strategy::pct, Strategy::pos, Strategy::surw),
                          [](const auto& param_info) { return std::string(to_string(param_info.param)); });
 
 TEST_P(DetectorMustNotReport, SameAccessesUnderOneLock) {

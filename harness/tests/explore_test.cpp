@@ -38,7 +38,7 @@ TEST(Explore, LockedCounterPassesUnderPct) {
 }
 
 TEST(Explore, UnlockedCounterFailsWithinAHandfulOfSchedules) {
-  for (Strategy s : {Strategy::random_walk, Strategy::pct, Strategy::pos}) {
+  for (Strategy s : {Strategy::random_walk, Strategy::pct, Strategy::pos, Strategy::surw}) {
     const Result r = explore(with_schedules(20, s), UnlockedCounter{});
     ASSERT_TRUE(r.failed()) << "strategy " << to_string(s);
     EXPECT_EQ(r.failure->kind, FailureKind::assertion);

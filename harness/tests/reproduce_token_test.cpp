@@ -27,7 +27,7 @@ std::string reproduce_token(const Result& r) {
 }
 
 TEST(Explore, ReproduceTokenReplaysTheSameFailureWithTheSameStepCount) {
-  for (Strategy s : {Strategy::random_walk, Strategy::pct, Strategy::pos}) {
+  for (Strategy s : {Strategy::random_walk, Strategy::pct, Strategy::pos, Strategy::surw}) {
     for (std::uint64_t shrink_runs : {0U, 1000U}) {
       SCOPED_TRACE(testing::Message() << to_string(s) << ", shrink_runs " << shrink_runs);
       Options options = with_schedules(20, s);

@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -40,7 +42,8 @@ TEST(StrategyRegistry, EveryStrategyHasOneEntryWithAUniqueName) {
     EXPECT_EQ(to_string(e.strategy), e.name);
     EXPECT_EQ(detail::model::find_strategy(e.name), &e);
   }
-  for (Strategy s : {Strategy::random_walk, Strategy::pct, Strategy::pos, Strategy::portfolio, Strategy::choices}) {
+  for (Strategy s :
+       {Strategy::random_walk, Strategy::pct, Strategy::pos, Strategy::surw, Strategy::portfolio, Strategy::choices}) {
     EXPECT_EQ(detail::model::strategy_entry(s).strategy, s);
   }
   EXPECT_EQ(detail::model::find_strategy("dfs"), nullptr);
@@ -74,7 +77,7 @@ TEST(StrategyRegistry, APosTokenNamesPosAndParsesBack) {
     (void)ScheduleId::parse("dfs.s=abc.i=17.w=50.m=1000.t=3-2-1234abcd");
     FAIL() << "accepted an unknown strategy";
   } catch (const std::invalid_argument& e) {
-    EXPECT_NE(std::string(e.what()).find("unknown strategy 'dfs' (known: random, pct, pos, choices)"),
+    EXPECT_NE(std::string(e.what()).find("unknown strategy 'dfs' (known: random, pct, pos, surw, choices)"),
               std::string::npos)
         << e.what();
   }
@@ -166,7 +169,8 @@ struct AtomicIncrement {
 class EveryStrategy : public ::testing::TestWithParam<Strategy> {};
 
 INSTANTIATE_TEST_SUITE_P(Strategies, EveryStrategy,
-                         ::testing::Values(Strategy::random_walk, Strategy::pct, Strategy::pos, Strategy::portfolio),
+                         ::testing::Values(Strategy::random_walk, Strategy::pct, Strategy::pos, Strategy::surw,
+                                           Strategy::portfolio),
                          [](const auto& param_info) { return std::string(to_string(param_info.param)); });
 
 TEST_P(EveryStrategy, FindsALostUpdateAndItsTokenNamesTheStrategyAndReplays) {
@@ -352,6 +356,101 @@ TEST(Pct, ASpinLoopThatDoesNotYieldIsNoLivelock) {
       EXPECT_TRUE(r.passed()) << "depth " << depth << " seed " << seed << "\n" << r;
     }
   }
+}
+
+// One load in a second fiber among kIncrements increments by the body: the value it reads is how
+// many increments ran before it, which names the interleaving of the two fibers' steps.
+struct OneLoadAmongIncrements {
+  static constexpr int kIncrements = 8;
+  std::vector<int>* seen;
+  template <Platform P>
+  void operator()() const {
+    typename P::template Atomic<int> counter{0};
+    int value = -1;
+    BasicThread<P> other([&] { value = counter.load(); });
+    other.start();
+    for (int i = 0; i < kIncrements; ++i) counter.fetch_add(1);
+    other.join();
+    ++seen->at(static_cast<std::size_t>(value));
+  }
+};
+
+std::vector<int> values_read(Strategy strategy, std::uint64_t schedules) {
+  std::vector<int> seen(OneLoadAmongIncrements::kIncrements + 1, 0);
+  Options options;
+  options.strategy = strategy;
+  options.seed = 0x5eed;
+  options.schedules = schedules;
+  options.jobs = 1;
+  options.spurious_wakeup_permille = 0;
+  const Result r = explore(options, OneLoadAmongIncrements{&seen});
+  EXPECT_TRUE(r.passed()) << r;
+  return seen;
+}
+
+// Every interleaving of the two fibers' picks is as likely as any other under SURW, which weighs
+// each fiber by the picks it has left. The second fiber is picked twice (its start and its load), so
+// of the 45 interleavings of its 2 picks among the body's 8, those where its load reads v number
+// v + 1: the value v is read in a share (v + 1) / 45 of the schedules. A random walk runs the short
+// fiber early instead: it reads 0 or 1 in half of them and 8 almost never.
+TEST(Surw, SamplesTheInterleavingsOfTwoFibersUniformly) {
+  constexpr std::uint64_t kSchedules = 3000;
+  const std::vector<int> surw = values_read(Strategy::surw, kSchedules);
+  const std::vector<int> random = values_read(Strategy::random_walk, kSchedules);
+  const auto text = [](const std::vector<int>& v) {
+    std::string out;
+    for (int n : v) out += std::to_string(n) + " ";
+    return out;
+  };
+  SCOPED_TRACE("surw: " + text(surw) + "\nrandom walk: " + text(random));
+  const auto off_uniform = [&](const std::vector<int>& seen) {
+    int off = 0;  // values read more than 30% away from their share of uniform interleavings
+    for (std::size_t v = 0; v < seen.size(); ++v) {
+      const double expected = static_cast<double>(kSchedules) * static_cast<double>(v + 1) / 45.0;
+      if (std::abs(seen[v] - expected) > 0.3 * expected) ++off;
+    }
+    return off;
+  };
+  EXPECT_EQ(off_uniform(surw), 0);
+  EXPECT_GE(off_uniform(random), 5);
+}
+
+TEST(Surw, TheFirstScheduleHasNoEstimatesAndLaterOnesCarryThemInTheToken) {
+  Options options;
+  options.strategy = Strategy::surw;
+  options.schedules = 1;
+  options.spurious_wakeup_permille = 0;
+  std::vector<int> seen(OneLoadAmongIncrements::kIncrements + 1, 0);
+  const Result first = explore(options, OneLoadAmongIncrements{&seen});
+  EXPECT_TRUE(first.schedule.surw_estimates.empty());
+  EXPECT_EQ(first.schedule.token().substr(0, 8), "surw.e=-");
+  options.schedules = 40;
+  const Result later = explore(options, OneLoadAmongIncrements{&seen});
+  ASSERT_EQ(later.schedule.index, 39U);
+  // Fiber 0, the body, is picked at most at its increments and its start of the other fiber.
+  ASSERT_GE(later.schedule.surw_estimates.size(), 2U) << later.schedule.token();
+  EXPECT_GE(later.schedule.surw_estimates[0], 1U);
+  EXPECT_LE(later.schedule.surw_estimates[0], OneLoadAmongIncrements::kIncrements + 1U);
+  std::string listed;
+  for (std::uint64_t e : later.schedule.surw_estimates) listed += (listed.empty() ? "" : "_") + std::to_string(e);
+  EXPECT_EQ(later.schedule.token().substr(0, 8 + listed.size()), "surw.e=" + listed + ".");
+}
+
+// The estimates come from the schedules of earlier batches only, so the job count does not change
+// which schedules an exploration makes.
+TEST(Surw, TheSameSchedulesForEveryJobCount) {
+  std::vector<std::string> tokens;
+  for (unsigned jobs : {1U, 2U, 3U}) {
+    Options options;
+    options.strategy = Strategy::surw;
+    options.schedules = 300;
+    options.jobs = jobs;
+    options.shrink_runs = 0;
+    const Result r = explore(options, LostUpdateAfterAPrelude{});
+    tokens.push_back(r.failed() ? r.schedule.token() : "passed");
+  }
+  EXPECT_EQ(tokens[0], tokens[1]);
+  EXPECT_EQ(tokens[0], tokens[2]);
 }
 
 TEST(Portfolio, EveryMemberGetsAShareAndTheDrawDependsOnTheSeed) {

@@ -35,6 +35,9 @@ enum class Strategy {
                 // operation, re-drawn for operations that conflict with the one that ran
   portfolio,    // each schedule index runs one of the strategies above, drawn from (seed, index); a
                 // token names the member that made its schedule (docs/harness.md)
+  surw,         // selectively uniform random walk (after Zhao et al., ASPLOS 2025): each pick weighs a
+                // fiber by the choice points it has left, estimated from the schedules before it, so
+                // the interleavings of the fibers' steps come out close to uniformly
   dpor,         // bounded-exhaustive: every interleaving up to equivalence (dynamic partial-order
                 // reduction with sleep sets), each execution chosen from the ones before it;
                 // `schedules` caps the executions (docs/harness.md)

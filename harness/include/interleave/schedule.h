@@ -8,6 +8,7 @@
 //   random.s=<seed hex>.i=<index>.w=<spurious per-mille>.m=<max steps>.t=<fingerprint>
 //   pos.s=<seed hex>.i=<index>.w=<spurious per-mille>.m=<max steps>.t=<fingerprint>
 //   pct.d=<depth>.c=<choice points>.s=<seed hex>.i=<index>.w=<spurious per-mille>.m=<max steps>.t=<fingerprint>
+//   surw.e=<estimates>.s=<seed hex>.i=<index>.w=<spurious per-mille>.m=<max steps>.t=<fingerprint>
 //   choices.c=<list>.m=<max steps>.t=<fingerprint>
 // with, under the weak memory model, one more field before '.t=': 'v=weak-<store history>-<spurious
 // compare-exchange per-mille>'. A token without it runs sequentially consistently (the sc model),
@@ -77,6 +78,10 @@ struct ScheduleId {
   // pct only, >= 1: the number of choice points (picks among two or more runnable fibers) that the
   // change points are drawn from: the most an earlier schedule of the exploration made.
   std::uint64_t pct_choice_points = 0;
+  // surw only: per fiber (by number), the choice points at which it was picked, the most an earlier
+  // schedule of the exploration gave it; token field 'e=' lists them joined by '_' ('-': none, as
+  // for the first schedule). A fiber past the end of the list is estimated at 1.
+  std::vector<std::uint64_t> surw_estimates;
   std::uint64_t seed = 0;
   std::uint64_t index = 0;
   int spurious_wakeup_permille = 0;  // 0..1000

@@ -51,7 +51,13 @@ using model::TraceEntry;
 
 namespace {
 
-ScheduleId schedule_for(const Options& options, std::uint64_t index, std::uint64_t choice_estimate) {
+// The estimates the schedules of a batch are planned from (see batch_end).
+struct Estimates {
+  std::uint64_t choice_points = 50;          // PCT: choice points per schedule
+  std::vector<std::uint64_t> fiber_choices;  // SURW: per fiber, the choice points it is picked at
+};
+
+ScheduleId schedule_for(const Options& options, std::uint64_t index, const Estimates& estimates) {
   ScheduleId id;
   id.strategy = options.strategy;
   id.pct_depth = options.pct_depth;
@@ -60,7 +66,8 @@ ScheduleId schedule_for(const Options& options, std::uint64_t index, std::uint64
     id.strategy = member.strategy;
     if (member.strategy == Strategy::pct) id.pct_depth = member.pct_depth;
   }
-  id.pct_choice_points = id.strategy == Strategy::pct ? std::max<std::uint64_t>(choice_estimate, 1) : 0;
+  id.pct_choice_points = id.strategy == Strategy::pct ? std::max<std::uint64_t>(estimates.choice_points, 1) : 0;
+  if (id.strategy == Strategy::surw) id.surw_estimates = estimates.fiber_choices;
   id.seed = options.seed;
   id.index = index;
   id.spurious_wakeup_permille = options.spurious_wakeup_permille;
@@ -80,12 +87,13 @@ Runtime& runtime_for(std::size_t stack_bytes) {
 }
 
 // PCT draws its change points from an estimate of how many choice points a schedule has: the most
-// an earlier schedule made (the first schedule, with none before it, assumes 50). So that every
-// job count explores the same schedules, the estimate changes only between batches of schedule
-// positions (1, 1, 2, 4, ... 64, then 64 at a time): a batch uses the most of the batches before
-// it. The other strategies need no estimate: one batch.
+// an earlier schedule made (the first schedule, with none before it, assumes 50); SURW weighs each
+// fiber by the most choice points an earlier schedule picked it at (the first has no estimates).
+// So that every job count explores the same schedules, the estimates change only between batches
+// of schedule positions (1, 1, 2, 4, ... 64, then 64 at a time): a batch uses the most of the
+// batches before it. The other strategies need no estimate: one batch.
 std::uint64_t batch_end(Strategy strategy, std::uint64_t start, std::uint64_t count) {
-  if (strategy != Strategy::pct && strategy != Strategy::portfolio) return count;
+  if (strategy != Strategy::pct && strategy != Strategy::surw && strategy != Strategy::portfolio) return count;
   const std::uint64_t size = start == 0 ? 1 : std::min<std::uint64_t>(start, 64);
   return std::min(count, start + size);
 }
@@ -155,7 +163,7 @@ void prepare(Options& options, std::string& reproduce_command, bool runner_shard
   if (options.strategy == Strategy::choices && options.replay.empty()) {
     throw std::invalid_argument(
         "interleave: Strategy::choices names one schedule decision by decision (a replay token); explore with "
-        "Strategy::portfolio, Strategy::random_walk, Strategy::pct or Strategy::pos");
+        "Strategy::portfolio, Strategy::random_walk, Strategy::pct, Strategy::pos or Strategy::surw");
   }
   if (options.strategy == Strategy::dpor && options.memory_model == MemoryModel::weak && options.replay.empty()) {
     throw std::invalid_argument(
@@ -192,7 +200,7 @@ class Search {
   [[nodiscard]] ScheduleId id_at(std::uint64_t position) const {
     return e_.replaying
                ? ScheduleId::parse(e_.options.replay)
-               : schedule_for(e_.options, position * e_.options.shard_count + e_.options.shard_index, choice_estimate_);
+               : schedule_for(e_.options, position * e_.options.shard_count + e_.options.shard_index, estimates_);
   }
 
   void run(std::uint64_t count, unsigned jobs) {
@@ -200,7 +208,8 @@ class Search {
     for (std::uint64_t start = 0; start < count && failing_position_.load() == UINT64_MAX; start = batch_limit_) {
       batch_limit_ = batch_end(batching, start, count);
       next_position_.store(start);
-      choice_estimate_ = start == 0 ? 50 : std::max<std::uint64_t>(1, most_choices_.load());
+      estimates_.choice_points = start == 0 ? 50 : std::max<std::uint64_t>(1, most_choices_.load());
+      estimates_.fiber_choices = most_fiber_choices_;  // no worker runs between batches
       WorkerPool::instance().run(static_cast<unsigned>(std::min<std::uint64_t>(jobs, batch_limit_ - start)),
                                  [this](unsigned worker) { explore_batch(worker); });
     }
@@ -255,6 +264,7 @@ class Search {
     while (seen < outcome.choice_points &&
            !most_choices_.compare_exchange_weak(seen, outcome.choice_points, std::memory_order_relaxed)) {
     }
+    if (id.strategy == Strategy::surw || e_.options.strategy == Strategy::portfolio) note_fiber_choices(outcome);
     if (outcome.failure) {
       std::lock_guard lock(failure_mutex_);
       if (position < first_.position) {
@@ -270,6 +280,15 @@ class Search {
     progress_.schedule_done(finished_.fetch_add(1, std::memory_order_relaxed) + 1, outcome.failure.has_value());
   }
 
+  // SURW's estimates: each fiber's most choice points over the schedules run so far.
+  void note_fiber_choices(const Outcome& outcome) {
+    const std::vector<std::uint64_t>& picked = *outcome.fiber_choice_points;
+    std::lock_guard lock(estimates_mutex_);
+    if (most_fiber_choices_.size() < picked.size()) most_fiber_choices_.resize(picked.size(), 0);
+    for (std::size_t f = 0; f < picked.size(); ++f)
+      most_fiber_choices_[f] = std::max(most_fiber_choices_[f], picked[f]);
+  }
+
   const Exploration& e_;
   Runtime& runtime_;
   Watchdog& watchdog_;
@@ -283,8 +302,10 @@ class Search {
   std::atomic<std::uint64_t> total_choices_{0};
   std::atomic<std::uint64_t> finished_{0};
   std::uint64_t batch_limit_ = 0;
-  std::uint64_t choice_estimate_ = 50;
-  std::string misfit_;  // one run, on the calling thread
+  Estimates estimates_;  // the current batch's
+  std::mutex estimates_mutex_;
+  std::vector<std::uint64_t> most_fiber_choices_;  // guarded by estimates_mutex_
+  std::string misfit_;                             // one run, on the calling thread
 };
 
 // How a DPOR search (Strategy::dpor) ended.
@@ -308,7 +329,7 @@ DporEnd run_dpor(const Exploration& e, Runtime& runtime, Watchdog& watchdog, Pro
   DporEnd end;
   std::vector<Choice> departures;
   for (std::uint64_t index = 0; index < count; ++index) {
-    const ScheduleId id = schedule_for(e.options, index, 0);
+    const ScheduleId id = schedule_for(e.options, index, Estimates{});
     watchdog.schedule_started(0, arm_signal_message(id, e.reproduce_command, e.configuration, runtime.heartbeat()));
     departures.clear();
     Outcome outcome = runtime.run(id, e.body, false, &departures);
@@ -515,7 +536,7 @@ Result explore_dpor(const Exploration& e, Runtime& runtime, Watchdog& watchdog, 
   result.exhausted = end.exhausted;
   result.schedules_run = end.executions;
   if (end.first.position == UINT64_MAX) {
-    result.schedule = schedule_for(e.options, end.executions > 0 ? end.executions - 1 : 0, 0);
+    result.schedule = schedule_for(e.options, end.executions > 0 ? end.executions - 1 : 0, Estimates{});
     disarm_signal_message();
     return result;
   }

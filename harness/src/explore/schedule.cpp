@@ -4,6 +4,7 @@
 #include <absl/strings/numbers.h>
 #include <absl/strings/str_cat.h>
 #include <absl/strings/str_format.h>
+#include <absl/strings/str_join.h>
 #include <absl/strings/str_split.h>
 
 #include <stdexcept>
@@ -18,7 +19,8 @@ namespace {
 
 constexpr std::string_view kForm =
     "'random.s=<hex>.i=<n>.w=<0..1000>.m=<n>=1..>.t=<fingerprint>' (or the same fields after 'pos.'), "
-    "'pct.d=<1..64>.c=<n>=1..>.s=<hex>.i=<n>.w=<0..1000>.m=<n>=1..>.t=<fingerprint>' "
+    "'pct.d=<1..64>.c=<n>=1..>.s=<hex>.i=<n>.w=<0..1000>.m=<n>=1..>.t=<fingerprint>', "
+    "'surw.e=<n>_<n>_...|-.s=<hex>.i=<n>.w=<0..1000>.m=<n>=1..>.t=<fingerprint>' "
     "or 'choices.c=<fiber>_<decision>:<value>,...|-.m=<n>=1..>.t=<fingerprint>' (<fingerprint>: "
     "<steps 1..32>-<fibers 1..steps>-<8 hex digits>), each with an optional field "
     "'v=weak-<store history 1..64>-<spurious compare-exchange per-mille 0..1000>' before '.t=', as printed in a "
@@ -93,6 +95,23 @@ std::vector<Choice> choice_list(std::string_view token, std::string_view part) {
                                  "_", out.back().decision, " (sort by fiber, then decision)"));
     }
     out.push_back(c);
+  }
+  return out;
+}
+
+// "e=<n>_<n>_..." or "e=-": SURW's estimates, one per fiber.
+constexpr std::size_t kMaxEstimates = 65536;
+std::vector<std::uint64_t> estimate_list(std::string_view token, std::string_view part) {
+  if (part.substr(0, 2) != "e=") reject(token, absl::StrCat("expected field 'e=' but found ", quoted(part)));
+  const std::string_view list = part.substr(2);
+  std::vector<std::uint64_t> out;
+  if (list == "-") return out;
+  if (list.empty()) reject(token, "the estimate list is empty (write '-' for none)");
+  for (absl::string_view item : absl::StrSplit(absl::string_view(list.data(), list.size()), '_')) {
+    if (out.size() == kMaxEstimates) {
+      reject(token, absl::StrCat("the estimate list has more than ", kMaxEstimates, " entries (one per fiber)"));
+    }
+    out.push_back(number(token, std::string_view(item.data(), item.size()), "estimate", 0, UINT64_MAX));
   }
   return out;
 }
@@ -174,8 +193,15 @@ std::string ScheduleId::token() const {
   }
   // StrCat, not StrFormat: formatted once per schedule explored (the watchdog's and the fatal-signal
   // report's copy), so its cost is part of every schedule's.
-  const std::string head = strategy == Strategy::pct ? absl::StrCat("pct.d=", pct_depth, ".c=", pct_choice_points)
-                                                     : std::string(detail::model::strategy_entry(strategy).name);
+  std::string head;
+  if (strategy == Strategy::pct) {
+    head = absl::StrCat("pct.d=", pct_depth, ".c=", pct_choice_points);
+  } else if (strategy == Strategy::surw) {
+    head =
+        surw_estimates.empty() ? std::string("surw.e=-") : absl::StrCat("surw.e=", absl::StrJoin(surw_estimates, "_"));
+  } else {
+    head = std::string(detail::model::strategy_entry(strategy).name);
+  }
   return absl::StrCat(head, ".s=", absl::Hex(seed), ".i=", index, ".w=", spurious_wakeup_permille, ".m=", max_steps,
                       memory, ".t=", test.text());
 }
@@ -224,6 +250,11 @@ ScheduleId ScheduleId::parse(std::string_view token) {
     }
     id.pct_choice_points = field(token, parts[2], "c", false, 1, UINT64_MAX);
     next = 3;
+  } else if (parts[0] == "surw") {
+    id.strategy = Strategy::surw;
+    count("surw", 7);
+    id.surw_estimates = estimate_list(token, parts[1]);
+    next = 2;
   } else if (parts[0] == "dpor") {
     reject(token,
            "'dpor' names an execution by its place in a DPOR search, which a token alone cannot replay: a failure "
@@ -232,7 +263,7 @@ ScheduleId ScheduleId::parse(std::string_view token) {
   } else if (parts[0] == "portfolio") {
     reject(token,
            "'portfolio' names no schedule: each schedule of a portfolio is made by one of its members, and its token "
-           "starts with that member's name ('random', 'pct' or 'pos')");
+           "starts with that member's name");
   } else {
     std::string known;
     for (const detail::model::StrategyEntry& e : detail::model::strategy_entries()) {

@@ -15,6 +15,7 @@ void Chooser::begin(const ScheduleId& id) {
   id_ = id;
   decisions_.clear();
   choice_points_ = 0;
+  fiber_choice_points_.clear();
   misfit_.reset();
   reached_.assign(id.strategy == Strategy::choices ? id.choices.size() : 0, false);
   pending_.clear();
@@ -28,7 +29,7 @@ void Chooser::begin(const ScheduleId& id) {
   if (instances_.size() <= slot) instances_.resize(slot + 1);
   if (instances_[slot] == nullptr) instances_[slot] = entry.make();
   strategy_ = instances_[slot].get();
-  strategy_->begin(id, rng_);
+  strategy_->begin(id_, rng_);  // id_: a strategy may keep a reference to it for the run
   every_pick_ = strategy_->wants_every_pick();
 }
 
@@ -68,6 +69,7 @@ void Chooser::record(std::uint32_t value) {
 void Chooser::on_spawn(std::uint32_t fiber) {
   if (pending_.size() <= fiber) pending_.resize(fiber + 1);
   pending_[fiber] = PendingOp{};
+  if (fiber_choice_points_.size() <= fiber) fiber_choice_points_.resize(fiber + 1, 0);
   if (strategy_ != nullptr) strategy_->on_spawn(fiber, rng_);
 }
 

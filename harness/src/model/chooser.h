@@ -76,6 +76,8 @@ class Chooser {
   // The picks of the run so far where more than one fiber could run, made by an exploration
   // strategy (not counted for a choices schedule): what PCT's change points are drawn over.
   [[nodiscard]] std::uint64_t choice_points() const noexcept { return choice_points_; }
+  // Per fiber (by number), the choice points at which it was picked: what SURW estimates from.
+  [[nodiscard]] const std::vector<std::uint64_t>& fiber_choice_points() const noexcept { return fiber_choice_points_; }
   // Tracking: the decisions `fiber` took in the run.
   [[nodiscard]] std::uint64_t decisions_of(std::uint32_t fiber) const noexcept {
     return fiber < decisions_.size() ? decisions_[fiber] : 0;
@@ -91,7 +93,10 @@ class Chooser {
       return runnable.front();
     }
     ++choice_points_;
-    return strategy_->pick(PickContext{runnable, current, current_runnable, step, choice_points_, pending_}, rng_);
+    const std::uint32_t picked =
+        strategy_->pick(PickContext{runnable, current, current_runnable, step, choice_points_, pending_}, rng_);
+    ++fiber_choice_points_[picked];
+    return picked;
   }
   std::uint32_t pick_fiber_tracked(const std::vector<std::uint32_t>& runnable, std::uint32_t current,
                                    bool current_runnable, std::uint64_t step);
@@ -109,10 +114,11 @@ class Chooser {
   // schedule).
   std::vector<std::unique_ptr<SchedulingStrategy>> instances_;
   std::uint64_t choice_points_ = 0;
-  std::vector<PendingOp> pending_;        // per fiber
-  std::vector<std::uint64_t> decisions_;  // tracking: decisions counted per fiber
-  std::vector<std::uint32_t> order_;      // tracking: the positions of a pick
-  Choice last_{};                         // tracking: the decision being taken
+  std::vector<std::uint64_t> fiber_choice_points_;  // per fiber
+  std::vector<PendingOp> pending_;                  // per fiber
+  std::vector<std::uint64_t> decisions_;            // tracking: decisions counted per fiber
+  std::vector<std::uint32_t> order_;                // tracking: the positions of a pick
+  Choice last_{};                                   // tracking: the decision being taken
   std::vector<Choice>* record_ = nullptr;
   std::vector<bool> reached_;  // choices: per listed choice, whether the run took that decision
   std::optional<Misfit> misfit_;

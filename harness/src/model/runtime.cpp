@@ -114,6 +114,7 @@ Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body, bo
   outcome.steps = steps_;
   outcome.preemptions = preemptions_;
   outcome.choice_points = chooser_.choice_points();
+  outcome.fiber_choice_points = &chooser_.fiber_choice_points();
   outcome.trace = &trace_;
   outcome.sequence = &sequence_;
   outcome.edges = &edges_;

@@ -129,6 +129,8 @@ struct Outcome {
   std::uint64_t steps = 0;
   std::uint32_t preemptions = 0;
   std::uint64_t choice_points = 0;  // picks an exploration strategy made among two or more runnable fibers
+  // Per fiber, the choice points at which it was picked; owned by the Runtime until its next run.
+  const std::vector<std::uint64_t>* fiber_choice_points = nullptr;
   const std::vector<TraceEntry>* trace = nullptr;  // full-trace runs only; owned by the Runtime until its next run
   const std::vector<std::uint32_t>* sequence = nullptr;  // the fiber that ran each recorded step
   const std::vector<TraceEdge>* edges = nullptr;         // full-trace runs only, like `trace`

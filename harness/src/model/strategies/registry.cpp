@@ -16,6 +16,10 @@ constexpr StrategyEntry kEntries[] = {
     {Strategy::pct, "pct", "PCT: priorities with depth-1 change points (Burckhardt et al., ASPLOS 2010)", false,
      make_pct, true},
     {Strategy::pos, "pos", "POS: partial order sampling (Yuan et al., CAV 2018)", true, make_pos, true},
+    {Strategy::surw, "surw",
+     "SURW: each fiber weighed by the choice points it has left, estimated from earlier schedules (Zhao et al., "
+     "ASPLOS 2025)",
+     false, make_surw, true},
     {Strategy::portfolio, "portfolio", "each schedule made by one of random, pct and pos, drawn per schedule", false,
      nullptr, true},
     {Strategy::dpor, "dpor",

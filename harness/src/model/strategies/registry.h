@@ -42,6 +42,7 @@ PortfolioMember portfolio_member(std::uint64_t seed, std::uint64_t index) noexce
 std::unique_ptr<SchedulingStrategy> make_random_walk();
 std::unique_ptr<SchedulingStrategy> make_pct();
 std::unique_ptr<SchedulingStrategy> make_pos();
+std::unique_ptr<SchedulingStrategy> make_surw();
 std::unique_ptr<SchedulingStrategy> make_dpor();
 
 }  // namespace interleave::detail::model
