@@ -158,7 +158,7 @@ void append_how_to_read(std::string& out) {
       "the hang wait for a deadlock). A dash means no seed found the bug. The model strategies run the body on "
       "fibers under interleave's scheduler; *std::thread loop* runs it on plain `std::thread`s "
       "(`NativePlatform`) with nothing added; *Perturbed (light)* runs it under `interleave::stress` with the "
-      "default perturbation; *portfolio* runs each schedule with one of random walk, POS, PCT d=2 and PCT d=3, "
+      "default perturbation; *portfolio* runs each schedule with one of SURW (half of them), POS and PCT d=3, "
       "drawn per schedule; *SURW* weighs each fiber by the choice points it has left, estimated from the "
       "schedules before (uniform over interleavings when the estimates are right); *DPOR* searches every interleaving "
       "up to equivalence under the sequentially "

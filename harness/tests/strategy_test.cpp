@@ -464,7 +464,7 @@ TEST(Portfolio, EveryMemberGetsAShareAndTheDrawDependsOnTheSeed) {
     const detail::model::PortfolioMember other = detail::model::portfolio_member(7, index);
     if (other.strategy != m.strategy || other.pct_depth != m.pct_depth) ++differing;
   }
-  EXPECT_TRUE(shares.contains({Strategy::random_walk, 0}));
+  EXPECT_TRUE(shares.contains({Strategy::surw, 0}));
   EXPECT_TRUE(shares.contains({Strategy::pos, 0}));
   EXPECT_TRUE(shares.contains({Strategy::pct, 3}));
   for (const auto& [member, count] : shares) {

@@ -20,7 +20,7 @@ constexpr StrategyEntry kEntries[] = {
      "SURW: each fiber weighed by the choice points it has left, estimated from earlier schedules (Zhao et al., "
      "ASPLOS 2025)",
      false, make_surw, true},
-    {Strategy::portfolio, "portfolio", "each schedule made by one of random, pct and pos, drawn per schedule", false,
+    {Strategy::portfolio, "portfolio", "each schedule made by one of surw, pos and pct, drawn per schedule", false,
      nullptr, true},
     {Strategy::dpor, "dpor",
      "DPOR: every interleaving up to equivalence, with sleep sets (Flanagan and Godefroid, POPL 2005)", false,
