@@ -33,8 +33,8 @@ enum class Strategy {
   pct,          // probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010), depth pct_depth
   pos,          // partial order sampling (Yuan et al., CAV 2018): random priorities per pending
                 // operation, re-drawn for operations that conflict with the one that ran
-  portfolio,    // each schedule index runs one of the strategies above, drawn from (seed, index); a
-                // token names the member that made its schedule (docs/harness.md)
+  portfolio,    // the default: each schedule index runs one of SURW, POS and PCT, drawn from (seed,
+                // index); a token names the member that made its schedule (docs/harness.md)
   surw,         // selectively uniform random walk (after Zhao et al., ASPLOS 2025): each pick weighs a
                 // fiber by the choice points it has left, estimated from the schedules before it, so
                 // the interleavings of the fibers' steps come out close to uniformly
@@ -60,8 +60,8 @@ enum class Progress {
 };
 
 struct Options {
-  // INTERLEAVE_STRATEGY=random|pct|pos|portfolio|dpor
-  Strategy strategy = Strategy::random_walk;
+  // INTERLEAVE_STRATEGY=portfolio|random|pct|pos|surw|dpor
+  Strategy strategy = Strategy::portfolio;
   // INTERLEAVE_PCT_DEPTH=<1..64>: the bug depth PCT targets (d-1 priority change points).
   int pct_depth = 3;
   // INTERLEAVE_SEED=<decimal or 0x-hex>: the exploration's seed; schedule i uses (seed, i).
