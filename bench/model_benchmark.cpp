@@ -120,6 +120,16 @@ BENCHMARK(BM_Interleave_Queue)->Name("Queue/TwoByTwo/interleave")->UseRealTime()
 
 void BM_Interleave_CounterLockPerIncrement(benchmark::State& state) { run_interleave(state, Counter<true>{}); }
 
+// SURW and the portfolio against the random walk above: what weighing the picks costs per schedule.
+void BM_Surw_Short(benchmark::State& state) { bench::run_schedules(state, ShortIncrements{}, true, Strategy::surw); }
+void BM_Portfolio_Short(benchmark::State& state) {
+  bench::run_schedules(state, ShortIncrements{}, true, Strategy::portfolio);
+}
+void BM_Surw_Counter(benchmark::State& state) { bench::run_schedules(state, Counter<true>{}, true, Strategy::surw); }
+BENCHMARK(BM_Surw_Short)->Name("Short/TwoByEightIncrements/interleave-surw")->UseRealTime();
+BENCHMARK(BM_Portfolio_Short)->Name("Short/TwoByEightIncrements/interleave-portfolio")->UseRealTime();
+BENCHMARK(BM_Surw_Counter)->Name("Counter/LockPerIncrement/interleave-surw")->UseRealTime();
+
 // The weak memory model (the default) against sequential consistency, per schedule, detector on.
 void BM_Weak_Counter(benchmark::State& state) {
   bench::run_schedules(state, Counter<true>{}, true, Strategy::random_walk, MemoryModel::weak);
