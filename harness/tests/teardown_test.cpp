@@ -214,5 +214,43 @@ TEST(Teardown, AConditionWaitRelocksAfterTheHolderUnwinds) {
   EXPECT_NE(result.report().find("holding_the_others_mutex"), std::string::npos) << result.report();
 }
 
+// A destructor (noexcept, as destructors are) that reaches a scheduling point: when another fiber
+// fails while this one waits at that point, the teardown's unwinding cannot leave the destructor,
+// and the C++ runtime calls std::terminate. The fiber is then abandoned where it stands and the
+// first failure is reported, as for any other torn-down fiber; it once ended the process.
+struct StoresInItsDestructor {
+  explicit StoresInItsDestructor(P::Atomic<int>& f) : flag(f) {}
+  StoresInItsDestructor(const StoresInItsDestructor&) = delete;
+  StoresInItsDestructor& operator=(const StoresInItsDestructor&) = delete;
+  ~StoresInItsDestructor() {
+    flag.store(1);
+    flag.store(0);  // the main fiber may fail while this fiber waits here
+  }
+  P::Atomic<int>& flag;
+};
+
+TEST(Teardown, AFiberTornDownInsideADestructorIsAbandonedAndTheFailureReported) {
+  Options options = few_schedules();
+  options.schedules = 200;
+  for (std::uint64_t seed = 1; seed <= 5; ++seed) {
+    options.seed = seed;
+    const Result result = explore(options, [] {
+      P::Atomic<int> flag{0};
+      BasicThread<P> other([&] {
+        for (int i = 0; i < 10; ++i) StoresInItsDestructor{flag};  // a temporary: destroyed at once
+      });
+      other.start();
+      for (int i = 0; i < 10; ++i) {
+        INTERLEAVE_ASSERT(flag.load() == 0, "the other fiber is inside its destructor");
+      }
+      other.join();
+    });
+    ASSERT_TRUE(result.failed()) << "seed " << seed;
+    EXPECT_EQ(result.failure->kind, FailureKind::assertion) << result.report();
+    // The main fiber's assertion fails only while the other fiber is inside its destructor.
+    EXPECT_NE(result.report().find("inside its destructor"), std::string::npos) << result.report();
+  }
+}
+
 }  // namespace
 }  // namespace interleave

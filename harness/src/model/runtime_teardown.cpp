@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <exception>
 #include <optional>
 #include <string>
 #include <utility>
@@ -11,6 +13,52 @@
 #include "model/runtime.h"
 
 namespace interleave::detail::model {
+
+namespace {
+
+// Whether std::terminate was called for the teardown's own Aborted, stopped by a noexcept function
+// (a destructor that reaches a scheduling point, such as a std::lock_guard's unlock; in std mode
+// also sched_yield, clock_gettime, sem_post, the futex syscall, or a noexcept caller of them such
+// as std::this_thread::yield): the C++ runtime may call std::terminate without unwinding at all,
+// so the runtime's own scope is still counted (in_runtime()) although the fiber is the test's.
+bool aborted_through_noexcept() noexcept {
+  const std::exception_ptr thrown = std::current_exception();
+  if (!thrown) return false;
+  try {
+    std::rethrow_exception(thrown);
+  } catch (const Aborted&) {
+    return true;
+  } catch (...) {
+  }
+  return false;
+}
+
+// std::terminate on a fiber (an exception through a noexcept function, often the teardown's
+// Aborted reaching a scheduling point inside a destructor; in std mode also a joinable std::thread
+// destroyed): the fiber is abandoned where it stands, and the failure reported (the first failure
+// of the schedule, when the teardown caused it), instead of ending the process. Inside the
+// runtime's own code only the teardown's Aborted is (anything else is the runtime's bug, and ends
+// the process).
+std::terminate_handler previous_terminate = nullptr;
+
+[[noreturn]] void on_terminate() {
+  if (active() && (!in_runtime() || aborted_through_noexcept())) {
+    abandon_fiber(FailureKind::contract_violation,
+                  absl::StrCat("std::terminate was called in fiber ", current_fiber(),
+                               ": an exception thrown through a noexcept function, or a std::thread destroyed "
+                               "while joinable (neither joined nor detached)"));
+  }
+  if (previous_terminate != nullptr) previous_terminate();
+  std::abort();
+}
+
+// Installed when the harness is linked (this file always is: Runtime::abandon_current is here).
+const bool terminate_installed = [] {
+  previous_terminate = std::set_terminate(&on_terminate);
+  return true;
+}();
+
+}  // namespace
 
 void Runtime::check_all_joined() {
   for (std::uint32_t i = 1; i < fibers_.size(); ++i) {

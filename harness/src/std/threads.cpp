@@ -9,9 +9,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <exception>
 #include <memory>
-#include <string>
 #include <unordered_map>
 
 #include "std/std_runtime.h"
@@ -60,45 +58,6 @@ Threads& threads() {
 struct ThreadExit {
   void* value;
 };
-
-// Whether std::terminate was called for the teardown's own Aborted, stopped by a noexcept
-// function (sched_yield, clock_gettime, sem_post, the futex syscall, or a noexcept caller of
-// them such as std::this_thread::yield): the C++ runtime may call std::terminate without unwinding
-// at all, so a hook's HookScope is still counted (in_runtime()) although the fiber is the test's.
-bool aborted_through_noexcept() noexcept {
-  const std::exception_ptr thrown = std::current_exception();
-  if (!thrown) return false;
-  try {
-    std::rethrow_exception(thrown);
-  } catch (const model::Aborted&) {
-    return true;
-  } catch (...) {
-  }
-  return false;
-}
-
-// std::terminate on a fiber (a joinable std::thread destroyed, often by the unwinding that tears
-// a failed execution down; an exception through a noexcept function such as a pthread function):
-// the fiber is abandoned where it stands, and the failure reported, instead of ending the process.
-// Inside the runtime's own code only the teardown's Aborted is (anything else is the runtime's
-// bug, and ends the process).
-std::terminate_handler previous_terminate = nullptr;
-
-[[noreturn]] void on_terminate() {
-  if (model::active() && (!model::in_runtime() || aborted_through_noexcept())) {
-    model::abandon_fiber(FailureKind::contract_violation,
-                         "std::terminate was called in fiber " + std::to_string(model::current_fiber()) +
-                             ": a std::thread destroyed while joinable (neither joined nor detached), or an "
-                             "exception thrown through a noexcept function");
-  }
-  if (previous_terminate != nullptr) previous_terminate();
-  std::abort();
-}
-
-const bool terminate_installed = [] {
-  previous_terminate = std::set_terminate(&on_terminate);
-  return true;
-}();
 
 }  // namespace
 }  // namespace interleave::detail::std_runtime
