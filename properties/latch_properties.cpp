@@ -4,12 +4,9 @@
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
 
-#include <memory>
-#include <vector>
-
 #include "interleave/latch.h"
 #include "interleave/rapidcheck.h"
-#include "interleave/thread.h"
+#include "scenarios/latch_scenarios.h"
 #include "zoo/broken_latches.h"
 
 namespace interleave {
@@ -18,74 +15,22 @@ namespace {
 template <Platform P>
 using RealLatch = BasicLatch<P>;
 
-// wait() returns only after every count_down, and then every waiter returns: `parties` threads
-// each mark their slot and count down; `waiters` threads wait, then find every slot marked.
+// Each property draws a scenario and explores the body of properties/scenarios/latch_scenarios.h.
 template <template <class> class LatchT, class Check = decltype(in_model)>
 void wait_returns_only_after_every_count_down(Check check = in_model) {
   const int parties = *rc::gen::inRange(1, 4);
   const int waiters = *rc::gen::inRange(1, 3);
-  check([=]<Platform P>() {
-    LatchT<P> latch(parties);
-    typename P::template Atomic<int> counted{0};
-    std::vector<std::unique_ptr<BasicThread<P>>> threads;
-    for (int t = 0; t < parties; ++t) {
-      threads.push_back(std::make_unique<BasicThread<P>>([&] {
-        counted.fetch_add(1);
-        latch.count_down();
-      }));
-    }
-    for (int t = 0; t < waiters; ++t) {
-      threads.push_back(std::make_unique<BasicThread<P>>([&] {
-        latch.wait();
-        INTERLEAVE_ASSERT(counted.load() == parties, "wait returned before every count_down");
-      }));
-    }
-    for (auto& t : threads) t->start();
-    for (auto& t : threads) t->join();  // a waiter left asleep is a deadlock
-  });
+  check(scenarios::wait_returns_only_after_every_count_down<LatchT>(parties, waiters));
 }
 
-// try_wait is true only when the count is zero.
 template <template <class> class LatchT>
 void try_wait_is_true_only_at_zero() {
-  const int parties = *rc::gen::inRange(1, 4);
-  check_schedules([=]<Platform P>() {
-    LatchT<P> latch(parties);
-    typename P::template Atomic<int> counted{0};
-    std::vector<std::unique_ptr<BasicThread<P>>> threads;
-    for (int t = 0; t < parties; ++t) {
-      threads.push_back(std::make_unique<BasicThread<P>>([&] {
-        counted.fetch_add(1);
-        latch.count_down();
-      }));
-    }
-    for (auto& t : threads) t->start();
-    for (int i = 0; i < 3; ++i) {
-      if (latch.try_wait()) INTERLEAVE_ASSERT(counted.load() == parties, "try_wait true before every count_down");
-    }
-    for (auto& t : threads) t->join();
-    INTERLEAVE_ASSERT(latch.try_wait(), "try_wait false after every count_down");
-  });
+  check_schedules(scenarios::try_wait_is_true_only_at_zero<LatchT>(*rc::gen::inRange(1, 4)));
 }
 
-// Nobody leaves arrive_and_wait before every party arrived.
 template <template <class> class LatchT>
 void nobody_leaves_arrive_and_wait_early() {
-  const int parties = *rc::gen::inRange(2, 4);
-  check_schedules([=]<Platform P>() {
-    LatchT<P> latch(parties);
-    typename P::template Atomic<int> arrived{0};
-    std::vector<std::unique_ptr<BasicThread<P>>> threads;
-    for (int t = 0; t < parties; ++t) {
-      threads.push_back(std::make_unique<BasicThread<P>>([&] {
-        arrived.fetch_add(1);
-        latch.arrive_and_wait();
-        INTERLEAVE_ASSERT(arrived.load() == parties, "a party left before every party arrived");
-      }));
-    }
-    for (auto& t : threads) t->start();
-    for (auto& t : threads) t->join();
-  });
+  check_schedules(scenarios::nobody_leaves_arrive_and_wait_early<LatchT>(*rc::gen::inRange(2, 4)));
 }
 
 INTERLEAVE_PROPERTY(LatchProperties, WaitReturnsOnlyAfterEveryCountDown, ()) {

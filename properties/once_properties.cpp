@@ -6,7 +6,6 @@
 
 #include <memory>
 #include <ostream>
-#include <stdexcept>
 #include <vector>
 
 #include "interleave/linearizability.h"
@@ -15,6 +14,7 @@
 #include "interleave/parallel_state_machine.h"
 #include "interleave/rapidcheck.h"
 #include "interleave/thread.h"
+#include "scenarios/once_scenarios.h"
 #include "zoo/broken_onces.h"
 
 namespace interleave {
@@ -23,59 +23,19 @@ namespace {
 template <Platform P>
 using RealOnce = BasicOnce<P>;
 
-struct Attempt : std::runtime_error {
-  Attempt() : std::runtime_error("this attempt fails") {}
-};
-
-// `callers` threads call once.call(f); the first `failures` runs of f throw. Each caller that
-// returns normally checks that it sees the successful run's effect; after the joins, exactly one
-// run succeeded (when some caller was left to make it), and every thrown exception reached the
-// caller whose run threw.
-template <template <class> class OnceT>
-void once_body(int callers, int failures, bool check_effect, bool check_count) {
-  check_schedules([=]<Platform P>() {
-    OnceT<P> once;
-    typename P::template Atomic<int> attempts{0};
-    typename P::template Atomic<int> successes{0};
-    typename P::template Atomic<int> effect{0};
-    typename P::template Atomic<int> thrown{0};
-    std::vector<std::unique_ptr<BasicThread<P>>> threads;
-    for (int t = 0; t < callers; ++t) {
-      threads.push_back(std::make_unique<BasicThread<P>>([&] {
-        try {
-          once.call([&] {
-            if (attempts.fetch_add(1) < failures) throw Attempt();
-            effect.store(42);
-            successes.fetch_add(1);
-          });
-        } catch (const Attempt&) {
-          thrown.fetch_add(1);
-          return;
-        }
-        if (check_effect) INTERLEAVE_ASSERT(effect.load() == 42, "call_once returned before a successful run");
-      }));
-    }
-    for (auto& t : threads) t->start();
-    for (auto& t : threads) t->join();
-    if (check_count) {
-      INTERLEAVE_ASSERT(successes.load() == 1, "not exactly one successful run");
-      INTERLEAVE_ASSERT(thrown.load() == failures, "an exception of a run was lost or invented");
-    }
-  });
-}
-
+// Each property draws a scenario and explores the body of properties/scenarios/once_scenarios.h.
 template <template <class> class OnceT>
 void exactly_one_successful_run() {
-  once_body<OnceT>(*rc::gen::inRange(2, 4), 0, false, true);
+  check_schedules(scenarios::once_callers<OnceT>({*rc::gen::inRange(2, 4), 0, false, true}));
 }
 template <template <class> class OnceT>
 void every_caller_sees_the_run() {
-  once_body<OnceT>(*rc::gen::inRange(2, 4), 0, true, false);
+  check_schedules(scenarios::once_callers<OnceT>({*rc::gen::inRange(2, 4), 0, true, false}));
 }
 template <template <class> class OnceT>
 void an_exception_lets_another_caller_run() {
   const int callers = *rc::gen::inRange(2, 4);
-  once_body<OnceT>(callers, *rc::gen::inRange(1, callers), true, true);
+  check_schedules(scenarios::once_callers<OnceT>({callers, *rc::gen::inRange(1, callers), true, true}));
 }
 
 INTERLEAVE_PROPERTY(OnceProperties, ExactlyOneSuccessfulRun, ()) { exactly_one_successful_run<RealOnce>(); }

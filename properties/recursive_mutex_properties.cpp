@@ -13,6 +13,7 @@
 #include "interleave/rapidcheck.h"
 #include "interleave/recursive_mutex.h"
 #include "interleave/thread.h"
+#include "scenarios/recursive_mutex_scenarios.h"
 #include "zoo/broken_recursive_mutexes.h"
 
 namespace interleave {
@@ -54,36 +55,12 @@ void mutual_exclusion(Check check = in_model) {
   });
 }
 
-// The lock is released only by the unlock that matches the first lock: another thread (by
-// try_lock or lock) never gets it while the holder is between its first lock and last unlock.
+// Drawn here, explored as properties/scenarios/recursive_mutex_scenarios.h writes it.
 template <template <class> class MutexT>
 void released_only_by_the_last_unlock() {
   const int depth = *rc::gen::inRange(2, 4);
   const bool blocking = *rc::gen::arbitrary<bool>();
-  check_schedules([=]<Platform P>() {
-    MutexT<P> lock;
-    typename P::template Atomic<int> holder_inside{0};
-    BasicThread<P> holder([&] {
-      for (int d = 0; d < depth; ++d) lock.lock();
-      holder_inside.store(1);
-      for (int d = 1; d < depth; ++d) lock.unlock();
-      holder_inside.store(0);
-      lock.unlock();
-    });
-    BasicThread<P> other([&] {
-      if (blocking) {
-        lock.lock();
-      } else if (!lock.try_lock()) {
-        return;
-      }
-      INTERLEAVE_ASSERT(holder_inside.load() == 0, "another thread got the lock before the holder's last unlock");
-      lock.unlock();
-    });
-    holder.start();
-    other.start();
-    holder.join();
-    other.join();
-  });
+  check_schedules(scenarios::released_only_by_the_last_unlock<MutexT>(depth, blocking));
 }
 
 // count() is the calling thread's number of locks, and 0 for any other thread.
