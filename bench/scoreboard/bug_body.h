@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -54,6 +55,20 @@ Bug make_bug(std::string name, std::string origin, std::string property, std::st
   };
   bug.relacy = relacy_version(bug.name, control);
   return bug;
+}
+
+// A zoo bug, or its control: no origin, and no Relacy twin.
+template <class Body>
+Bug make_zoo_bug(std::string name, std::string property, std::string scenario, Body body, bool control = false) {
+  return make_bug(std::move(name), "", std::move(property), std::move(scenario), std::move(body), control);
+}
+
+// A scenario as the property suites show it (its showValue).
+template <class T>
+std::string shown(const T& scenario) {
+  std::ostringstream out;
+  showValue(scenario, out);
+  return out.str();
 }
 
 // Starts one thread per target, in order, then joins them all.

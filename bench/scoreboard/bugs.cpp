@@ -1,7 +1,6 @@
 // The scoreboard's bug table: every zoo bug (properties/zoo/) with the property and fixed scenario
 // that catch it, and the controls (the library's correct primitives on the same scenarios).
 #include <memory>
-#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -28,22 +27,11 @@
 namespace scoreboard {
 namespace {
 
-using interleave::NativePlatform;
 namespace scenarios = interleave::scenarios;
 namespace zoo = interleave::zoo;
 
-// A zoo bug has no origin and no Relacy twin.
-template <class Body>
-Bug make_bug(std::string name, std::string property, std::string scenario, Body body, bool control = false) {
-  return body::make_bug(std::move(name), "", std::move(property), std::move(scenario), std::move(body), control);
-}
-
-template <class T>
-std::string shown(const T& scenario) {
-  std::ostringstream out;
-  showValue(scenario, out);
-  return out.str();
-}
+using body::make_zoo_bug;
+using body::shown;
 
 template <Platform P>
 using RealMutex = interleave::BasicMutex<P>;
@@ -65,42 +53,42 @@ struct FixedScenarios {
 void add_zoo_bugs(std::vector<Bug>& bugs, const FixedScenarios& fixed) {
   using namespace scenarios;
   const auto& [counter, semaphore, queue, close, messages] = fixed;
-  bugs.push_back(make_bug("CheckThenSetMutex", "MutualExclusion", shown(counter),
-                          mutual_exclusion<zoo::CheckThenSetMutex>(counter)));
-  bugs.push_back(make_bug("MissingWakeMutex", "MutualExclusion", shown(counter),
-                          mutual_exclusion<zoo::MissingWakeMutex>(counter)));
-  bugs.push_back(make_bug("RacyTryLockMutex", "TryLockNeverGrantsAHeldLock", "3 threads (2 lock, 1 try_lock)",
-                          try_lock_never_grants_a_held_lock<zoo::RacyTryLockMutex>(3)));
-  bugs.push_back(
-      make_bug("CheckThenDecrementSemaphore", "HoldersNeverExceedPermitsAndPermitsAreConserved", shown(semaphore),
-               holders_never_exceed_permits_and_permits_are_conserved<zoo::CheckThenDecrementSemaphore>(semaphore)));
-  bugs.push_back(make_bug("WakeBeforeAddSemaphore", "ReleaseNAdmitsNWaiters", "2 waiters, release(2)",
-                          release_n_admits_n_waiters<zoo::WakeBeforeAddSemaphore>(2)));
-  bugs.push_back(make_bug("ReleaseNWakesOneSemaphore", "ReleaseNAdmitsNWaiters", "2 waiters, release(2)",
-                          release_n_admits_n_waiters<zoo::ReleaseNWakesOneSemaphore>(2)));
-  bugs.push_back(make_bug("LostWakeupEvent", "SetReleasesEveryWaiter", "2 waiters",
-                          set_releases_every_waiter<zoo::LostWakeupEvent>(2)));
-  bugs.push_back(make_bug("FlagLoopEvent", "SetThenClearReleasesThoseWaiting", "2 waiters, 1 ms pause",
-                          set_then_clear_releases_those_waiting<zoo::FlagLoopEvent>(2)));
-  bugs.push_back(make_bug("SetWakesOneEvent", "SetThenClearReleasesThoseWaiting", "2 waiters, 1 ms pause",
-                          set_then_clear_releases_those_waiting<zoo::SetWakesOneEvent>(2)));
-  bugs.push_back(make_bug("UnlockedTailQueue", "PerProducerFifoNothingLostOrDuplicated", shown(queue),
-                          fifo_nothing_lost_or_duplicated<zoo::UnlockedTailQueue>(queue)));
-  bugs.push_back(make_bug("NotifyBeforePublishQueue", "PerProducerFifoNothingLostOrDuplicated", shown(queue),
-                          fifo_nothing_lost_or_duplicated<zoo::NotifyBeforePublishQueue>(queue)));
-  bugs.push_back(make_bug("CloseWithoutWakeQueue", "CloseDrainsThenRefuses", "capacity 2, 2 items, 2 consumers",
-                          close_drains_then_refuses<zoo::CloseWithoutWakeQueue>(close)));
-  bugs.push_back(make_bug("CloseWithoutWakePipe", "OrderThenEndOfStream", "capacity 1, 3 messages",
-                          order_then_end_of_stream<zoo::CloseWithoutWakePipe>(1, messages)));
-  bugs.push_back(make_bug("EofBeforeDrainPipe", "CloseKeepsDataUntilDrained", "2 messages, capacity 4",
-                          close_keeps_data_until_drained<zoo::EofBeforeDrainPipe>(2)));
+  bugs.push_back(make_zoo_bug("CheckThenSetMutex", "MutualExclusion", shown(counter),
+                              mutual_exclusion<zoo::CheckThenSetMutex>(counter)));
+  bugs.push_back(make_zoo_bug("MissingWakeMutex", "MutualExclusion", shown(counter),
+                              mutual_exclusion<zoo::MissingWakeMutex>(counter)));
+  bugs.push_back(make_zoo_bug("RacyTryLockMutex", "TryLockNeverGrantsAHeldLock", "3 threads (2 lock, 1 try_lock)",
+                              try_lock_never_grants_a_held_lock<zoo::RacyTryLockMutex>(3)));
+  bugs.push_back(make_zoo_bug(
+      "CheckThenDecrementSemaphore", "HoldersNeverExceedPermitsAndPermitsAreConserved", shown(semaphore),
+      holders_never_exceed_permits_and_permits_are_conserved<zoo::CheckThenDecrementSemaphore>(semaphore)));
+  bugs.push_back(make_zoo_bug("WakeBeforeAddSemaphore", "ReleaseNAdmitsNWaiters", "2 waiters, release(2)",
+                              release_n_admits_n_waiters<zoo::WakeBeforeAddSemaphore>(2)));
+  bugs.push_back(make_zoo_bug("ReleaseNWakesOneSemaphore", "ReleaseNAdmitsNWaiters", "2 waiters, release(2)",
+                              release_n_admits_n_waiters<zoo::ReleaseNWakesOneSemaphore>(2)));
+  bugs.push_back(make_zoo_bug("LostWakeupEvent", "SetReleasesEveryWaiter", "2 waiters",
+                              set_releases_every_waiter<zoo::LostWakeupEvent>(2)));
+  bugs.push_back(make_zoo_bug("FlagLoopEvent", "SetThenClearReleasesThoseWaiting", "2 waiters, 1 ms pause",
+                              set_then_clear_releases_those_waiting<zoo::FlagLoopEvent>(2)));
+  bugs.push_back(make_zoo_bug("SetWakesOneEvent", "SetThenClearReleasesThoseWaiting", "2 waiters, 1 ms pause",
+                              set_then_clear_releases_those_waiting<zoo::SetWakesOneEvent>(2)));
+  bugs.push_back(make_zoo_bug("UnlockedTailQueue", "PerProducerFifoNothingLostOrDuplicated", shown(queue),
+                              fifo_nothing_lost_or_duplicated<zoo::UnlockedTailQueue>(queue)));
+  bugs.push_back(make_zoo_bug("NotifyBeforePublishQueue", "PerProducerFifoNothingLostOrDuplicated", shown(queue),
+                              fifo_nothing_lost_or_duplicated<zoo::NotifyBeforePublishQueue>(queue)));
+  bugs.push_back(make_zoo_bug("CloseWithoutWakeQueue", "CloseDrainsThenRefuses", "capacity 2, 2 items, 2 consumers",
+                              close_drains_then_refuses<zoo::CloseWithoutWakeQueue>(close)));
+  bugs.push_back(make_zoo_bug("CloseWithoutWakePipe", "OrderThenEndOfStream", "capacity 1, 3 messages",
+                              order_then_end_of_stream<zoo::CloseWithoutWakePipe>(1, messages)));
+  bugs.push_back(make_zoo_bug("EofBeforeDrainPipe", "CloseKeepsDataUntilDrained", "2 messages, capacity 4",
+                              close_keeps_data_until_drained<zoo::EofBeforeDrainPipe>(2)));
   // Capacity 1: the receiver that slept through a message stays asleep only while the ring is full
   // (the next send's wake-up would rescue it).
-  bugs.push_back(make_bug("WakeBeforePublishPipe", "OrderThenEndOfStream", "capacity 1, 3 messages",
-                          order_then_end_of_stream<zoo::WakeBeforePublishPipe>(1, messages)));
-  bugs.push_back(make_bug("PollIgnoresClosePipe", "PollReportsReadinessAndConsumesNothing",
-                          "capacity 1, 3 messages, closed",
-                          poll_reports_readiness<zoo::PollIgnoresClosePipe>(1, messages, true)));
+  bugs.push_back(make_zoo_bug("WakeBeforePublishPipe", "OrderThenEndOfStream", "capacity 1, 3 messages",
+                              order_then_end_of_stream<zoo::WakeBeforePublishPipe>(1, messages)));
+  bugs.push_back(make_zoo_bug("PollIgnoresClosePipe", "PollReportsReadinessAndConsumesNothing",
+                              "capacity 1, 3 messages, closed",
+                              poll_reports_readiness<zoo::PollIgnoresClosePipe>(1, messages, true)));
 }
 
 // Controls: the library's own primitives on the same scenarios. A failure here would mean the
@@ -108,27 +96,27 @@ void add_zoo_bugs(std::vector<Bug>& bugs, const FixedScenarios& fixed) {
 void add_controls(std::vector<Bug>& bugs, const FixedScenarios& fixed) {
   using namespace scenarios;
   const auto& [counter, semaphore, queue, close, messages] = fixed;
-  bugs.push_back(make_bug("Mutex", "MutualExclusion", shown(counter), mutual_exclusion<RealMutex>(counter), true));
-  bugs.push_back(make_bug("Mutex", "TryLockNeverGrantsAHeldLock", "3 threads (2 lock, 1 try_lock)",
-                          try_lock_never_grants_a_held_lock<RealMutex>(3), true));
-  bugs.push_back(make_bug("Semaphore", "HoldersNeverExceedPermitsAndPermitsAreConserved", shown(semaphore),
-                          holders_never_exceed_permits_and_permits_are_conserved<RealSemaphore>(semaphore), true));
-  bugs.push_back(make_bug("Semaphore", "ReleaseNAdmitsNWaiters", "2 waiters, release(2)",
-                          release_n_admits_n_waiters<RealSemaphore>(2), true));
+  bugs.push_back(make_zoo_bug("Mutex", "MutualExclusion", shown(counter), mutual_exclusion<RealMutex>(counter), true));
+  bugs.push_back(make_zoo_bug("Mutex", "TryLockNeverGrantsAHeldLock", "3 threads (2 lock, 1 try_lock)",
+                              try_lock_never_grants_a_held_lock<RealMutex>(3), true));
+  bugs.push_back(make_zoo_bug("Semaphore", "HoldersNeverExceedPermitsAndPermitsAreConserved", shown(semaphore),
+                              holders_never_exceed_permits_and_permits_are_conserved<RealSemaphore>(semaphore), true));
+  bugs.push_back(make_zoo_bug("Semaphore", "ReleaseNAdmitsNWaiters", "2 waiters, release(2)",
+                              release_n_admits_n_waiters<RealSemaphore>(2), true));
   bugs.push_back(
-      make_bug("Event", "SetReleasesEveryWaiter", "2 waiters", set_releases_every_waiter<RealEvent>(2), true));
-  bugs.push_back(make_bug("Event", "SetThenClearReleasesThoseWaiting", "2 waiters, 1 ms pause",
-                          set_then_clear_releases_those_waiting<RealEvent>(2), true));
-  bugs.push_back(make_bug("Queue", "PerProducerFifoNothingLostOrDuplicated", shown(queue),
-                          fifo_nothing_lost_or_duplicated<RealQueue>(queue), true));
-  bugs.push_back(make_bug("Queue", "CloseDrainsThenRefuses", "capacity 2, 2 items, 2 consumers",
-                          close_drains_then_refuses<RealQueue>(close), true));
-  bugs.push_back(make_bug("Pipe", "OrderThenEndOfStream", "capacity 1, 3 messages",
-                          order_then_end_of_stream<RealPipe>(1, messages), true));
-  bugs.push_back(make_bug("Pipe", "CloseKeepsDataUntilDrained", "2 messages, capacity 4",
-                          close_keeps_data_until_drained<RealPipe>(2), true));
-  bugs.push_back(make_bug("Pipe", "PollReportsReadinessAndConsumesNothing", "capacity 1, 3 messages, closed",
-                          poll_reports_readiness<RealPipe>(1, messages, true), true));
+      make_zoo_bug("Event", "SetReleasesEveryWaiter", "2 waiters", set_releases_every_waiter<RealEvent>(2), true));
+  bugs.push_back(make_zoo_bug("Event", "SetThenClearReleasesThoseWaiting", "2 waiters, 1 ms pause",
+                              set_then_clear_releases_those_waiting<RealEvent>(2), true));
+  bugs.push_back(make_zoo_bug("Queue", "PerProducerFifoNothingLostOrDuplicated", shown(queue),
+                              fifo_nothing_lost_or_duplicated<RealQueue>(queue), true));
+  bugs.push_back(make_zoo_bug("Queue", "CloseDrainsThenRefuses", "capacity 2, 2 items, 2 consumers",
+                              close_drains_then_refuses<RealQueue>(close), true));
+  bugs.push_back(make_zoo_bug("Pipe", "OrderThenEndOfStream", "capacity 1, 3 messages",
+                              order_then_end_of_stream<RealPipe>(1, messages), true));
+  bugs.push_back(make_zoo_bug("Pipe", "CloseKeepsDataUntilDrained", "2 messages, capacity 4",
+                              close_keeps_data_until_drained<RealPipe>(2), true));
+  bugs.push_back(make_zoo_bug("Pipe", "PollReportsReadinessAndConsumesNothing", "capacity 1, 3 messages, closed",
+                              poll_reports_readiness<RealPipe>(1, messages, true), true));
 }
 
 }  // namespace
@@ -137,7 +125,9 @@ std::vector<Bug> all_bugs() {
   const FixedScenarios fixed;
   std::vector<Bug> bugs;
   add_zoo_bugs(bugs, fixed);
+  add_toolkit_bugs(bugs);
   add_controls(bugs, fixed);
+  add_toolkit_controls(bugs);
   add_published_bugs(bugs);
   return bugs;
 }

@@ -60,6 +60,11 @@ struct Bug {
 // the published bugs and their controls.
 std::vector<Bug> all_bugs();
 
+// The toolkit's zoo bugs (Condition, Barrier, Latch, Once, SharedMutex, RecursiveMutex), and the
+// library's own primitives on the same scenarios as controls (toolkit_bugs.cpp).
+void add_toolkit_bugs(std::vector<Bug>& bugs);
+void add_toolkit_controls(std::vector<Bug>& bugs);
+
 // Bugs re-implemented from the descriptions of published benchmark suites (SCTBench, ConVul,
 // RADBench) in this project's test-body style, then correct versions of some as controls
 // (published_bugs.cpp).
