@@ -1,13 +1,15 @@
 // The string functions of the test program that read or write memory in the C library, outside
 // the compiler's instrumentation (as memcpy does: byte_copies.cpp): strcpy, stpcpy, strncpy,
-// stpncpy, strcat and strncat, and strlen, strnlen, strchr and strrchr. Each wrapper checks the
-// bytes its function reads (a string up to its terminator, a bound, or the character found; for
-// strcat and strncat also the string appended to) and writes, then calls the C library: the copies
-// through their exported checked variants (__strcpy_chk and the others, with no size limit, called
-// through pointers the compiler cannot see through: a direct call would be folded back into the
-// function being defined here), the reads through rawmemchr, memchr and memrchr, which this
-// runtime does not replace. Outside an exploration, and for the runtime's own calls, they only
-// forward.
+// stpncpy, strcat and strncat, strlen, strnlen, strchr and strrchr, and the comparisons strcmp,
+// strncmp, memcmp and bcmp. Each wrapper checks the bytes its function reads (a string up to its
+// terminator, a bound, or the character found; for strcat and strncat also the string appended to;
+// for a comparison, both sides up to the first byte that differs or ends the strings) and writes,
+// then calls the C library: the copies through their exported checked variants (__strcpy_chk and
+// the others, with no size limit, called through pointers the compiler cannot see through: a direct
+// call would be folded back into the function being defined here), the reads through rawmemchr,
+// memchr and memrchr, which this runtime does not replace. The comparisons are computed here, with
+// volatile reads (a plain loop could be turned back into a call of the function being defined).
+// Outside an exploration, and for the runtime's own calls, they only forward (or compare).
 #include <cstddef>
 #include <cstdint>
 
@@ -89,6 +91,34 @@ void check_read(const void* address, std::size_t size, const void* pc) {
   if (rt::modelled()) check(address, size, false, pc);
 }
 
+// A comparison of at most `bound` bytes, stopping at the first that differs or, for strings, at a
+// terminator both have: its sign, and how many bytes of each side it read.
+struct Comparison {
+  int sign;
+  std::size_t read;
+};
+
+Comparison compare(const void* a, const void* b, std::size_t bound, bool strings) {
+  const auto* x = static_cast<const volatile unsigned char*>(a);
+  const auto* y = static_cast<const volatile unsigned char*>(b);
+  for (std::size_t i = 0; i < bound; ++i) {
+    const unsigned char c = x[i];
+    const unsigned char d = y[i];
+    if (c != d) return {c < d ? -1 : 1, i + 1};
+    if (strings && c == 0) return {0, i + 1};
+  }
+  return {0, bound};
+}
+
+int checked_compare(const void* a, const void* b, std::size_t bound, bool strings, const void* pc) {
+  const Comparison c = compare(a, b, bound, strings);
+  if (rt::modelled()) {
+    check(a, c.read, false, pc);
+    check(b, c.read, false, pc);
+  }
+  return c.sign;
+}
+
 }  // namespace
 
 extern "C" {
@@ -133,6 +163,21 @@ std::size_t strnlen(const char* text, std::size_t bound) {
   const std::size_t n = length(text, bound);
   check_read(text, read_of(n, bound), __builtin_return_address(0));
   return n;
+}
+
+int strcmp(const char* a, const char* b) { return checked_compare(a, b, SIZE_MAX, true, __builtin_return_address(0)); }
+
+int strncmp(const char* a, const char* b, std::size_t bound) {
+  return checked_compare(a, b, bound, true, __builtin_return_address(0));
+}
+
+int memcmp(const void* a, const void* b, std::size_t size) {
+  return checked_compare(a, b, size, false, __builtin_return_address(0));
+}
+
+// What compilers call for a memcmp whose result is only compared with 0.
+int bcmp(const void* a, const void* b, std::size_t size) {
+  return checked_compare(a, b, size, false, __builtin_return_address(0));
 }
 
 // NOLINTBEGIN(readability-non-const-parameter): the C library's signatures

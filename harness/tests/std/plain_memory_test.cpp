@@ -261,6 +261,44 @@ TEST(StdPlainMemory, StringReadsOfABufferAnotherThreadWritesRace) {
   }
 }
 
+// The comparisons (strcmp, strncmp, memcmp, bcmp) read both sides up to the first byte that
+// differs: comparing the buffer with an equal text reads buffer[2], which the other thread writes.
+using Compare = int (*)(const char* a, const char* b);
+constexpr std::pair<const char*, Compare> kComparisons[] = {
+    {"strcmp", [](const char* a, const char* b) { return std::strcmp(a, b); }},
+    {"strncmp", [](const char* a, const char* b) { return std::strncmp(a, b, runtime_size(8)); }},
+    {"memcmp", [](const char* a, const char* b) { return std::memcmp(a, b, runtime_size(5)); }},
+    {"bcmp", [](const char* a, const char* b) { return ::bcmp(a, b, runtime_size(5)); }},
+};
+
+TEST(StdPlainMemory, StringComparisonsOfABufferAnotherThreadWritesRace) {
+  for (const auto& [name, compare] : kComparisons) {
+    SCOPED_TRACE(name);
+    const Result r = interleave::explore(options(300), [compare = compare] {
+      char buffer[64] = "abcd";
+      std::thread writer([&] { buffer[2] = 'x'; });
+      (void)compare(runtime_text(buffer), runtime_text("abcd"));
+      writer.join();
+    });
+    expect_plain_race(r);
+  }
+}
+
+// A comparison decided at the first byte reads no further: the other thread's write of buffer[2]
+// is no race with it.
+TEST(StdPlainMemory, AComparisonDecidedBeforeTheWrittenByteDoesNotRace) {
+  for (const auto& [name, compare] : kComparisons) {
+    SCOPED_TRACE(name);
+    const Result r = interleave::explore(options(300), [compare = compare] {
+      char buffer[64] = "abcd";
+      std::thread writer([&] { buffer[2] = 'x'; });
+      INTERLEAVE_ASSERT(compare(runtime_text(buffer), runtime_text("zbcd")) != 0);
+      writer.join();
+    });
+    EXPECT_TRUE(r.passed()) << r;
+  }
+}
+
 // The control: the same functions under a mutex, and after a join, order every access.
 TEST(StdPlainMemory, CopiesAndStringFunctionsUnderAMutexAndAfterAJoinDoNotRace) {
   const Result r = interleave::explore(options(300), [] {
@@ -280,8 +318,11 @@ TEST(StdPlainMemory, CopiesAndStringFunctionsUnderAMutexAndAfterAJoinDoNotRace) 
       std::strncpy(copy + 40, buffer + 40, runtime_size(20));
       INTERLEAVE_ASSERT(std::strlen(runtime_text(buffer + 40)) == 0 ||
                         std::strchr(runtime_text(buffer + 40), 'w') != nullptr);
+      INTERLEAVE_ASSERT(std::memcmp(copy, buffer, runtime_size(32)) == 0);
+      INTERLEAVE_ASSERT(std::strcmp(runtime_text(copy + 40), runtime_text(buffer + 40)) == 0);
     }
     writer.join();
+    INTERLEAVE_ASSERT(std::strncmp(runtime_text(buffer + 40), runtime_text("hello, world"), runtime_size(20)) == 0);
     std::memcpy(copy, buffer, runtime_size(64));
     INTERLEAVE_ASSERT(copy[31] == 'a' && std::string(copy + 40) == "hello, world");
   });
