@@ -1,15 +1,16 @@
 // The string functions of the test program that read or write memory in the C library, outside
 // the compiler's instrumentation (as memcpy does: byte_copies.cpp): strcpy, stpcpy, strncpy,
-// stpncpy, strcat and strncat, strlen, strnlen, strchr and strrchr, and the comparisons strcmp,
-// strncmp, memcmp and bcmp. Each wrapper checks the bytes its function reads (a string up to its
-// terminator, a bound, or the character found; for strcat and strncat also the string appended to;
-// for a comparison, both sides up to the first byte that differs or ends the strings) and writes,
-// then calls the C library: the copies through their exported checked variants (__strcpy_chk and
-// the others, with no size limit, called through pointers the compiler cannot see through: a direct
-// call would be folded back into the function being defined here), the reads through rawmemchr,
-// memchr and memrchr, which this runtime does not replace. The comparisons are computed here, with
-// volatile reads (a plain loop could be turned back into a call of the function being defined).
-// Outside an exploration, and for the runtime's own calls, they only forward (or compare).
+// stpncpy, strcat and strncat, strlen, strnlen, strchr, strrchr and memchr, and the comparisons
+// strcmp, strncmp, memcmp and bcmp. Each wrapper checks the bytes its function reads (a string up
+// to its terminator, a bound, or the character found; for strcat and strncat also the string
+// appended to; for a comparison, both sides up to the first byte that differs or ends the
+// strings) and writes. The copies then call the C library through its exported checked variants
+// (__strcpy_chk and the others, with no size limit, called through pointers the compiler cannot
+// see through: a direct call would be folded back into the function being defined here); strlen
+// and strrchr use rawmemchr and memrchr, which this runtime does not replace; the byte searches
+// and the comparisons are computed here, with volatile reads (a plain loop could be turned back
+// into a call of the function being defined). Outside an exploration, and for the runtime's own
+// calls, nothing is checked.
 #include <cstddef>
 #include <cstdint>
 
@@ -24,7 +25,6 @@ char* __stpncpy_chk(char* destination, const char* source, std::size_t bound, st
 char* __strcat_chk(char* destination, const char* source, std::size_t destination_size);
 char* __strncat_chk(char* destination, const char* source, std::size_t bound, std::size_t destination_size);
 void* rawmemchr(const void* block, int character) noexcept;
-void* memchr(const void* block, int character, std::size_t size) noexcept;
 void* memrchr(const void* block, int character, std::size_t size) noexcept;
 }
 
@@ -46,9 +46,20 @@ std::size_t length(const char* text) {
   return static_cast<std::size_t>(static_cast<const char*>(rawmemchr(text, 0)) - text);
 }
 
+// The first byte equal to `character` in the `size` bytes at `block`, or nullptr; with volatile
+// reads, as the comparisons below (this file defines memchr itself).
+const void* find_byte(const void* block, int character, std::size_t size) {
+  const auto* bytes = static_cast<const volatile unsigned char*>(block);
+  const auto wanted = static_cast<unsigned char>(character);
+  for (std::size_t i = 0; i < size; ++i) {
+    if (bytes[i] == wanted) return static_cast<const unsigned char*>(block) + i;
+  }
+  return nullptr;
+}
+
 // The characters before the terminator, at most `bound`.
 std::size_t length(const char* text, std::size_t bound) {
-  const void* end = memchr(text, 0, bound);
+  const void* end = find_byte(text, 0, bound);
   return end == nullptr ? bound : static_cast<std::size_t>(static_cast<const char*>(end) - text);
 }
 
@@ -175,6 +186,16 @@ int memcmp(const void* a, const void* b, std::size_t size) {
   return checked_compare(a, b, size, false, __builtin_return_address(0));
 }
 
+void* memchr(const void* block, int character, std::size_t size) {
+  const void* found = find_byte(block, character, size);
+  const std::size_t read =
+      found == nullptr
+          ? size
+          : static_cast<std::size_t>(static_cast<const char*>(found) - static_cast<const char*>(block)) + 1;
+  check_read(block, read, __builtin_return_address(0));
+  return const_cast<void*>(found);
+}
+
 // What compilers call for a memcmp whose result is only compared with 0.
 int bcmp(const void* a, const void* b, std::size_t size) {
   return checked_compare(a, b, size, false, __builtin_return_address(0));
@@ -183,7 +204,7 @@ int bcmp(const void* a, const void* b, std::size_t size) {
 // NOLINTBEGIN(readability-non-const-parameter): the C library's signatures
 char* strchr(const char* text, int character) {
   const std::size_t n = length(text);
-  void* found = memchr(text, character, n + 1);  // the terminator is part of the string
+  void* found = const_cast<void*>(find_byte(text, character, n + 1));  // the terminator is part of the string
   const std::size_t read = found == nullptr ? n + 1 : static_cast<std::size_t>(static_cast<char*>(found) - text) + 1;
   check_read(text, read, __builtin_return_address(0));
   return static_cast<char*>(found);

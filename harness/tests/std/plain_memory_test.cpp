@@ -239,7 +239,7 @@ TEST(StdPlainMemory, StringCopiesIntoABufferAnotherThreadReadsRace) {
   }
 }
 
-// And the string reads (strlen, strnlen, strchr, strrchr): each reads buffer[2] in one thread
+// And the string reads (strlen, strnlen, strchr, strrchr, memchr): each reads buffer[2] in one thread
 // while the other writes it.
 TEST(StdPlainMemory, StringReadsOfABufferAnotherThreadWritesRace) {
   using Read = bool (*)(const char* text);
@@ -248,6 +248,7 @@ TEST(StdPlainMemory, StringReadsOfABufferAnotherThreadWritesRace) {
       {"strnlen", [](const char* t) { return ::strnlen(t, runtime_size(16)) > 2; }},
       {"strchr", [](const char* t) { return std::strchr(t, 'z') != nullptr; }},
       {"strrchr", [](const char* t) { return std::strrchr(t, 'a') != nullptr; }},
+      {"memchr", [](const char* t) { return std::memchr(t, 'z', runtime_size(5)) != nullptr; }},
   };
   for (const auto& [name, read] : readers) {
     SCOPED_TRACE(name);
@@ -297,6 +298,17 @@ TEST(StdPlainMemory, AComparisonDecidedBeforeTheWrittenByteDoesNotRace) {
     });
     EXPECT_TRUE(r.passed()) << r;
   }
+}
+
+// A memchr that finds its byte first reads no further.
+TEST(StdPlainMemory, AMemchrThatFindsItsByteAtTheStartDoesNotRaceWithALaterByte) {
+  const Result r = interleave::explore(options(300), [] {
+    char buffer[64] = "abcd";
+    std::thread writer([&] { buffer[2] = 'x'; });
+    INTERLEAVE_ASSERT(std::memchr(runtime_text(buffer), 'a', runtime_size(5)) == buffer);
+    writer.join();
+  });
+  EXPECT_TRUE(r.passed()) << r;
 }
 
 // The control: the same functions under a mutex, and after a join, order every access.
