@@ -1,7 +1,7 @@
 // The string functions of the test program that read or write memory in the C library, outside
 // the compiler's instrumentation (as memcpy does: byte_copies.cpp): strcpy, stpcpy, strncpy,
-// stpncpy, strcat and strncat, strlen, strnlen, strchr, strrchr and memchr, and the comparisons
-// strcmp, strncmp, memcmp and bcmp. Each wrapper checks the bytes its function reads (a string up
+// stpncpy, strcat and strncat, strlen, strnlen, strchr, strrchr, memchr, strstr and memmem, and
+// the comparisons strcmp, strncmp, memcmp and bcmp. Each wrapper checks the bytes its function reads (a string up
 // to its terminator, a bound, or the character found; for strcat and strncat also the string
 // appended to; for a comparison, both sides up to the first byte that differs or ends the
 // strings) and writes. The copies then call the C library through its exported checked variants
@@ -53,6 +53,20 @@ const void* find_byte(const void* block, int character, std::size_t size) {
   const auto wanted = static_cast<unsigned char>(character);
   for (std::size_t i = 0; i < size; ++i) {
     if (bytes[i] == wanted) return static_cast<const unsigned char*>(block) + i;
+  }
+  return nullptr;
+}
+
+// The first place in the `size` bytes at `block` where the `wanted_size` bytes at `wanted` stand,
+// or nullptr (volatile reads, as above).
+const void* find_bytes(const void* block, std::size_t size, const void* wanted, std::size_t wanted_size) {
+  if (wanted_size > size) return nullptr;
+  const auto* bytes = static_cast<const volatile unsigned char*>(block);
+  const auto* pattern = static_cast<const volatile unsigned char*>(wanted);
+  for (std::size_t i = 0; i + wanted_size <= size; ++i) {
+    std::size_t k = 0;
+    while (k < wanted_size && bytes[i + k] == pattern[k]) ++k;
+    if (k == wanted_size) return static_cast<const unsigned char*>(block) + i;
   }
   return nullptr;
 }
@@ -193,6 +207,30 @@ void* memchr(const void* block, int character, std::size_t size) {
           ? size
           : static_cast<std::size_t>(static_cast<const char*>(found) - static_cast<const char*>(block)) + 1;
   check_read(block, read, __builtin_return_address(0));
+  return const_cast<void*>(found);
+}
+
+// strstr and memmem read the needle whole, and the haystack up to the end of the first match (all
+// of it, with its terminator for strstr, when there is none).
+char* strstr(const char* haystack, const char* needle) {
+  const std::size_t size = length(haystack);
+  const std::size_t wanted = length(needle);
+  const void* found = find_bytes(haystack, size, needle, wanted);
+  const std::size_t read =
+      found == nullptr ? size + 1 : static_cast<std::size_t>(static_cast<const char*>(found) - haystack) + wanted;
+  check_read(haystack, read, __builtin_return_address(0));
+  check_read(needle, wanted + 1, __builtin_return_address(0));
+  return static_cast<char*>(const_cast<void*>(found));
+}
+
+void* memmem(const void* haystack, std::size_t size, const void* needle, std::size_t wanted) {
+  const void* found = find_bytes(haystack, size, needle, wanted);
+  const std::size_t read =
+      found == nullptr
+          ? size
+          : static_cast<std::size_t>(static_cast<const char*>(found) - static_cast<const char*>(haystack)) + wanted;
+  check_read(haystack, read, __builtin_return_address(0));
+  check_read(needle, wanted, __builtin_return_address(0));
   return const_cast<void*>(found);
 }
 

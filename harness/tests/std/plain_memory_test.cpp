@@ -239,7 +239,7 @@ TEST(StdPlainMemory, StringCopiesIntoABufferAnotherThreadReadsRace) {
   }
 }
 
-// And the string reads (strlen, strnlen, strchr, strrchr, memchr): each reads buffer[2] in one thread
+// And the string reads (strlen, strnlen, strchr, strrchr, memchr, strstr, memmem): each reads buffer[2] in one thread
 // while the other writes it.
 TEST(StdPlainMemory, StringReadsOfABufferAnotherThreadWritesRace) {
   using Read = bool (*)(const char* text);
@@ -249,6 +249,9 @@ TEST(StdPlainMemory, StringReadsOfABufferAnotherThreadWritesRace) {
       {"strchr", [](const char* t) { return std::strchr(t, 'z') != nullptr; }},
       {"strrchr", [](const char* t) { return std::strrchr(t, 'a') != nullptr; }},
       {"memchr", [](const char* t) { return std::memchr(t, 'z', runtime_size(5)) != nullptr; }},
+      {"strstr", [](const char* t) { return std::strstr(t, runtime_text("cz")) != nullptr; }},
+      {"memmem",
+       [](const char* t) { return ::memmem(t, runtime_size(4), runtime_text("cz"), runtime_size(2)) != nullptr; }},
   };
   for (const auto& [name, read] : readers) {
     SCOPED_TRACE(name);
@@ -300,12 +303,14 @@ TEST(StdPlainMemory, AComparisonDecidedBeforeTheWrittenByteDoesNotRace) {
   }
 }
 
-// A memchr that finds its byte first reads no further.
-TEST(StdPlainMemory, AMemchrThatFindsItsByteAtTheStartDoesNotRaceWithALaterByte) {
+// A search that finds what it looks for at the start reads no further.
+TEST(StdPlainMemory, ASearchThatFindsItsBytesAtTheStartDoesNotRaceWithALaterByte) {
   const Result r = interleave::explore(options(300), [] {
     char buffer[64] = "abcd";
     std::thread writer([&] { buffer[2] = 'x'; });
     INTERLEAVE_ASSERT(std::memchr(runtime_text(buffer), 'a', runtime_size(5)) == buffer);
+    INTERLEAVE_ASSERT(std::strstr(runtime_text(buffer), runtime_text("ab")) == buffer);
+    INTERLEAVE_ASSERT(::memmem(runtime_text(buffer), runtime_size(5), runtime_text("ab"), runtime_size(2)) == buffer);
     writer.join();
   });
   EXPECT_TRUE(r.passed()) << r;
