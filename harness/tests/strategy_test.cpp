@@ -453,6 +453,23 @@ TEST(Surw, TheSameSchedulesForEveryJobCount) {
   EXPECT_EQ(tokens[0], tokens[2]);
 }
 
+// SURW's estimate list: as many entries as kMaxSurwEstimates parse back, one more is refused.
+TEST(Surw, TheLongestEstimateListParsesAndALongerOneIsRefused) {
+  ScheduleId id;
+  id.strategy = Strategy::surw;
+  id.test = TestFingerprint{1, 1, 0};
+  id.surw_estimates.assign(detail::model::kMaxSurwEstimates, 7);
+  EXPECT_EQ(ScheduleId::parse(id.token()), id);
+  id.surw_estimates.push_back(7);
+  try {
+    (void)ScheduleId::parse(id.token());
+    ADD_FAILURE() << "a list of " << id.surw_estimates.size() << " estimates was accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("the estimate list has more than 65536 entries"), std::string::npos)
+        << std::string(e.what()).substr(0, 300);
+  }
+}
+
 TEST(Portfolio, EveryMemberGetsAShareAndTheDrawDependsOnTheSeed) {
   std::map<std::pair<Strategy, int>, int> shares;
   int differing = 0;

@@ -283,10 +283,10 @@ class Search {
   // SURW's estimates: each fiber's most choice points over the schedules run so far.
   void note_fiber_choices(const Outcome& outcome) {
     const std::vector<std::uint64_t>& picked = *outcome.fiber_choice_points;
+    const std::size_t fibers = std::min(picked.size(), model::kMaxSurwEstimates);
     std::lock_guard lock(estimates_mutex_);
-    if (most_fiber_choices_.size() < picked.size()) most_fiber_choices_.resize(picked.size(), 0);
-    for (std::size_t f = 0; f < picked.size(); ++f)
-      most_fiber_choices_[f] = std::max(most_fiber_choices_[f], picked[f]);
+    if (most_fiber_choices_.size() < fibers) most_fiber_choices_.resize(fibers, 0);
+    for (std::size_t f = 0; f < fibers; ++f) most_fiber_choices_[f] = std::max(most_fiber_choices_[f], picked[f]);
   }
 
   const Exploration& e_;

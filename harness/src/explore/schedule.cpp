@@ -100,7 +100,6 @@ std::vector<Choice> choice_list(std::string_view token, std::string_view part) {
 }
 
 // "e=<n>_<n>_..." or "e=-": SURW's estimates, one per fiber.
-constexpr std::size_t kMaxEstimates = 65536;
 std::vector<std::uint64_t> estimate_list(std::string_view token, std::string_view part) {
   if (part.substr(0, 2) != "e=") reject(token, absl::StrCat("expected field 'e=' but found ", quoted(part)));
   const std::string_view list = part.substr(2);
@@ -108,8 +107,9 @@ std::vector<std::uint64_t> estimate_list(std::string_view token, std::string_vie
   if (list == "-") return out;
   if (list.empty()) reject(token, "the estimate list is empty (write '-' for none)");
   for (absl::string_view item : absl::StrSplit(absl::string_view(list.data(), list.size()), '_')) {
-    if (out.size() == kMaxEstimates) {
-      reject(token, absl::StrCat("the estimate list has more than ", kMaxEstimates, " entries (one per fiber)"));
+    if (out.size() == detail::model::kMaxSurwEstimates) {
+      reject(token, absl::StrCat("the estimate list has more than ", detail::model::kMaxSurwEstimates,
+                                 " entries (one per fiber)"));
     }
     out.push_back(number(token, std::string_view(item.data(), item.size()), "estimate", 0, UINT64_MAX));
   }

@@ -2,6 +2,7 @@
 // the Chooser. A new strategy is one file under strategies/ and one entry in registry.cpp.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -38,6 +39,10 @@ struct PortfolioMember {
   int pct_depth;
 };
 PortfolioMember portfolio_member(std::uint64_t seed, std::uint64_t index) noexcept;
+
+// SURW's estimates name at most this many fibers (a token lists them all): fibers numbered past it
+// in a schedule are estimated at 1, as a fiber no earlier schedule had.
+inline constexpr std::size_t kMaxSurwEstimates = 65536;
 
 std::unique_ptr<SchedulingStrategy> make_random_walk();
 std::unique_ptr<SchedulingStrategy> make_pct();
