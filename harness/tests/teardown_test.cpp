@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "interleave/detail/condition.h"
+#include "interleave/detail/sanitizers.h"
 #include "interleave/event.h"
 #include "interleave/explore.h"
 #include "interleave/mutex.h"
@@ -230,6 +231,12 @@ struct StoresInItsDestructor {
 };
 
 TEST(Teardown, AFiberTornDownInsideADestructorIsAbandonedAndTheFailureReported) {
+#if INTERLEAVE_TSAN
+  // The abandoned fiber ends inside the runtime's ThreadSanitizer ignore scope (std::terminate
+  // unwinds nothing), and ThreadSanitizer reports a fiber finished with ignores enabled
+  // (docs/reliability.md): the report and the reproduce line come, but the process fails.
+  GTEST_SKIP() << "under ThreadSanitizer an abandoned fiber ends with its ignores enabled";
+#endif
   Options options = few_schedules();
   options.schedules = 200;
   for (std::uint64_t seed = 1; seed <= 5; ++seed) {
