@@ -12,6 +12,7 @@
 #include <sstream>
 #include <string>
 #include <vector>
+#include <version>
 
 #include "interleave/explore.h"
 #include "interleave/model_platform.h"
@@ -239,6 +240,141 @@ TEST(Report, AStaleReadNamesTheLoadThatReadAnOlderStore) {
   ASSERT_FALSE(found.stale_reads.empty()) << found;
   EXPECT_NE(found.stale_reads.front().find(here(g_stale_load_line)), std::string::npos) << found;
   expect_a_good_report(found, run, {g_stale_load_line}, {"(reader)", "\"data\"", "ready was set but data is stale"});
+}
+
+// --- Call chains: one helper called from two lines -----------------------------------------------
+// A report names the helper's line and, after it, the user's line that called it: which caller
+// raced, failed or blocked. The callers are read from the stack in the report's run (debug
+// information: this test is built with -g), so they need std::source_location (g++ 11+, clang 15+).
+
+bool call_chains_supported() {
+#if defined(__cpp_lib_source_location)
+  return true;
+#else
+  return false;
+#endif
+}
+
+int g_helper_write_line = 0;
+int g_teller_call_line = 0;
+int g_main_call_line = 0;
+
+void add_to(Shared<int, P>& balance, int amount) {
+  const int before = balance.read();
+  g_helper_write_line = __LINE__ + 1;
+  balance.write(before + amount);
+}
+
+void unlocked_deposits() {
+  Shared<int, P> balance{0};
+  BasicThread<P> teller(
+      [&] {
+        g_teller_call_line = __LINE__ + 1;
+        add_to(balance, 100);
+      },
+      "teller");
+  teller.start();
+  g_main_call_line = __LINE__ + 1;
+  add_to(balance, 50);
+  teller.join();
+}
+
+TEST(Report, ARaceInsideAHelperNamesTheCallerOfEachAccess) {
+  if (!call_chains_supported()) GTEST_SKIP() << "call chains need std::source_location";
+  const auto run = [](Options o) { return explore(o, unlocked_deposits); };
+  const Result found = run(options(1000));
+  ASSERT_TRUE(found.failed());
+  EXPECT_EQ(found.failure->kind, FailureKind::data_race) << found;
+  const std::string& m = found.failure->message;
+  EXPECT_NE(m.find(here(g_helper_write_line)), std::string::npos) << found;
+  EXPECT_NE(m.find("called from"), std::string::npos) << found;
+  EXPECT_NE(m.find(here(g_teller_call_line)), std::string::npos) << found;
+  EXPECT_NE(m.find(here(g_main_call_line)), std::string::npos) << found;
+  expect_a_good_report(found, run, {g_helper_write_line, g_teller_call_line, g_main_call_line}, {"(teller)"});
+}
+
+int g_audit_assert_line = 0;
+int g_audit_call_line = 0;
+
+void audit(const Word& balance) {
+  g_audit_assert_line = __LINE__ + 1;
+  INTERLEAVE_ASSERT(balance.load() <= 100U, "the balance went over its limit");
+}
+
+void check_then_deposit() {
+  Word balance{50};
+  const auto deposit = [&] {
+    if (balance.load() <= 50U) balance.fetch_add(50);
+  };
+  BasicThread<P> first(deposit, "first");
+  BasicThread<P> second(deposit, "second");
+  first.start();
+  second.start();
+  first.join();
+  second.join();
+  g_audit_call_line = __LINE__ + 1;
+  audit(balance);
+}
+
+TEST(Report, AFailedAssertionInsideAHelperNamesItsCaller) {
+  if (!call_chains_supported()) GTEST_SKIP() << "call chains need std::source_location";
+  const auto run = [](Options o) { return explore(o, check_then_deposit); };
+  const Result found = run(options(1000));
+  ASSERT_TRUE(found.failed());
+  EXPECT_EQ(found.failure->kind, FailureKind::assertion) << found;
+  EXPECT_NE(found.failure->where.find(here(g_audit_assert_line)), std::string::npos) << found;
+  EXPECT_NE(found.failure->call_chain.find(", called from "), std::string::npos) << found;
+  EXPECT_NE(found.failure->call_chain.find(here(g_audit_call_line)), std::string::npos) << found;
+  // The report's line for the failure carries the chain.
+  EXPECT_NE(found.report().find(here(g_audit_assert_line) + ", called from "), std::string::npos) << found;
+  expect_a_good_report(found, run, {g_audit_assert_line, g_audit_call_line}, {"the balance went over its limit"});
+}
+
+int g_second_lock_in_helper = 0;
+int g_forward_call_line = 0;
+int g_backward_call_line = 0;
+
+void lock_both(BasicMutex<P>& first, BasicMutex<P>& second) {
+  first.lock();
+  g_second_lock_in_helper = __LINE__ + 1;
+  second.lock();
+  second.unlock();
+  first.unlock();
+}
+
+void helper_lock_order_inversion() {
+  BasicMutex<P> accounts;
+  BasicMutex<P> audit_log;
+  BasicThread<P> forward(
+      [&] {
+        g_forward_call_line = __LINE__ + 1;
+        lock_both(accounts, audit_log);
+      },
+      "forward");
+  BasicThread<P> backward(
+      [&] {
+        g_backward_call_line = __LINE__ + 1;
+        lock_both(audit_log, accounts);
+      },
+      "backward");
+  forward.start();
+  backward.start();
+  forward.join();
+  backward.join();
+}
+
+TEST(Report, ADeadlockInsideAHelperNamesWhereEachThreadCalledIt) {
+  if (!call_chains_supported()) GTEST_SKIP() << "call chains need std::source_location";
+  const auto run = [](Options o) { return explore(o, helper_lock_order_inversion); };
+  const Result found = run(options(1000));
+  ASSERT_TRUE(found.failed());
+  EXPECT_EQ(found.failure->kind, FailureKind::deadlock) << found;
+  const std::string& m = found.failure->message;
+  EXPECT_NE(m.find(here(g_second_lock_in_helper) + ", called from "), std::string::npos) << found;
+  EXPECT_NE(m.find(here(g_forward_call_line)), std::string::npos) << found;
+  EXPECT_NE(m.find(here(g_backward_call_line)), std::string::npos) << found;
+  expect_a_good_report(found, run, {g_second_lock_in_helper, g_forward_call_line, g_backward_call_line},
+                       {"(forward)", "(backward)"});
 }
 
 }  // namespace

@@ -68,6 +68,10 @@ struct Failure {
   FailureKind kind = FailureKind::assertion;
   std::string message;
   std::string where;  // "file:line" where it was detected
+  // The user's frames that led there, where the report's run could find them: ", called from
+  // file:line, from file:line" (at most two), else empty. Not part of what makes two failures the
+  // same bug: exploring runs do not look for it.
+  std::string call_chain;
   std::uint32_t fiber = 0;
   std::string fiber_name;  // the name the failing fiber was given; may be empty
   std::uint64_t step = 0;

@@ -176,7 +176,8 @@ std::string Result::report() const {
   absl::StrAppend(&out, "  ", failure->message, "\n");
   absl::StrAppend(&out, "  in fiber ", failure->fiber,
                   failure->fiber_name.empty() ? "" : absl::StrCat(" (", failure->fiber_name, ")"), " at step ",
-                  failure->step, failure->where.empty() ? "" : absl::StrCat(", ", failure->where), "\n");
+                  failure->step, failure->where.empty() ? "" : absl::StrCat(", ", failure->where, failure->call_chain),
+                  "\n");
   if (!preemption_steps.empty()) {
     const auto marked = std::count_if(preemption_steps.begin(), preemption_steps.end(),
                                       [](const StepRecord& r) { return r.preempted.has_value(); });

@@ -416,6 +416,12 @@ void resolve_code_locations() noexcept;
 // site is a library header, e.g. Mutex::lock called from std::lock_guard's constructor.
 interleave::source_location user_call_site() noexcept;
 
+// In a report's run: `where` (a call site the source code gave, e.g. an operation's default
+// source_location argument) as a site whose call_chain() names the user's frames that called it,
+// read from the calling fiber's stack. `where` itself where there is no stack to read or no way to
+// make such a site (a library without std::source_location).
+interleave::source_location chained_site(const interleave::source_location& where) noexcept;
+
 // True for a site in the standard library's or interleave's own headers and sources: a report
 // should name the user's line that led there instead.
 bool library_site(const interleave::source_location& where) noexcept;

@@ -143,6 +143,8 @@ void Runtime::cell_created(CellShadow& shadow, interleave::source_location where
 
 void Runtime::cell_access(CellShadow& shadow, bool write, interleave::source_location where) {
   if (aborting_ || detector_.same_epoch(shadow, current_, write)) return;
+  // A report's run keeps each access with the user's frames that led to it.
+  if (full_trace_) where = chained_site(where);
   if (auto race = detector_.on_cell_access(detector_context(), shadow, write, where)) {
     // The name of the object holding the cell, after "data race on a Shared<T> cell".
     const std::string holder = names_.holder(&shadow);

@@ -22,6 +22,9 @@ bool Runtime::futex_wait(const std::uint32_t* word, AtomicShadow& shadow, std::u
     return true;
   }
   FiberState& me = fibers_[current_];
+  // A report's run: should the fiber never wake, the deadlock report names the user's frames that
+  // led to its wait (read from its stack now; a step costs no stack walk otherwise).
+  if (full_trace_) me.last_site = chained_site(me.last_site);
   me.status = Status::blocked;
   me.blocked_on = BlockedOn::futex;
   me.wait_word = word;

@@ -65,11 +65,15 @@ class SpinLock {
 
 // A site: its frames (innermost first) and the record reports read, filled when resolved, with
 // the user's frames that called it (outermost last, at most kCallers).
+// A chained site (chained_site()) is a call site known from the source code, its anchor: its
+// record is the anchor's from the start, and resolving adds the callers only.
 struct Site {
   static constexpr std::size_t kCallers = 2;
   LocationRecord record;
   std::vector<LocationRecord*> frames;
   std::vector<LocationRecord> callers;
+  const LocationRecord* anchor = nullptr;
+  bool resolved = false;
 };
 
 // The innermost frames of an access (its pc, then its callers): a site's key, held inline.
@@ -234,6 +238,21 @@ std::size_t site_cache_slot(const Frames& key) noexcept {
   return (pc ^ (pc >> 8) ^ (caller >> 4)) % kSiteCache;
 }
 
+// One source file named two ways: the path the compiler was given (a source_location's) and the
+// one the debug information holds (normalized by parse_location).
+bool same_file(const char* a, const char* b) {
+  if (std::strcmp(a, b) == 0) return true;
+  const std::string x = std::filesystem::path(a).lexically_normal().string();
+  const std::string y = std::filesystem::path(b).lexically_normal().string();
+  if (x == y) return true;
+  // A relative path names the tail of the absolute one.
+  const std::string& shorter = x.size() < y.size() ? x : y;
+  const std::string& longer = x.size() < y.size() ? y : x;
+  return !shorter.empty() && shorter.front() != '/' && longer.size() > shorter.size() &&
+         longer.compare(longer.size() - shorter.size(), shorter.size(), shorter) == 0 &&
+         longer[longer.size() - shorter.size() - 1] == '/';
+}
+
 // Fills `site`'s record (and callers) from its resolved frames.
 void resolve_site(const CodeLocations& c, Site& site) {
   std::vector<const LocationRecord*> frames;  // with the inlined ones, innermost first
@@ -244,18 +263,28 @@ void resolve_site(const CodeLocations& c, Site& site) {
     for (const LocationRecord& outer : inlined->second) frames.push_back(&outer);
   }
   const auto user = [](const LocationRecord& r) { return r.line != 0 && !in_system_header(r) && !in_library(r.file); };
-  const LocationRecord* chosen = nullptr;
   std::size_t at = 0;
-  for (; at < frames.size(); ++at) {
-    if (frames[at]->line == 0) continue;
-    if (chosen == nullptr) chosen = frames[at];
-    if (user(*frames[at])) {
-      chosen = frames[at];
-      break;
+  if (site.anchor != nullptr) {
+    // The callers are those of the frame at the anchor's line; with no such frame (code without
+    // debug information) there are none.
+    while (at < frames.size() &&
+           !(frames[at]->line == site.anchor->line && same_file(frames[at]->file, site.anchor->file))) {
+      ++at;
     }
+    if (at == frames.size()) return;
+  } else {
+    const LocationRecord* chosen = nullptr;
+    for (; at < frames.size(); ++at) {
+      if (frames[at]->line == 0) continue;
+      if (chosen == nullptr) chosen = frames[at];
+      if (user(*frames[at])) {
+        chosen = frames[at];
+        break;
+      }
+    }
+    if (chosen == nullptr) return;
+    site.record = *chosen;
   }
-  if (chosen == nullptr) return;
-  site.record = *chosen;
   for (++at; at < frames.size() && site.callers.size() < Site::kCallers; ++at) {
     const LocationRecord& r = *frames[at];
     const LocationRecord& last = site.callers.empty() ? site.record : site.callers.back();
@@ -269,9 +298,15 @@ std::string call_chain(const interleave::source_location& where) {
 #if defined(__cpp_lib_source_location)
   const auto* record = std::bit_cast<const LocationRecord*>(where);
   CodeLocations& c = code_locations();
-  const std::lock_guard lock(c.lock);
-  const auto found = c.site_of_record.find(record);
+  std::unique_lock lock(c.lock);
+  auto found = c.site_of_record.find(record);
   if (found == c.site_of_record.end()) return {};
+  if (!found->second->resolved) {  // a report is being written: look its sites up now
+    lock.unlock();
+    resolve_code_locations();
+    lock.lock();
+    found = c.site_of_record.find(record);
+  }
   std::string text;
   for (const LocationRecord& caller : found->second->callers) {
     absl::StrAppend(&text, text.empty() ? ", called from " : ", from ", caller.file, ":", caller.line);
@@ -336,6 +371,42 @@ interleave::source_location user_call_site() noexcept {
   }
 }
 
+interleave::source_location chained_site(const interleave::source_location& where) noexcept {
+#if defined(__cpp_lib_source_location)
+  if (where.line() == 0) return where;
+  try {
+    const auto* anchor = std::bit_cast<const LocationRecord*>(where);
+    CodeLocations& c = code_locations();
+    {
+      const std::lock_guard lock(c.lock);
+      if (c.site_of_record.contains(anchor)) return where;  // a site already (instrumented code's)
+    }
+    constexpr int kFrames = 48;
+    void* frames[kFrames];
+    const int count = ::backtrace(frames, kFrames);
+    if (count <= 1) return where;
+    // The key: the anchor, then the stack without this function's own frame.
+    std::vector<const void*> key;
+    key.reserve(static_cast<std::size_t>(count));
+    key.push_back(anchor);
+    key.insert(key.end(), frames + 1, frames + count);
+    const std::lock_guard lock(c.lock);
+    auto [it, inserted] = c.sites.try_emplace(std::move(key), nullptr);
+    if (inserted) {
+      Site* site = c.new_site(it->first.data() + 1, it->first.size() - 1);
+      site->anchor = anchor;
+      site->record = *anchor;
+      it->second = site;
+    }
+    return location_of(it->second->record);
+  } catch (...) {
+    return where;
+  }
+#else
+  return where;  // a source_location holds its file and line here, not a record a site could extend
+#endif
+}
+
 bool library_site(const interleave::source_location& where) noexcept {
   const char* file = where.file_name();
   return std::strncmp(file, "/usr/include/", 13) == 0 || std::strstr(file, "/include/c++/") != nullptr ||
@@ -365,7 +436,10 @@ void resolve_code_locations() noexcept {
     // A site is its innermost frame outside system headers and interleave's own code (else its
     // innermost known frame); the user's frames after it are its callers. Each frame's inlined
     // functions count as frames of their own, innermost first.
-    for (Site* site : c.unresolved_sites) resolve_site(c, *site);
+    for (Site* site : c.unresolved_sites) {
+      resolve_site(c, *site);
+      site->resolved = true;
+    }
     c.unresolved_sites.clear();
   } catch (...) {
     // Reports then name these sites without file and line.

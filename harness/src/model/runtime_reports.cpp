@@ -21,6 +21,13 @@ void Runtime::record_failure(FailureKind kind, std::string message, interleave::
   f.kind = kind;
   f.message = std::move(message);
   f.where = location_text(where);
+  // A report's run names the user's frames that led to the failure (read from the failing fiber's
+  // stack: a failure found elsewhere, such as a deadlock, has no site).
+  // The runtime's own work: instrumented code's hooks (the addr2line pipe's reads) pass through.
+  if (full_trace_ && where.line() != 0 && current_ != kOsThread) {
+    const IgnoreScope ignore;
+    f.call_chain = call_chain(chained_site(where));
+  }
   f.fiber = current_;
   f.fiber_name = std::string(names_.fiber(current_));
   f.step = steps_;
@@ -73,7 +80,7 @@ void Runtime::report_deadlock() {
       absl::StrAppend(&message, "futex wait (object ", objects.of(f.wait_word), names_.object_suffix(f.wait_word), ")");
       // The wait's own site, when it was given one (ModelPlatform::wait) and the trace is full.
       const std::string at = full_trace_ ? location_text(f.last_site) : std::string();
-      if (!at.empty()) absl::StrAppend(&message, " at ", at);
+      if (!at.empty()) absl::StrAppend(&message, " at ", at, call_chain(f.last_site));
     }
   }
   record_failure(FailureKind::deadlock, std::move(message), {});
