@@ -1,6 +1,6 @@
-// Condition, RecursiveMutex, Latch, Barrier, SharedMutex and Once against their std::
-// counterparts, uncontended, on native threads, in one program so that each ratio compares two
-// rows of one run. Every benchmark first makes the process multi-threaded (a parked helper
+// Condition (and ProcessCondition), RecursiveMutex, Latch, Barrier, SharedMutex and Once against
+// their std:: counterparts, uncontended, on native threads, in one program so that each ratio
+// compares two rows of one run. Every benchmark first makes the process multi-threaded (a parked helper
 // thread), which is the case that matters for synchronization (see mutex_benchmark.cpp: glibc
 // takes a non-atomic path in a process that has only ever had one thread). One more row, a
 // two-thread Condition ping-pong, shows the sleeping path.
@@ -18,6 +18,7 @@
 #include "interleave/latch.h"
 #include "interleave/mutex.h"
 #include "interleave/once.h"
+#include "interleave/process_condition.h"
 #include "interleave/recursive_mutex.h"
 #include "interleave/shared_mutex.h"
 #include "multithreaded_process.h"
@@ -41,6 +42,8 @@ BENCHMARK(BM_NotifyOneNobodyWaiting<std::condition_variable_any>)
     ->Name("Condition.NotifyOneNobodyWaiting/std::condition_variable_any");
 BENCHMARK(BM_NotifyOneNobodyWaiting<interleave::Condition>)
     ->Name("Condition.NotifyOneNobodyWaiting/interleave::Condition");
+BENCHMARK(BM_NotifyOneNobodyWaiting<interleave::ProcessCondition>)
+    ->Name("Condition.NotifyOneNobodyWaiting/interleave::ProcessCondition");
 
 template <class Mutex, class Condition>
 void BM_PingPong(benchmark::State& state) {
@@ -76,6 +79,11 @@ BENCHMARK(BM_PingPong<std::mutex, std::condition_variable>)
     ->UseRealTime();
 BENCHMARK(BM_PingPong<interleave::Mutex, interleave::Condition>)
     ->Name("Condition.PingPong/interleave::Mutex+interleave::Condition")
+    ->UseRealTime();
+// Process-shared futexes and mutex, on threads of one process (what crossing processes adds is
+// the kernel's shared futex hashing, on both sides alike).
+BENCHMARK(BM_PingPong<interleave::ProcessMutex, interleave::ProcessCondition>)
+    ->Name("Condition.PingPong/interleave::ProcessMutex+interleave::ProcessCondition")
     ->UseRealTime();
 
 // --- RecursiveMutex: an outer and a nested lock, then both unlocks.

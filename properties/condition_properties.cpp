@@ -10,6 +10,7 @@
 #include "interleave/condition.h"
 #include "interleave/explore.h"
 #include "interleave/mutex.h"
+#include "interleave/process_condition.h"
 #include "interleave/rapidcheck.h"
 #include "interleave/thread.h"
 #include "scenarios/condition_scenarios.h"
@@ -20,6 +21,10 @@ namespace {
 
 template <Platform P>
 using RealCondition = BasicCondition<P>;
+// ProcessCondition's algorithm (slots in the object, no pointers), with room for every waiter of
+// the scenarios below (at most 3).
+template <Platform P>
+using SlotCondition = BasicProcessCondition<P, 4>;
 
 // Each property draws a scenario and explores the body of properties/scenarios/condition_scenarios.h.
 template <template <class> class ConditionT>
@@ -55,6 +60,18 @@ INTERLEAVE_PROPERTY(ConditionProperties, NotifyAllWakesEveryWaiter, ()) {
 }
 INTERLEAVE_PROPERTY(ConditionProperties, WaitForIsFalseOnlyOnTimeout, ()) {
   wait_for_is_false_only_on_timeout<RealCondition>();
+}
+
+// ProcessCondition promises the same guarantees: the same properties.
+INTERLEAVE_PROPERTY(ProcessConditionProperties, NoLostWakeUp, ()) { no_lost_wake_up<SlotCondition>(); }
+INTERLEAVE_PROPERTY(ProcessConditionProperties, NotifyOneWakesAtMostOne, ()) {
+  notify_one_wakes_at_most_one<SlotCondition>();
+}
+INTERLEAVE_PROPERTY(ProcessConditionProperties, NotifyAllWakesEveryWaiter, ()) {
+  notify_all_wakes_every_waiter<SlotCondition>();
+}
+INTERLEAVE_PROPERTY(ProcessConditionProperties, WaitForIsFalseOnlyOnTimeout, ()) {
+  wait_for_is_false_only_on_timeout<SlotCondition>();
 }
 
 // Deadlock detection: a waiter that nobody notifies is reported as a deadlock naming the wait,

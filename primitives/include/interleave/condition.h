@@ -7,10 +7,10 @@
 //           std::unique_lock<std::mutex>, ...
 // Requires  The caller of wait*() holds `lock` (exactly once). The state a waiter waits for is
 //           changed while holding the same lock; notify_one/notify_all may be called with or
-//           without it. The condition outlives every wait on it. Not for processes (so there is
-//           no ProcessCondition): each waiter's queue node and futex word live on its own stack
-//           and the queue links them by pointer, which a notifier in another process would
-//           follow into its own memory.
+//           without it. The condition outlives every wait on it. Not for processes: each
+//           waiter's queue node and futex word live on its own stack and the queue links them by
+//           pointer, which a notifier in another process would follow into its own memory;
+//           ProcessCondition (process_condition.h) keeps its waiters in slots inside the object.
 // Guarantees
 //   - No lost wake-up: a waiter that was waiting (had released its lock inside wait) when
 //     notify_one or notify_all was called is woken by it, if the notify is made after the state
