@@ -10,7 +10,10 @@
 // and strrchr use rawmemchr and memrchr, which this runtime does not replace; the byte searches
 // and the comparisons are computed here, with volatile reads (a plain loop could be turned back
 // into a call of the function being defined). Outside an exploration, and for the runtime's own
-// calls, nothing is checked.
+// calls, nothing is checked, and the searches and comparisons are the C library's own (looked up
+// past the program when it starts), at its speed.
+#include <dlfcn.h>
+
 #include <cstddef>
 #include <cstdint>
 
@@ -41,6 +44,48 @@ BoundedCopy volatile c_stpncpy = &__stpncpy_chk;
 Copy volatile c_strcat = &__strcat_chk;
 BoundedCopy volatile c_strncat = &__strncat_chk;
 constexpr std::size_t kNoLimit = SIZE_MAX;
+
+// The C library's own searches and comparisons, for calls nothing is checked for. Looked up once
+// while the program starts (before any exploration, on one thread); null before that, or where a
+// function is not found, and then the code below answers.
+struct CLibrary {
+  int (*strcmp)(const char*, const char*) = nullptr;
+  int (*strncmp)(const char*, const char*, std::size_t) = nullptr;
+  int (*memcmp)(const void*, const void*, std::size_t) = nullptr;
+  int (*bcmp)(const void*, const void*, std::size_t) = nullptr;
+  void* (*memchr)(const void*, int, std::size_t) = nullptr;
+  char* (*strchr)(const char*, int) = nullptr;
+  std::size_t (*strnlen)(const char*, std::size_t) = nullptr;
+  char* (*strstr)(const char*, const char*) = nullptr;
+  void* (*memmem)(const void*, std::size_t, const void*, std::size_t) = nullptr;
+};
+constinit CLibrary c_library{};
+
+template <class F>
+void look_up(F& function, const char* name) noexcept {
+  function = reinterpret_cast<F>(::dlsym(RTLD_NEXT, name));
+}
+
+[[maybe_unused]] const bool kLookedUp = [] {
+  CLibrary found;
+  look_up(found.strcmp, "strcmp");
+  look_up(found.strncmp, "strncmp");
+  look_up(found.memcmp, "memcmp");
+  look_up(found.bcmp, "bcmp");
+  look_up(found.memchr, "memchr");
+  look_up(found.strchr, "strchr");
+  look_up(found.strnlen, "strnlen");
+  look_up(found.strstr, "strstr");
+  look_up(found.memmem, "memmem");
+  c_library = found;
+  return true;
+}();
+
+// The C library's function, when the call is not checked and it was found; else null.
+template <class F>
+F unchecked(F function) noexcept {
+  return function != nullptr && !rt::modelled() ? function : nullptr;
+}
 
 std::size_t length(const char* text) {
   return static_cast<std::size_t>(static_cast<const char*>(rawmemchr(text, 0)) - text);
@@ -185,22 +230,29 @@ std::size_t strlen(const char* text) {
 }
 
 std::size_t strnlen(const char* text, std::size_t bound) {
+  if (auto c = unchecked(c_library.strnlen)) return c(text, bound);
   const std::size_t n = length(text, bound);
   check_read(text, read_of(n, bound), __builtin_return_address(0));
   return n;
 }
 
-int strcmp(const char* a, const char* b) { return checked_compare(a, b, SIZE_MAX, true, __builtin_return_address(0)); }
+int strcmp(const char* a, const char* b) {
+  if (auto c = unchecked(c_library.strcmp)) return c(a, b);
+  return checked_compare(a, b, SIZE_MAX, true, __builtin_return_address(0));
+}
 
 int strncmp(const char* a, const char* b, std::size_t bound) {
+  if (auto c = unchecked(c_library.strncmp)) return c(a, b, bound);
   return checked_compare(a, b, bound, true, __builtin_return_address(0));
 }
 
 int memcmp(const void* a, const void* b, std::size_t size) {
+  if (auto c = unchecked(c_library.memcmp)) return c(a, b, size);
   return checked_compare(a, b, size, false, __builtin_return_address(0));
 }
 
 void* memchr(const void* block, int character, std::size_t size) {
+  if (auto c = unchecked(c_library.memchr)) return c(block, character, size);
   const void* found = find_byte(block, character, size);
   const std::size_t read =
       found == nullptr
@@ -213,6 +265,7 @@ void* memchr(const void* block, int character, std::size_t size) {
 // strstr and memmem read the needle whole, and the haystack up to the end of the first match (all
 // of it, with its terminator for strstr, when there is none).
 char* strstr(const char* haystack, const char* needle) {
+  if (auto c = unchecked(c_library.strstr)) return c(haystack, needle);
   const std::size_t size = length(haystack);
   const std::size_t wanted = length(needle);
   const void* found = find_bytes(haystack, size, needle, wanted);
@@ -224,6 +277,7 @@ char* strstr(const char* haystack, const char* needle) {
 }
 
 void* memmem(const void* haystack, std::size_t size, const void* needle, std::size_t wanted) {
+  if (auto c = unchecked(c_library.memmem)) return c(haystack, size, needle, wanted);
   const void* found = find_bytes(haystack, size, needle, wanted);
   const std::size_t read =
       found == nullptr
@@ -236,11 +290,13 @@ void* memmem(const void* haystack, std::size_t size, const void* needle, std::si
 
 // What compilers call for a memcmp whose result is only compared with 0.
 int bcmp(const void* a, const void* b, std::size_t size) {
+  if (auto c = unchecked(c_library.bcmp)) return c(a, b, size);
   return checked_compare(a, b, size, false, __builtin_return_address(0));
 }
 
 // NOLINTBEGIN(readability-non-const-parameter): the C library's signatures
 char* strchr(const char* text, int character) {
+  if (auto c = unchecked(c_library.strchr)) return c(text, character);
   const std::size_t n = length(text);
   void* found = const_cast<void*>(find_byte(text, character, n + 1));  // the terminator is part of the string
   const std::size_t read = found == nullptr ? n + 1 : static_cast<std::size_t>(static_cast<char*>(found) - text) + 1;
