@@ -1,5 +1,7 @@
 // Blocking I/O of the test program inside an exploration (read, readv, write, writev, recv*,
-// send*, accept, poll, ppoll, select, pselect, epoll_wait on a descriptor that is not ready). The model cannot block a
+// send*, accept, poll, ppoll, select, pselect, epoll_wait on a descriptor that is not ready), and
+// the other waits the model cannot see end: for a child process (wait, waitpid, wait4, waitid) and
+// for a signal (sigwait, sigwaitinfo, sigtimedwait, pause, sigsuspend). The model cannot block a
 // model thread in the kernel: its fibers share one OS thread, so a blocked call would stop every thread and hang the
 // exploration. Instead the call waits on the virtual clock, rechecking the descriptor with a
 // zero-timeout poll while the other threads run (a pipe between model threads works), and calls
@@ -11,13 +13,17 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <string>
 
@@ -38,8 +44,19 @@ int real_poll(pollfd* fds, nfds_t count, int timeout_ms) {
 // Waits until `ready()` (checked now, then after each pause) or `timeout_ns` (< 0: none) passed.
 // False on timeout. `what` names the call for reports.
 // `call` (a literal: traces keep it) names the call, `what` details it for a report.
+// `why` ends the report of a wait that nothing ended: what the model cannot see, and what to do.
+constexpr const char* kBlockingIo =
+    "blocking I/O is not modelled (the model sees no other process, and no real time passes, while it waits); make "
+    "the descriptor ready before the call, or use a non-blocking descriptor or a timeout";
+constexpr const char* kOtherProcesses =
+    "another process is not modelled (the model sees none, and no real time passes, while it waits); wait for a "
+    "child that has ended, or ask with WNOHANG";
+constexpr const char* kSignals =
+    "signals are not modelled (the model delivers none, and no real time passes, while it waits); raise the signal "
+    "before the wait, or use sigtimedwait with a timeout";
 template <class Ready>
-bool wait_until_ready(Ready ready, std::int64_t timeout_ns, const char* call, const std::string& what, const void* pc) {
+bool wait_until_ready(Ready ready, std::int64_t timeout_ns, const char* call, const std::string& what, const void* pc,
+                      const char* why = kBlockingIo) {
   static const std::uint32_t never_woken = 0;  // only a deadline ends a pause
   const HookScope hook;
   const Operation op(call, nullptr, pc);
@@ -52,9 +69,7 @@ bool wait_until_ready(Ready ready, std::int64_t timeout_ns, const char* call, co
       model::fail(FailureKind::deadlock,
                   "fiber " + std::to_string(model::current_fiber()) + " waited " +
                       std::to_string(kPatience / 1'000'000'000) + " s of virtual time in " + what +
-                      ", which nothing made ready: blocking I/O is not modelled (the model sees no other process, "
-                      "and no real time passes, while it waits); make the descriptor ready before the call, or use "
-                      "a non-blocking descriptor or a timeout",
+                      ", which nothing made ready: " + why,
                   caller_location(pc));
     }
     std::int64_t deadline = model::now_ns() + pause;
@@ -63,6 +78,32 @@ bool wait_until_ready(Ready ready, std::int64_t timeout_ns, const char* call, co
     pause = std::min(pause * 2, 1000 * kMillisecond);
   }
   return true;
+}
+
+using Sigtimedwait = int (*)(const sigset_t*, siginfo_t*, const timespec*);
+int real_sigtimedwait(const sigset_t* set, siginfo_t* info, const timespec* timeout) {
+  static const Sigtimedwait function = real<Sigtimedwait>("sigtimedwait");
+  return function(set, info, timeout);
+}
+
+// sigwait, sigwaitinfo and sigtimedwait: a signal of `set` already pending is taken; else the
+// call waits on the virtual clock, asking again, until `timeout_ns` (< 0: none) passed (-1,
+// EAGAIN). The signal's number, or -1 with errno set.
+int wait_for_signal(const sigset_t* set, siginfo_t* info, std::int64_t timeout_ns, const char* call, const void* pc) {
+  const timespec zero{};
+  int got = real_sigtimedwait(set, info, &zero);
+  if (got > 0 || errno != EAGAIN) return got;
+  const bool taken = wait_until_ready(
+      [&] {
+        got = real_sigtimedwait(set, info, &zero);
+        return got > 0 || errno != EAGAIN;
+      },
+      timeout_ns, call, std::string(call) + "()", pc, kSignals);
+  if (!taken) {
+    errno = EAGAIN;
+    return -1;
+  }
+  return got;
 }
 
 bool blocking(int fd) noexcept {
@@ -319,6 +360,113 @@ int pselect(int count, fd_set* read, fd_set* write, fd_set* error, const timespe
         return real_pselect(n, r, w, e, &zero, mask);
       },
       count, read, write, error, rt::timeout_of(timeout), "pselect", __builtin_return_address(0));
+}
+
+// --- Waits for a child process or a signal ---------------------------------------------------------
+// Each asks the C library without waiting (WNOHANG, a zero sigtimedwait) and, while there is
+// nothing, waits on the virtual clock as the I/O above does: a child that already ended, or a
+// signal already pending, is taken; one the model would have to wait for in real time is reported
+// with the call's name instead of stopping every model thread in the kernel.
+
+pid_t waitpid(pid_t pid, int* status, int options) {
+  using Waitpid = pid_t (*)(pid_t, int*, int);
+  static const Waitpid real_waitpid = rt::real<Waitpid>("waitpid");
+  if (!rt::modelled() || (options & WNOHANG) != 0) return real_waitpid(pid, status, options);
+  pid_t got = real_waitpid(pid, status, options | WNOHANG);
+  if (got != 0) return got;
+  rt::wait_until_ready(
+      [&] {
+        got = real_waitpid(pid, status, options | WNOHANG);
+        return got != 0;
+      },
+      -1, "waitpid", "waitpid(" + std::to_string(pid) + ")", __builtin_return_address(0), rt::kOtherProcesses);
+  return got;
+}
+
+pid_t wait(int* status) {
+  using Wait = pid_t (*)(int*);
+  static const Wait real_wait = rt::real<Wait>("wait");
+  if (!rt::modelled()) return real_wait(status);
+  return waitpid(-1, status, 0);
+}
+
+pid_t wait4(pid_t pid, int* status, int options, struct rusage* usage) {
+  using Wait4 = pid_t (*)(pid_t, int*, int, struct rusage*);
+  static const Wait4 real_wait4 = rt::real<Wait4>("wait4");
+  if (!rt::modelled() || (options & WNOHANG) != 0) return real_wait4(pid, status, options, usage);
+  pid_t got = real_wait4(pid, status, options | WNOHANG, usage);
+  if (got != 0) return got;
+  rt::wait_until_ready(
+      [&] {
+        got = real_wait4(pid, status, options | WNOHANG, usage);
+        return got != 0;
+      },
+      -1, "wait4", "wait4(" + std::to_string(pid) + ")", __builtin_return_address(0), rt::kOtherProcesses);
+  return got;
+}
+
+int waitid(idtype_t type, id_t id, siginfo_t* info, int options) {
+  using Waitid = int (*)(idtype_t, id_t, siginfo_t*, int);
+  static const Waitid real_waitid = rt::real<Waitid>("waitid");
+  if (!rt::modelled() || (options & WNOHANG) != 0 || info == nullptr) return real_waitid(type, id, info, options);
+  // With WNOHANG and no child ready, waitid returns 0 and leaves si_pid 0.
+  const auto ask = [&] {
+    info->si_pid = 0;
+    const int got = real_waitid(type, id, info, options | WNOHANG);
+    return got != 0 || info->si_pid != 0;
+  };
+  if (!ask()) {
+    rt::wait_until_ready(ask, -1, "waitid", "waitid(" + std::to_string(id) + ")", __builtin_return_address(0),
+                         rt::kOtherProcesses);
+  }
+  info->si_pid = 0;
+  return real_waitid(type, id, info, options | WNOHANG);
+}
+
+int sigtimedwait(const sigset_t* set, siginfo_t* info, const timespec* timeout) {
+  if (!rt::modelled() || rt::invalid(timeout) || (timeout != nullptr && rt::timeout_of(timeout) == 0)) {
+    return rt::real_sigtimedwait(set, info, timeout);
+  }
+  return rt::wait_for_signal(set, info, rt::timeout_of(timeout), "sigtimedwait", __builtin_return_address(0));
+}
+
+int sigwaitinfo(const sigset_t* set, siginfo_t* info) {
+  using Sigwaitinfo = int (*)(const sigset_t*, siginfo_t*);
+  static const Sigwaitinfo real_sigwaitinfo = rt::real<Sigwaitinfo>("sigwaitinfo");
+  if (!rt::modelled()) return real_sigwaitinfo(set, info);
+  return rt::wait_for_signal(set, info, -1, "sigwaitinfo", __builtin_return_address(0));
+}
+
+int sigwait(const sigset_t* set, int* signal) {
+  using Sigwait = int (*)(const sigset_t*, int*);
+  static const Sigwait real_sigwait = rt::real<Sigwait>("sigwait");
+  if (!rt::modelled()) return real_sigwait(set, signal);
+  const int saved = errno;
+  const int got = rt::wait_for_signal(set, nullptr, -1, "sigwait", __builtin_return_address(0));
+  const int error = errno;
+  errno = saved;
+  if (got < 0) return error;  // sigwait returns the error, as the C library's does
+  *signal = got;
+  return 0;
+}
+
+int pause() {
+  using Pause = int (*)();
+  static const Pause real_pause = rt::real<Pause>("pause");
+  if (!rt::modelled()) return real_pause();
+  rt::wait_until_ready([] { return false; }, -1, "pause", "pause()", __builtin_return_address(0), rt::kSignals);
+  errno = EINTR;
+  return -1;
+}
+
+int sigsuspend(const sigset_t* mask) {
+  using Sigsuspend = int (*)(const sigset_t*);
+  static const Sigsuspend real_sigsuspend = rt::real<Sigsuspend>("sigsuspend");
+  if (!rt::modelled()) return real_sigsuspend(mask);
+  rt::wait_until_ready([] { return false; }, -1, "sigsuspend", "sigsuspend()", __builtin_return_address(0),
+                       rt::kSignals);
+  errno = EINTR;
+  return -1;
 }
 
 }  // extern "C"

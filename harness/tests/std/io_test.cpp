@@ -6,11 +6,13 @@
 #include <poll.h>
 #include <sys/select.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <string>
 #include <thread>
 
@@ -198,6 +200,92 @@ TEST(StdBlockingIo, ASelectNothingFeedsIsReportedWithItsName) {
   ASSERT_TRUE(r.failed()) << r;
   EXPECT_EQ(r.failure->kind, FailureKind::deadlock) << r;
   EXPECT_NE(r.failure->message.find("select(nfds "), std::string::npos) << r.failure->message;
+}
+
+// --- Waits for a signal or a child process ----------------------------------------------------
+
+// SIGUSR2 blocked on this thread (which the model's fibers run on) for the test's duration, so a
+// raised one stays pending for sigwait; nothing pending is left behind.
+struct BlockedSignal {
+  BlockedSignal() {
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &set, &before);
+  }
+  ~BlockedSignal() {
+    const timespec zero{};
+    while (::sigtimedwait(&set, nullptr, &zero) > 0) {
+    }
+    pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  }
+  BlockedSignal(const BlockedSignal&) = delete;
+  BlockedSignal& operator=(const BlockedSignal&) = delete;
+  sigset_t set{};
+  sigset_t before{};
+};
+
+TEST(StdBlockingIo, ASigwaitNothingRaisesIsReportedWithItsName) {
+  const BlockedSignal blocked;
+  const Result r = interleave::explore(options(5), [&] {
+    int signal = 0;
+    (void)::sigwait(&blocked.set, &signal);  // nobody raises it: on real threads, a hang
+  });
+  ASSERT_TRUE(r.failed()) << r;
+  EXPECT_EQ(r.failure->kind, FailureKind::deadlock) << r;
+  EXPECT_NE(r.failure->message.find("sigwait()"), std::string::npos) << r.failure->message;
+  EXPECT_NE(r.failure->message.find("signals are not modelled"), std::string::npos) << r.failure->message;
+  EXPECT_NE(r.report().find("io_test.cpp:"), std::string::npos) << r;
+}
+
+TEST(StdBlockingIo, ASignalAlreadyPendingIsTakenAndATimedWaitTimesOutOnTheVirtualClock) {
+  const BlockedSignal blocked;
+  const Result r = interleave::explore(options(20), [&] {
+    std::thread raiser([] { INTERLEAVE_ASSERT(::raise(SIGUSR2) == 0); });
+    raiser.join();  // pending now
+    int signal = 0;
+    INTERLEAVE_ASSERT(::sigwait(&blocked.set, &signal) == 0 && signal == SIGUSR2);
+    const timespec hour{3600, 0};
+    errno = 0;
+    INTERLEAVE_ASSERT(::sigtimedwait(&blocked.set, nullptr, &hour) == -1 && errno == EAGAIN);
+  });
+  EXPECT_TRUE(r.passed()) << r;
+}
+
+TEST(StdBlockingIo, AWaitpidForAChildThatDoesNotEndIsReportedWithItsName) {
+  int hold[2] = {-1, -1};
+  ASSERT_EQ(::pipe(hold), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {  // ends once the parent closes its end of the pipe
+    ::close(hold[1]);
+    char byte = 0;
+    (void)::read(hold[0], &byte, 1);
+    ::_exit(0);
+  }
+  ::close(hold[0]);
+  const Result r = interleave::explore(options(3), [child] {
+    int status = 0;
+    (void)::waitpid(child, &status, 0);
+  });
+  ::close(hold[1]);
+  int status = 0;
+  EXPECT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(r.failed()) << r;
+  EXPECT_EQ(r.failure->kind, FailureKind::deadlock) << r;
+  EXPECT_NE(r.failure->message.find("waitpid(" + std::to_string(child) + ")"), std::string::npos) << r.failure->message;
+  EXPECT_NE(r.failure->message.find("another process is not modelled"), std::string::npos) << r.failure->message;
+}
+
+TEST(StdBlockingIo, WaitTakesAChildThatHasEnded) {
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) ::_exit(7);
+  const Result r = interleave::explore(options(1), [child] {
+    int status = 0;
+    INTERLEAVE_ASSERT(::wait(&status) == child);
+    INTERLEAVE_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 7);
+  });
+  EXPECT_TRUE(r.passed()) << r;
 }
 
 }  // namespace
