@@ -1,7 +1,8 @@
 // The string functions of the test program that read or write memory in the C library, outside
 // the compiler's instrumentation (as memcpy does: byte_copies.cpp): strcpy, stpcpy, strncpy,
-// stpncpy, strcat and strncat, strlen, strnlen, strchr, strrchr, memchr, strstr and memmem, and
-// the comparisons strcmp, strncmp, memcmp and bcmp. Each wrapper checks the bytes its function reads (a string up
+// stpncpy, strcat and strncat, strlen, strnlen, strchr, strrchr, memchr, strstr and memmem, the
+// spans strspn, strcspn and strpbrk, and the comparisons strcmp, strncmp, memcmp, bcmp, strcasecmp
+// and strncasecmp. Each wrapper checks the bytes its function reads (a string up
 // to its terminator, a bound, or the character found; for strcat and strncat also the string
 // appended to; for a comparison, both sides up to the first byte that differs or ends the
 // strings) and writes. The copies then call the C library through its exported checked variants
@@ -14,6 +15,7 @@
 // past the program when it starts), at its speed.
 #include <dlfcn.h>
 
+#include <cctype>
 #include <cstddef>
 #include <cstdint>
 
@@ -58,6 +60,10 @@ struct CLibrary {
   std::size_t (*strnlen)(const char*, std::size_t) = nullptr;
   char* (*strstr)(const char*, const char*) = nullptr;
   void* (*memmem)(const void*, std::size_t, const void*, std::size_t) = nullptr;
+  std::size_t (*strspn)(const char*, const char*) = nullptr;
+  std::size_t (*strcspn)(const char*, const char*) = nullptr;
+  int (*strcasecmp)(const char*, const char*) = nullptr;
+  int (*strncasecmp)(const char*, const char*, std::size_t) = nullptr;
 };
 constinit CLibrary c_library{};
 
@@ -77,6 +83,10 @@ void look_up(F& function, const char* name) noexcept {
   look_up(found.strnlen, "strnlen");
   look_up(found.strstr, "strstr");
   look_up(found.memmem, "memmem");
+  look_up(found.strspn, "strspn");
+  look_up(found.strcspn, "strcspn");
+  look_up(found.strcasecmp, "strcasecmp");
+  look_up(found.strncasecmp, "strncasecmp");
   c_library = found;
   return true;
 }();
@@ -189,6 +199,49 @@ int checked_compare(const void* a, const void* b, std::size_t bound, bool string
   return c.sign;
 }
 
+// A case-insensitive comparison (strcasecmp, strncasecmp) of at most `bound` bytes: as compare(),
+// with each byte folded by the current locale's tolower, as the C library's are.
+Comparison compare_folded(const char* a, const char* b, std::size_t bound) {
+  const auto* x = reinterpret_cast<const volatile unsigned char*>(a);
+  const auto* y = reinterpret_cast<const volatile unsigned char*>(b);
+  for (std::size_t i = 0; i < bound; ++i) {
+    const int c = std::tolower(x[i]);
+    const int d = std::tolower(y[i]);
+    if (c != d) return {c < d ? -1 : 1, i + 1};
+    if (c == 0) return {0, i + 1};
+  }
+  return {0, bound};
+}
+
+int checked_folded_compare(const char* a, const char* b, std::size_t bound, const void* pc) {
+  const Comparison c = compare_folded(a, b, bound);
+  if (rt::modelled()) {
+    check(a, c.read, false, pc);
+    check(b, c.read, false, pc);
+  }
+  return c.sign;
+}
+
+// Whether `character` is one of the characters of `set` (a string, read with volatile reads).
+bool in_set(unsigned char character, const char* set) {
+  for (const auto* p = reinterpret_cast<const volatile unsigned char*>(set); *p != 0; ++p) {
+    if (*p == character) return true;
+  }
+  return false;
+}
+
+// strspn (`inside`) and strcspn (not `inside`): how many characters of `text` from its start are
+// (are not) in `set`. Both read `text` up to the character that ends the span (or its terminator)
+// and all of `set`.
+std::size_t checked_span(const char* text, const char* set, bool inside, const void* pc) {
+  std::size_t n = 0;
+  const auto* bytes = reinterpret_cast<const volatile unsigned char*>(text);
+  while (bytes[n] != 0 && in_set(bytes[n], set) == inside) ++n;
+  check_read(text, n + 1, pc);
+  check_read(set, length(set) + 1, pc);
+  return n;
+}
+
 }  // namespace
 
 extern "C" {
@@ -294,7 +347,33 @@ int bcmp(const void* a, const void* b, std::size_t size) {
   return checked_compare(a, b, size, false, __builtin_return_address(0));
 }
 
+int strcasecmp(const char* a, const char* b) {
+  if (auto c = unchecked(c_library.strcasecmp)) return c(a, b);
+  return checked_folded_compare(a, b, SIZE_MAX, __builtin_return_address(0));
+}
+
+int strncasecmp(const char* a, const char* b, std::size_t bound) {
+  if (auto c = unchecked(c_library.strncasecmp)) return c(a, b, bound);
+  return checked_folded_compare(a, b, bound, __builtin_return_address(0));
+}
+
+std::size_t strspn(const char* text, const char* accept) {
+  if (auto c = unchecked(c_library.strspn)) return c(text, accept);
+  return checked_span(text, accept, true, __builtin_return_address(0));
+}
+
+std::size_t strcspn(const char* text, const char* reject) {
+  if (auto c = unchecked(c_library.strcspn)) return c(text, reject);
+  return checked_span(text, reject, false, __builtin_return_address(0));
+}
+
 // NOLINTBEGIN(readability-non-const-parameter): the C library's signatures
+char* strpbrk(const char* text, const char* accept) {  // reads what strcspn does
+  const auto c = unchecked(c_library.strcspn);
+  const std::size_t n = c != nullptr ? c(text, accept) : checked_span(text, accept, false, __builtin_return_address(0));
+  return text[n] == 0 ? nullptr : const_cast<char*>(text + n);
+}
+
 char* strchr(const char* text, int character) {
   if (auto c = unchecked(c_library.strchr)) return c(text, character);
   const std::size_t n = length(text);

@@ -3,6 +3,7 @@
 // touch different bytes of one word never race, and accesses that share a byte do, whatever the
 // widths and the order in which the word's bytes were first touched.
 #include <gtest/gtest.h>
+#include <strings.h>
 
 #include <atomic>
 #include <cstdint>
@@ -239,7 +240,8 @@ TEST(StdPlainMemory, StringCopiesIntoABufferAnotherThreadReadsRace) {
   }
 }
 
-// And the string reads (strlen, strnlen, strchr, strrchr, memchr, strstr, memmem): each reads buffer[2] in one thread
+// And the string reads (strlen, strnlen, strchr, strrchr, memchr, strstr, memmem, strspn, strcspn,
+// strpbrk): each reads buffer[2] in one thread
 // while the other writes it.
 TEST(StdPlainMemory, StringReadsOfABufferAnotherThreadWritesRace) {
   using Read = bool (*)(const char* text);
@@ -252,6 +254,9 @@ TEST(StdPlainMemory, StringReadsOfABufferAnotherThreadWritesRace) {
       {"strstr", [](const char* t) { return std::strstr(t, runtime_text("cz")) != nullptr; }},
       {"memmem",
        [](const char* t) { return ::memmem(t, runtime_size(4), runtime_text("cz"), runtime_size(2)) != nullptr; }},
+      {"strspn", [](const char* t) { return std::strspn(t, runtime_text("abz")) == 2; }},  // stops at [2]
+      {"strcspn", [](const char* t) { return std::strcspn(t, runtime_text("z")) > 2; }},
+      {"strpbrk", [](const char* t) { return std::strpbrk(t, runtime_text("dz")) != nullptr; }},
   };
   for (const auto& [name, read] : readers) {
     SCOPED_TRACE(name);
@@ -265,7 +270,7 @@ TEST(StdPlainMemory, StringReadsOfABufferAnotherThreadWritesRace) {
   }
 }
 
-// The comparisons (strcmp, strncmp, memcmp, bcmp) read both sides up to the first byte that
+// The comparisons (strcmp, strncmp, memcmp, bcmp, strcasecmp, strncasecmp) read both sides up to the first byte that
 // differs: comparing the buffer with an equal text reads buffer[2], which the other thread writes.
 using Compare = int (*)(const char* a, const char* b);
 constexpr std::pair<const char*, Compare> kComparisons[] = {
@@ -273,6 +278,8 @@ constexpr std::pair<const char*, Compare> kComparisons[] = {
     {"strncmp", [](const char* a, const char* b) { return std::strncmp(a, b, runtime_size(8)); }},
     {"memcmp", [](const char* a, const char* b) { return std::memcmp(a, b, runtime_size(5)); }},
     {"bcmp", [](const char* a, const char* b) { return ::bcmp(a, b, runtime_size(5)); }},
+    {"strcasecmp", [](const char* a, const char* b) { return ::strcasecmp(a, b); }},
+    {"strncasecmp", [](const char* a, const char* b) { return ::strncasecmp(a, b, runtime_size(8)); }},
 };
 
 TEST(StdPlainMemory, StringComparisonsOfABufferAnotherThreadWritesRace) {
@@ -311,6 +318,8 @@ TEST(StdPlainMemory, ASearchThatFindsItsBytesAtTheStartDoesNotRaceWithALaterByte
     INTERLEAVE_ASSERT(std::memchr(runtime_text(buffer), 'a', runtime_size(5)) == buffer);
     INTERLEAVE_ASSERT(std::strstr(runtime_text(buffer), runtime_text("ab")) == buffer);
     INTERLEAVE_ASSERT(::memmem(runtime_text(buffer), runtime_size(5), runtime_text("ab"), runtime_size(2)) == buffer);
+    INTERLEAVE_ASSERT(std::strpbrk(runtime_text(buffer), runtime_text("ba")) == buffer);
+    INTERLEAVE_ASSERT(std::strspn(runtime_text(buffer), runtime_text("z")) == 0);
     writer.join();
   });
   EXPECT_TRUE(r.passed()) << r;
