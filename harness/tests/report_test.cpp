@@ -246,6 +246,7 @@ TEST(Report, AStaleReadNamesTheLoadThatReadAnOlderStore) {
 // A report names the helper's line and, after it, the user's line that called it: which caller
 // raced, failed or blocked. The callers are read from the stack in the report's run (debug
 // information: this test is built with -g), so they need std::source_location (g++ 11+, clang 15+).
+// The lines are atomics: threads record them (on fibers that ThreadSanitizer takes for threads).
 
 bool call_chains_supported() {
 #if defined(__cpp_lib_source_location)
@@ -255,13 +256,13 @@ bool call_chains_supported() {
 #endif
 }
 
-int g_helper_write_line = 0;
-int g_teller_call_line = 0;
-int g_main_call_line = 0;
+std::atomic<int> g_helper_write_line{0};
+std::atomic<int> g_teller_call_line{0};
+std::atomic<int> g_main_call_line{0};
 
 void add_to(Shared<int, P>& balance, int amount) {
   const int before = balance.read();
-  g_helper_write_line = __LINE__ + 1;
+  g_helper_write_line.store(__LINE__ + 1, std::memory_order_relaxed);
   balance.write(before + amount);
 }
 
@@ -269,12 +270,12 @@ void unlocked_deposits() {
   Shared<int, P> balance{0};
   BasicThread<P> teller(
       [&] {
-        g_teller_call_line = __LINE__ + 1;
+        g_teller_call_line.store(__LINE__ + 1, std::memory_order_relaxed);
         add_to(balance, 100);
       },
       "teller");
   teller.start();
-  g_main_call_line = __LINE__ + 1;
+  g_main_call_line.store(__LINE__ + 1, std::memory_order_relaxed);
   add_to(balance, 50);
   teller.join();
 }
@@ -286,18 +287,19 @@ TEST(Report, ARaceInsideAHelperNamesTheCallerOfEachAccess) {
   ASSERT_TRUE(found.failed());
   EXPECT_EQ(found.failure->kind, FailureKind::data_race) << found;
   const std::string& m = found.failure->message;
-  EXPECT_NE(m.find(here(g_helper_write_line)), std::string::npos) << found;
+  EXPECT_NE(m.find(here(g_helper_write_line.load())), std::string::npos) << found;
   EXPECT_NE(m.find("called from"), std::string::npos) << found;
-  EXPECT_NE(m.find(here(g_teller_call_line)), std::string::npos) << found;
-  EXPECT_NE(m.find(here(g_main_call_line)), std::string::npos) << found;
-  expect_a_good_report(found, run, {g_helper_write_line, g_teller_call_line, g_main_call_line}, {"(teller)"});
+  EXPECT_NE(m.find(here(g_teller_call_line.load())), std::string::npos) << found;
+  EXPECT_NE(m.find(here(g_main_call_line.load())), std::string::npos) << found;
+  expect_a_good_report(found, run, {g_helper_write_line.load(), g_teller_call_line.load(), g_main_call_line.load()},
+                       {"(teller)"});
 }
 
-int g_audit_assert_line = 0;
-int g_audit_call_line = 0;
+std::atomic<int> g_audit_assert_line{0};
+std::atomic<int> g_audit_call_line{0};
 
 void audit(const Word& balance) {
-  g_audit_assert_line = __LINE__ + 1;
+  g_audit_assert_line.store(__LINE__ + 1, std::memory_order_relaxed);
   INTERLEAVE_ASSERT(balance.load() <= 100U, "the balance went over its limit");
 }
 
@@ -312,7 +314,7 @@ void check_then_deposit() {
   second.start();
   first.join();
   second.join();
-  g_audit_call_line = __LINE__ + 1;
+  g_audit_call_line.store(__LINE__ + 1, std::memory_order_relaxed);
   audit(balance);
 }
 
@@ -322,21 +324,22 @@ TEST(Report, AFailedAssertionInsideAHelperNamesItsCaller) {
   const Result found = run(options(1000));
   ASSERT_TRUE(found.failed());
   EXPECT_EQ(found.failure->kind, FailureKind::assertion) << found;
-  EXPECT_NE(found.failure->where.find(here(g_audit_assert_line)), std::string::npos) << found;
+  EXPECT_NE(found.failure->where.find(here(g_audit_assert_line.load())), std::string::npos) << found;
   EXPECT_NE(found.failure->call_chain.find(", called from "), std::string::npos) << found;
-  EXPECT_NE(found.failure->call_chain.find(here(g_audit_call_line)), std::string::npos) << found;
+  EXPECT_NE(found.failure->call_chain.find(here(g_audit_call_line.load())), std::string::npos) << found;
   // The report's line for the failure carries the chain.
-  EXPECT_NE(found.report().find(here(g_audit_assert_line) + ", called from "), std::string::npos) << found;
-  expect_a_good_report(found, run, {g_audit_assert_line, g_audit_call_line}, {"the balance went over its limit"});
+  EXPECT_NE(found.report().find(here(g_audit_assert_line.load()) + ", called from "), std::string::npos) << found;
+  expect_a_good_report(found, run, {g_audit_assert_line.load(), g_audit_call_line.load()},
+                       {"the balance went over its limit"});
 }
 
-int g_second_lock_in_helper = 0;
-int g_forward_call_line = 0;
-int g_backward_call_line = 0;
+std::atomic<int> g_second_lock_in_helper{0};
+std::atomic<int> g_forward_call_line{0};
+std::atomic<int> g_backward_call_line{0};
 
 void lock_both(BasicMutex<P>& first, BasicMutex<P>& second) {
   first.lock();
-  g_second_lock_in_helper = __LINE__ + 1;
+  g_second_lock_in_helper.store(__LINE__ + 1, std::memory_order_relaxed);
   second.lock();
   second.unlock();
   first.unlock();
@@ -347,13 +350,13 @@ void helper_lock_order_inversion() {
   BasicMutex<P> audit_log;
   BasicThread<P> forward(
       [&] {
-        g_forward_call_line = __LINE__ + 1;
+        g_forward_call_line.store(__LINE__ + 1, std::memory_order_relaxed);
         lock_both(accounts, audit_log);
       },
       "forward");
   BasicThread<P> backward(
       [&] {
-        g_backward_call_line = __LINE__ + 1;
+        g_backward_call_line.store(__LINE__ + 1, std::memory_order_relaxed);
         lock_both(audit_log, accounts);
       },
       "backward");
@@ -370,10 +373,11 @@ TEST(Report, ADeadlockInsideAHelperNamesWhereEachThreadCalledIt) {
   ASSERT_TRUE(found.failed());
   EXPECT_EQ(found.failure->kind, FailureKind::deadlock) << found;
   const std::string& m = found.failure->message;
-  EXPECT_NE(m.find(here(g_second_lock_in_helper) + ", called from "), std::string::npos) << found;
-  EXPECT_NE(m.find(here(g_forward_call_line)), std::string::npos) << found;
-  EXPECT_NE(m.find(here(g_backward_call_line)), std::string::npos) << found;
-  expect_a_good_report(found, run, {g_second_lock_in_helper, g_forward_call_line, g_backward_call_line},
+  EXPECT_NE(m.find(here(g_second_lock_in_helper.load()) + ", called from "), std::string::npos) << found;
+  EXPECT_NE(m.find(here(g_forward_call_line.load())), std::string::npos) << found;
+  EXPECT_NE(m.find(here(g_backward_call_line.load())), std::string::npos) << found;
+  expect_a_good_report(found, run,
+                       {g_second_lock_in_helper.load(), g_forward_call_line.load(), g_backward_call_line.load()},
                        {"(forward)", "(backward)"});
 }
 
