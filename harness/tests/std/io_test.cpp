@@ -240,6 +240,9 @@ TEST(StdBlockingIo, ASigwaitNothingRaisesIsReportedWithItsName) {
 TEST(StdBlockingIo, ASignalAlreadyPendingIsTakenAndATimedWaitTimesOutOnTheVirtualClock) {
   const BlockedSignal blocked;
   const Result r = interleave::explore(options(20), [&] {
+    // Blocked on whichever OS thread runs this schedule (an exploring worker too): the fibers
+    // share it, so the raised signal stays pending there for sigwait.
+    INTERLEAVE_ASSERT(pthread_sigmask(SIG_BLOCK, &blocked.set, nullptr) == 0);
     std::thread raiser([] { INTERLEAVE_ASSERT(::raise(SIGUSR2) == 0); });
     raiser.join();  // pending now
     int signal = 0;
