@@ -157,6 +157,79 @@ TEST(DeadPeer, PipeSenderGetsThroughAfterAReceiverDiedHoldingTheLock) {
   });
 }
 
+// A process asleep in a pipe operation must not stay asleep when the peer whose change it waits
+// for dies without waking it. `sleeper` is started and must go to sleep (a futex wait, seen by the
+// kernel); `killer` then runs to its stop point and is killed there; `sleeper` must end (with
+// success) within 10 s.
+void expect_sleeper_survives(Process& sleeper, Process& killer) {
+  sleeper.start();
+  ASSERT_TRUE(test_support::wait_until_asleep(sleeper.pid(), 10s)) << sleeper.name() << " never went to sleep";
+  start_stopped_at(killer);
+  kill_and_reap(killer);
+  const std::optional<ExitStatus> status = sleeper.join_for(10s);
+  if (!status) {
+    sleeper.kill(SIGKILL);
+    sleeper.join();
+    FAIL() << sleeper.name() << " stayed asleep after " << killer.name() << " died (did not end within 10 s)";
+  }
+  EXPECT_TRUE(status->success()) << sleeper.name() << ": " << status->describe();
+}
+
+TEST(DeadPeer, PipeSenderAsleepGetsThroughWhenTheReceiverDiesBeforeWakingIt) {
+  auto [reader, writer] = make_pipe<StopHookPlatform>({.capacity = 16, .duplex = false});
+  writer.send(std::string_view("0123456789ab"));  // fills the ring: the next send sleeps for room
+  Process sender([writer = writer] { writer.send(std::string_view("next")); }, "sender");
+  Process receiver(
+      [reader = reader] {
+        test_support::stop_before(StopPoint::wake);  // the message taken and the lock released
+        (void)reader.recv();
+      },
+      "receiver");
+  expect_sleeper_survives(sender, receiver);
+  std::optional<std::vector<std::byte>> got = reader.recv_for(5s);
+  ASSERT_TRUE(got) << "the sender's message never arrived";
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(got->data()), got->size()), "next");
+}
+
+// The kernel hands a dead holder's lock to the next thread that asks for it; here nobody asks
+// but the sleeper itself.
+TEST(DeadPeer, PipeSenderAsleepGetsThroughWhenTheReceiverDiesHoldingTheLock) {
+  auto [reader, writer] = make_pipe<StopHookPlatform>({.capacity = 16, .duplex = false});
+  writer.send(std::string_view("0123456789ab"));
+  Process sender([writer = writer] { writer.send(std::string_view("next")); }, "sender");
+  Process receiver(
+      [reader = reader] {
+        test_support::stop_before(StopPoint::fetch_add_u32);  // the message taken, the lock held
+        (void)reader.recv();
+      },
+      "receiver");
+  expect_sleeper_survives(sender, receiver);
+  std::optional<std::vector<std::byte>> got = reader.recv_for(5s);
+  ASSERT_TRUE(got) << "the sender's message never arrived";
+  EXPECT_EQ(got->size(), 4U);
+}
+
+TEST(DeadPeer, PipeReceiverAsleepSeesEndOfStreamWhenTheCloserDiesBeforeWakingIt) {
+  auto [reader, writer] = make_pipe<StopHookPlatform>({.capacity = 64, .duplex = false});
+  Process receiver(
+      [reader = reader] {
+        try {
+          (void)reader.recv();
+          return 2;  // nothing was ever sent
+        } catch (const EndOfStream&) {
+          return 0;
+        }
+      },
+      "receiver");
+  Process closer(
+      [writer = writer] {
+        test_support::stop_before(StopPoint::wake);  // the end marked closed and the lock released
+        writer.close();
+      },
+      "closer");
+  expect_sleeper_survives(receiver, closer);
+}
+
 TEST(DeadPeer, PipeRecvForKeepsItsDeadlineWhileAStoppedPeerHoldsTheLock) {
   auto [reader, writer] = make_pipe<StopHookPlatform>({.capacity = 64, .duplex = false});
   Process sender(

@@ -31,7 +31,10 @@
 //     A sender killed inside send: its message arrives whole or not at all. A receiver killed
 //     inside recv: its message is taken (lost with it) or stays for the next receiver. The
 //     direction's lock is a robust lock: the kernel hands it to the next locker when its holder
-//     dies, so the others go on at once. What it does not do: a peer that dies WITHOUT close()
+//     dies, so the others go on at once. A process asleep waiting for a message or for room
+//     also looks again after a recheck interval (1 ms, doubling to 32 ms), so a peer that dies
+//     before waking it (after its change, or holding the lock while everyone else sleeps) delays
+//     it by at most that interval. What it does not do: a peer that dies WITHOUT close()
 //     never signals end-of-stream (an untimed recv, or a send waiting for room, then waits
 //     until somebody closes the other end, which any process sharing it may do).
 //   - Not fair: with several threads waiting on one end, any one of them may get the next message
@@ -44,7 +47,8 @@
 //           ring holds `capacity + 4` bytes, so one message of exactly `capacity` bytes fits in an
 //           empty ring). A waiter first checks up to P::spin_limit times, yielding the CPU between
 //           checks, then sleeps on a futex word; the other side makes a wake system call only
-//           when someone is asleep. The short spin is what makes a round trip several times
+//           when someone is asleep (between processes a sleeper also wakes to look again every
+//           32 ms at most: see Killed processes). The short spin is what makes a round trip several times
 //           faster than over pipe(2) (without it both sides sleep and the two cost the same;
 //           numbers in docs/benchmarks.md). The price: a waiter uses CPU for its spin (up to
 //           P::spin_limit sched_yield calls) before it sleeps.

@@ -18,6 +18,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <fstream>
+#include <string>
 #include <thread>
 #include <type_traits>
 
@@ -29,6 +31,7 @@ enum class StopPoint : std::uint8_t {
   nothing,
   store_u64,      // the next store to a 64-bit unsigned atomic (a ring slot's sequence)
   fetch_add_u32,  // the next fetch_add on a 32-bit unsigned atomic (a pipe's futex word, under its lock)
+  wake,           // the next futex wake call (after a change was published, the lock released)
 };
 
 inline StopPoint& armed_stop_point() noexcept {
@@ -123,17 +126,32 @@ struct StopHookAtomic : std::atomic<T> {
   }
 };
 
-struct StopHookPlatform : NativeSharedPlatform {
+// A native platform with the hooks: its atomics, and its futex wake calls (each one an
+// operation too, and a StopPoint::wake).
+template <class Native>
+struct StopHookPlatformOver : Native {
   template <class T>
   using Atomic = StopHookAtomic<T>;
+
+  static void wake_one(const std::atomic<std::uint32_t>& word) noexcept {
+    stop_here_if(StopPoint::wake);
+    Native::wake_one(word);
+  }
+  static void wake(const std::atomic<std::uint32_t>& word, std::uint32_t count) noexcept {
+    stop_here_if(StopPoint::wake);
+    Native::wake(word, count);
+  }
+  static void wake_all(const std::atomic<std::uint32_t>& word) noexcept {
+    stop_here_if(StopPoint::wake);
+    Native::wake_all(word);
+  }
 };
+
+struct StopHookPlatform : StopHookPlatformOver<NativeSharedPlatform> {};
 static_assert(Platform<StopHookPlatform>);
 
 // The same hooks in a platform for threads of one process (not process-shared).
-struct StopHookThreadPlatform : NativePlatform {
-  template <class T>
-  using Atomic = StopHookAtomic<T>;
-};
+struct StopHookThreadPlatform : StopHookPlatformOver<NativePlatform> {};
 static_assert(Platform<StopHookThreadPlatform>);
 
 // Waits until child `pid` stops (true) or ends (false), without reaping it. The kernel reports
@@ -146,6 +164,24 @@ inline bool wait_until_stopped(pid_t pid) {
     }
     if (errno != EINTR) return false;
   }
+}
+
+// Waits until process `pid` is asleep in the kernel (state S in /proc/<pid>/stat: a futex wait,
+// say), or gives up after `bound` (false). For a test that must know a peer went to sleep before
+// it acts: a process that only yields between checks stays runnable (state R).
+inline bool wait_until_asleep(pid_t pid, std::chrono::steady_clock::duration bound) {
+  const auto give_up = std::chrono::steady_clock::now() + bound;
+  const std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  while (std::chrono::steady_clock::now() < give_up) {
+    std::ifstream stat(path);
+    std::string line;
+    std::getline(stat, line);
+    // "pid (comm) S ...": the state follows the last ')', since comm may hold anything.
+    const std::size_t close = line.rfind(')');
+    if (close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'S') return true;
+    std::this_thread::yield();
+  }
+  return false;
 }
 
 }  // namespace interleave::test_support

@@ -162,7 +162,7 @@ class PipeChannel {
   static ChannelResult send(const State& s, Channel& c, std::span<const std::byte> message) {
     const auto size = static_cast<std::uint32_t>(message.size());
     const std::uint32_t need = size + kHeader;
-    bool spun = false;
+    int waits = 0;
     lock(c, nullptr);
     for (;;) {
       if (c.writer_closed.read()) {
@@ -174,7 +174,7 @@ class PipeChannel {
         return ChannelResult::peer_closed;
       }
       if (s.ring_bytes - (c.written.read() - c.read.read()) >= need) break;
-      await(c, c.space_seq, c.space_waiters, nullptr, spun);
+      await(c, c.space_seq, c.space_waiters, nullptr, waits);
     }
     std::uint32_t offset = static_cast<std::uint32_t>(c.written.read() % s.ring_bytes);
     std::array<std::byte, kHeader> header;
@@ -195,7 +195,7 @@ class PipeChannel {
   // own_end_closed (the receiver's end) or peer_closed (closed and drained: end of stream).
   template <class Take>
   static ChannelResult receive(const State& s, Channel& c, const Deadline* deadline, Take&& take) {
-    bool spun = false;
+    int waits = 0;
     bool expired = false;
     if (!lock(c, deadline)) return ChannelResult::timed_out;
     for (;;) {
@@ -216,7 +216,7 @@ class PipeChannel {
         c.lock.unlock();
         return ChannelResult::timed_out;
       }
-      const Awaited awaited = await(c, c.data_seq, c.data_waiters, deadline, spun);
+      const Awaited awaited = await(c, c.data_seq, c.data_waiters, deadline, waits);
       if (awaited == Awaited::lock_lost) return ChannelResult::timed_out;
       expired = awaited == Awaited::timed_out;
     }
@@ -301,16 +301,22 @@ class PipeChannel {
   };
 
   // With c.lock held: waits for `seq` to move past its current value, or for the deadline.
-  // The first call of an operation only spins (without the lock, at most P::spin_limit checks);
-  // later calls sleep on the futex. Takes the lock back within the deadline (else lock_lost).
+  // The first call of an operation (`waits` counts them) only spins (without the lock, at most
+  // P::spin_limit checks); later calls sleep on the futex. Takes the lock back within the
+  // deadline (else lock_lost).
+  //
+  // Between processes a sleeper also wakes after a recheck interval (1 ms, doubling to 32 ms)
+  // and looks again, because a process that dies can leave it asleep for good with nobody left
+  // to wake it: killed after publishing its change and unlocking but before its wake call, or
+  // killed holding the lock while everyone else sleeps (the kernel hands a dead holder's lock
+  // only to a thread that asks for it; the recheck asks).
   static Awaited await(Channel& c, typename State::Word& seq, typename State::Word& waiters, const Deadline* deadline,
-                       bool& spun) {
+                       int& waits) {
     const std::uint32_t seen = seq.load(std::memory_order_relaxed);
-    if (!spun) {
+    if (waits++ == 0) {
       // Yielding, not pausing, between checks: with cores to spare sched_yield returns at once
       // and the window (tens of microseconds) catches a peer that answers quickly without either
       // side sleeping; with cores scarce it hands the CPU to the peer instead of burning it.
-      spun = true;
       c.lock.unlock();
       for (int i = 0; i < P::spin_limit && seq.load(std::memory_order_relaxed) == seen; ++i) {
         if (deadline != nullptr && P::now() >= deadline->at) break;
@@ -323,15 +329,27 @@ class PipeChannel {
     waiters.fetch_add(1U, std::memory_order_relaxed);
     c.lock.unlock();
     bool in_time = true;
-    if (deadline == nullptr) {
-      P::wait(seq, seen);
-    } else {
-      in_time = P::wait_until(seq, seen, deadline->at);
+    bool rechecking = false;
+    if constexpr (P::process_shared) {
+      const auto recheck = P::now() + std::chrono::microseconds(1000 << std::min(waits - 2, kRecheckDoublings));
+      if (deadline == nullptr || recheck < deadline->at) {
+        rechecking = true;
+        (void)P::wait_until(seq, seen, recheck);
+      }
+    }
+    if (!rechecking) {
+      if (deadline == nullptr) {
+        P::wait(seq, seen);
+      } else {
+        in_time = P::wait_until(seq, seen, deadline->at);
+      }
     }
     waiters.fetch_sub(1U, std::memory_order_relaxed);
     if (!lock(c, deadline)) return Awaited::lock_lost;
     return in_time ? Awaited::maybe_changed : Awaited::timed_out;
   }
+
+  static constexpr int kRecheckDoublings = 5;  // 1 ms << 5 = 32 ms, the longest recheck interval
 
   // With c.lock held: bumps `seq`; returns whether a sleeper must be woken (after unlocking).
   static bool bump(typename State::Word& seq, const typename State::Word& waiters) noexcept {
