@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <random>
@@ -96,6 +97,21 @@ bool has_exited(const Process& process) {
          info.si_pid == process.pid();
 }
 
+// Where a process is, as the kernel sees it: its state (R running, S asleep, T stopped) and the
+// kernel function it waits in.
+std::string kernel_state(const Process& process) {
+  const std::string base = "/proc/" + std::to_string(process.pid());
+  std::ifstream stat(base + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  const std::size_t close = line.rfind(')');
+  const char state = close != std::string::npos && close + 2 < line.size() ? line[close + 2] : '?';
+  std::ifstream wchan_file(base + "/wchan");
+  std::string wchan;
+  std::getline(wchan_file, wchan);
+  return std::string("state ") + state + ", waiting in " + (wchan.empty() ? "?" : wchan);
+}
+
 class Round {
  public:
   Round(std::uint64_t seed, std::uint64_t index) : rng_(seed * 0x9e3779b97f4a7c15ULL + index), where_() {
@@ -145,9 +161,11 @@ class Round {
       Process& process = *processes[i];
       const std::optional<ExitStatus> status = process.join_for(kHangBound);
       if (!status) {
+        const std::string state = kernel_state(process);
         process.kill(SIGKILL);
         process.join();
-        ADD_FAILURE() << process.name() << " " << i << " hung (did not end within 10 s); " << where_;
+        ADD_FAILURE() << process.name() << " " << i << " hung (did not end within 10 s; " << state << "); " << plan()
+                      << "; " << where_;
         fine = false;
         continue;
       }
@@ -205,6 +223,20 @@ class Round {
     tally.lost_in_flight += static_cast<std::uint64_t>(missing);
     tally.kills += kills_;
     ++tally.rounds;
+  }
+
+  // The victims and how they were to be killed, for a failure message.
+  std::string plan() const {
+    std::string text;
+    const char* side[2] = {"producer-side", "consumer-side"};
+    for (int v = 0; v < 2; ++v) {
+      if (victim_[v] < 0) continue;
+      if (!text.empty()) text += ", ";
+      text += std::string("victim ") + side[v] + " " + std::to_string(victim_[v]) +
+              (stop_at_operation_[v] != 0 ? " (stopped at operation " + std::to_string(stop_at_operation_[v]) + ")"
+                                          : " (killed on the run)");
+    }
+    return text;
   }
 
   std::mt19937_64& rng() { return rng_; }
