@@ -17,6 +17,7 @@
 #include "interleave/pipe.h"
 #include "interleave/process.h"
 #include "interleave/queue.h"
+#include "interleave/shared_memory.h"
 #include "support/stop_hook_platform.h"
 
 namespace interleave {
@@ -157,77 +158,157 @@ TEST(DeadPeer, PipeSenderGetsThroughAfterAReceiverDiedHoldingTheLock) {
   });
 }
 
+// Set by a sleeper just before its pipe call: from then on, the only sleep it can fall into is the
+// call's wait (the direction's lock is free, and a spin yields without sleeping).
+struct Calling {
+  std::atomic<int> now{0};
+};
+
+enum class Scenario : std::uint8_t {
+  survived,  // the killer died at its stop point and the sleeper still got through
+  missed,    // the killer never stopped there: it found nobody asleep (the sleeper was looking again)
+  failed,    // a failure was added
+};
+
 // A process asleep in a pipe operation must not stay asleep when the peer whose change it waits
-// for dies without waking it. `sleeper` is started and must go to sleep (a futex wait, seen by the
-// kernel); `killer` then runs to its stop point and is killed there; `sleeper` must end (with
-// success) within 10 s.
-void expect_sleeper_survives(Process& sleeper, Process& killer) {
+// for dies without waking it. `sleeper` is started, says it is `calling`, and must then go to
+// sleep (a futex wait, seen by the kernel); `killer` then runs to its stop point and is killed
+// there; `sleeper` must end (with success) within 10 s.
+//
+// Between processes a sleeper wakes to look again now and then: when `killer` acts just then, it
+// finds nobody asleep, makes no wake call and never stops (missed: the caller tries again). Code
+// whose sleepers never look again is always found asleep, so the scenario then always happens.
+Scenario sleeper_survives(Process& sleeper, const Calling& calling, Process& killer) {
   sleeper.start();
-  ASSERT_TRUE(test_support::wait_until_asleep(sleeper.pid(), 10s)) << sleeper.name() << " never went to sleep";
-  start_stopped_at(killer);
-  kill_and_reap(killer);
+  const auto give_up = std::chrono::steady_clock::now() + 10s;
+  while (calling.now.load() == 0 && std::chrono::steady_clock::now() < give_up) std::this_thread::yield();
+  if (calling.now.load() != 1 || !test_support::wait_until_asleep(sleeper.pid(), 10s)) {
+    ADD_FAILURE() << sleeper.name() << " never went to sleep in its call";
+    sleeper.kill(SIGKILL);
+    sleeper.join();
+    return Scenario::failed;
+  }
+  killer.start();
+  const bool stopped = test_support::wait_until_stopped(killer.pid());
+  if (stopped) {
+    killer.kill(SIGKILL);
+  }
+  const ExitStatus killed = killer.join();
   const std::optional<ExitStatus> status = sleeper.join_for(10s);
   if (!status) {
     sleeper.kill(SIGKILL);
     sleeper.join();
-    FAIL() << sleeper.name() << " stayed asleep after " << killer.name() << " died (did not end within 10 s)";
+    ADD_FAILURE() << sleeper.name() << " stayed asleep after " << killer.name() << (stopped ? " died" : " ended")
+                  << " (did not end within 10 s)";
+    return Scenario::failed;
   }
-  EXPECT_TRUE(status->success()) << sleeper.name() << ": " << status->describe();
+  if (!status->success()) {
+    ADD_FAILURE() << sleeper.name() << ": " << status->describe();
+    return Scenario::failed;
+  }
+  if (!stopped && !killed.success()) {
+    ADD_FAILURE() << killer.name() << ": " << killed.describe();
+    return Scenario::failed;
+  }
+  return stopped ? Scenario::survived : Scenario::missed;
+}
+
+// Runs `attempt` (one fresh pipe, sleeper and killer: a Scenario) until the scenario happens.
+template <class Attempt>
+void until_it_happens(const char* what, Attempt attempt) {
+  constexpr int kAttempts = 50;
+  for (int i = 0; i < kAttempts; ++i) {
+    const Scenario scenario = attempt();
+    if (scenario != Scenario::missed) return;
+  }
+  ADD_FAILURE() << what << ": in " << kAttempts << " attempts the peer never found the sleeper asleep";
 }
 
 TEST(DeadPeer, PipeSenderAsleepGetsThroughWhenTheReceiverDiesBeforeWakingIt) {
-  auto [reader, writer] = make_pipe<StopHookPlatform>({.capacity = 16, .duplex = false});
-  writer.send(std::string_view("0123456789ab"));  // fills the ring: the next send sleeps for room
-  Process sender([writer = writer] { writer.send(std::string_view("next")); }, "sender");
-  Process receiver(
-      [reader = reader] {
-        test_support::stop_before(StopPoint::wake);  // the message taken and the lock released
-        (void)reader.recv();
-      },
-      "receiver");
-  expect_sleeper_survives(sender, receiver);
-  std::optional<std::vector<std::byte>> got = reader.recv_for(5s);
-  ASSERT_TRUE(got) << "the sender's message never arrived";
-  EXPECT_EQ(std::string(reinterpret_cast<const char*>(got->data()), got->size()), "next");
+  until_it_happens("receiver dies before waking", [] {
+    auto [reader, writer] = make_pipe<StopHookPlatform>({.capacity = 16, .duplex = false});
+    writer.send(std::string_view("0123456789ab"));  // fills the ring: the next send sleeps for room
+    SharedObject<Calling> calling;
+    Process sender(
+        [&, writer = writer] {
+          calling->now.store(1);
+          writer.send(std::string_view("next"));
+        },
+        "sender");
+    Process receiver(
+        [reader = reader] {
+          test_support::stop_before(StopPoint::wake);  // the message taken and the lock released
+          (void)reader.recv();
+        },
+        "receiver");
+    const Scenario scenario = sleeper_survives(sender, *calling, receiver);
+    if (scenario == Scenario::survived) {
+      std::optional<std::vector<std::byte>> got = reader.recv_for(5s);
+      if (!got) {
+        ADD_FAILURE() << "the sender's message never arrived";
+      } else {
+        EXPECT_EQ(std::string(reinterpret_cast<const char*>(got->data()), got->size()), "next");
+      }
+    }
+    return scenario;
+  });
 }
 
 // The kernel hands a dead holder's lock to the next thread that asks for it; here nobody asks
 // but the sleeper itself.
 TEST(DeadPeer, PipeSenderAsleepGetsThroughWhenTheReceiverDiesHoldingTheLock) {
-  auto [reader, writer] = make_pipe<StopHookPlatform>({.capacity = 16, .duplex = false});
-  writer.send(std::string_view("0123456789ab"));
-  Process sender([writer = writer] { writer.send(std::string_view("next")); }, "sender");
-  Process receiver(
-      [reader = reader] {
-        test_support::stop_before(StopPoint::fetch_add_u32);  // the message taken, the lock held
-        (void)reader.recv();
-      },
-      "receiver");
-  expect_sleeper_survives(sender, receiver);
-  std::optional<std::vector<std::byte>> got = reader.recv_for(5s);
-  ASSERT_TRUE(got) << "the sender's message never arrived";
-  EXPECT_EQ(got->size(), 4U);
+  until_it_happens("receiver dies holding the lock", [] {
+    auto [reader, writer] = make_pipe<StopHookPlatform>({.capacity = 16, .duplex = false});
+    writer.send(std::string_view("0123456789ab"));
+    SharedObject<Calling> calling;
+    Process sender(
+        [&, writer = writer] {
+          calling->now.store(1);
+          writer.send(std::string_view("next"));
+        },
+        "sender");
+    Process receiver(
+        [reader = reader] {
+          test_support::stop_before(StopPoint::fetch_add_u32);  // the message taken, the lock held
+          (void)reader.recv();
+        },
+        "receiver");
+    const Scenario scenario = sleeper_survives(sender, *calling, receiver);
+    if (scenario == Scenario::survived) {
+      std::optional<std::vector<std::byte>> got = reader.recv_for(5s);
+      if (!got) {
+        ADD_FAILURE() << "the sender's message never arrived";
+      } else {
+        EXPECT_EQ(got->size(), 4U);
+      }
+    }
+    return scenario;
+  });
 }
 
 TEST(DeadPeer, PipeReceiverAsleepSeesEndOfStreamWhenTheCloserDiesBeforeWakingIt) {
-  auto [reader, writer] = make_pipe<StopHookPlatform>({.capacity = 64, .duplex = false});
-  Process receiver(
-      [reader = reader] {
-        try {
-          (void)reader.recv();
-          return 2;  // nothing was ever sent
-        } catch (const EndOfStream&) {
-          return 0;
-        }
-      },
-      "receiver");
-  Process closer(
-      [writer = writer] {
-        test_support::stop_before(StopPoint::wake);  // the end marked closed and the lock released
-        writer.close();
-      },
-      "closer");
-  expect_sleeper_survives(receiver, closer);
+  until_it_happens("closer dies before waking", [] {
+    auto [reader, writer] = make_pipe<StopHookPlatform>({.capacity = 64, .duplex = false});
+    SharedObject<Calling> calling;
+    Process receiver(
+        [&, reader = reader] {
+          try {
+            calling->now.store(1);
+            (void)reader.recv();
+            return 2;  // nothing was ever sent
+          } catch (const EndOfStream&) {
+            return 0;
+          }
+        },
+        "receiver");
+    Process closer(
+        [writer = writer] {
+          test_support::stop_before(StopPoint::wake);  // the end marked closed and the lock released
+          writer.close();
+        },
+        "closer");
+    return sleeper_survives(receiver, *calling, closer);
+  });
 }
 
 TEST(DeadPeer, PipeRecvForKeepsItsDeadlineWhileAStoppedPeerHoldsTheLock) {
