@@ -2,6 +2,7 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <ctime>
 #include <system_error>
@@ -42,15 +43,44 @@ RobustLock::~RobustLock() { pthread_mutex_destroy(&mutex_); }
 
 // Every owner_died is repaired at once: the callers keep their shared state consistent at every
 // instruction (a dead holder leaves no half-done change that matters), so the lock is usable.
+//
+// A waiter never sleeps on the lock for longer than kHandOffRecheck at a time: an unlock wakes
+// one sleeper, and when that one is killed before it takes the lock while another process takes
+// it meanwhile, the kernel sees no dead holder (the lock is held, by a live process) and wakes
+// nobody, so the other sleepers would sleep on until someone else contends. A sleeper that
+// looks again after the recheck interval finds the lock free (or held, and sleeps again).
+namespace {
+
+constexpr std::int64_t kHandOffRecheck = 32'000'000;  // ns
+
+std::int64_t monotonic_now_ns() noexcept {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+}
+
+}  // namespace
+
 RobustLockResult RobustLock::lock() noexcept {
   for (;;) {
-    const RobustLockResult result = decode(pthread_mutex_lock(&mutex_));
-    if (result == RobustLockResult::owner_died) pthread_mutex_consistent(&mutex_);
+    const RobustLockResult result = try_lock();
     if (result != RobustLockResult::busy) return result;
+    if (const RobustLockResult timed = lock_slice(monotonic_now_ns() + kHandOffRecheck);
+        timed != RobustLockResult::timed_out) {
+      return timed;
+    }
   }
 }
 
 RobustLockResult RobustLock::lock_until(std::int64_t deadline_ns) noexcept {
+  for (;;) {
+    const std::int64_t slice_end = std::min(deadline_ns, monotonic_now_ns() + kHandOffRecheck);
+    const RobustLockResult result = lock_slice(slice_end);
+    if (result != RobustLockResult::timed_out || slice_end == deadline_ns) return result;
+  }
+}
+
+RobustLockResult RobustLock::lock_slice(std::int64_t deadline_ns) noexcept {
   timespec deadline{};
   deadline.tv_sec = static_cast<time_t>(deadline_ns / 1'000'000'000);
   deadline.tv_nsec = static_cast<long>(deadline_ns % 1'000'000'000);

@@ -6,7 +6,9 @@
 //           the lock "owner died" when the holding thread ends (the robust futex list: a POSIX
 //           robust, process-shared pthread mutex), wakes a waiter, and the next locker gets it
 //           with RobustLockResult::owner_died. That survives pid reuse and zombies (the kernel
-//           acts when the thread dies, not when someone looks), and needs no polling.
+//           acts when the thread dies, not when someone looks). A waiter also looks again every
+//           32 ms while it waits, for the one death the kernel cannot see: a waiter woken by an
+//           unlock that is killed before it takes the lock (robust.cpp says more).
 //
 // detail::ClaimRegistry  Who is inside a lock-free operation right now, for the SharedQueue's
 //           ring (detail/ring.h). Before a thread claims a ring position it takes a record,
@@ -49,6 +51,9 @@ class RobustLock {
   void unlock() noexcept;
 
  private:
+  // One timed wait for the lock (at most until deadline_ns): acquired, owner_died or timed_out.
+  RobustLockResult lock_slice(std::int64_t deadline_ns) noexcept;
+
   pthread_mutex_t mutex_;
 };
 
