@@ -19,7 +19,7 @@ namespace interleave::detail::std_runtime {
 namespace {
 
 struct MutexModel {
-  std::uint32_t word = 0;  // 0 free, 1 locked
+  std::uint32_t word = 0;  // 0 free, 1 locked, 2 locked and a locker may be asleep (wake at unlock)
   std::uint32_t owner = 0;
   std::uint32_t recursion = 0;  // extra locks by the owner (recursive mutexes)
 };
@@ -44,11 +44,14 @@ int lock(pthread_mutex_t* m, std::int64_t deadline_ns, bool once) {
     model::fail(FailureKind::deadlock, "a thread locks a (non-recursive) mutex it already holds",
                 caller_location(__builtin_return_address(0)));
   }
-  for (;;) {
-    std::uint64_t expected = 0;
-    if (atomic_compare_exchange(&s.word, 4, expected, 1, std::memory_order_acquire, std::memory_order_relaxed)) break;
+  std::uint64_t expected = 0;
+  if (!atomic_compare_exchange(&s.word, 4, expected, 1, std::memory_order_acquire, std::memory_order_relaxed)) {
     if (once) return EBUSY;
-    if (!futex_wait(&s.word, 1, deadline_ns)) return ETIMEDOUT;  // false only when the deadline passed
+    // Contended: the word says 2 while anyone may sleep on it, so that only then does an unlock
+    // make a wake call. Sleeps while it is held (by anyone).
+    while (atomic_rmw(&s.word, 4, Rmw::exchange, 2, std::memory_order_acquire) != 0) {
+      if (!futex_wait(&s.word, 2, deadline_ns)) return ETIMEDOUT;  // false only when the deadline passed
+    }
   }
   s.owner = me;
   s.recursion = 0;
@@ -69,8 +72,7 @@ int unlock(pthread_mutex_t* m) {
     --s.recursion;
     return 0;
   }
-  atomic_store(&s.word, 4, 0, std::memory_order_release);
-  futex_wake(&s.word, 1);
+  if (atomic_rmw(&s.word, 4, Rmw::exchange, 0, std::memory_order_release) == 2) futex_wake(&s.word, 1);
   return 0;
 }
 
