@@ -20,8 +20,6 @@
 
 namespace interleave::detail::model {
 
-bool active() noexcept { return current_runtime != nullptr; }
-
 std::size_t fingerprint_text_for_signal(char* out, std::size_t capacity) noexcept {
   // No allocation and no formatting library: this runs in a signal handler.
   char text[40];
@@ -236,17 +234,13 @@ std::int64_t now_ns() {
   return rt->now();
 }
 
-std::uint64_t execution() noexcept {
-  const Runtime* rt = current_runtime;
-  return rt == nullptr ? 0 : rt->execution();
-}
-
 void memory_access(const void* address, std::size_t size, bool write, const void* pc, const void* const* callers,
-                   std::size_t depth) {
+                   std::size_t depth, std::uint64_t version) {
   Runtime* rt = current_runtime;
   if (rt == nullptr) return;
-  IgnoreScope ignore;
-  rt->memory_access(address, size, write, pc, callers, depth);
+  // No IgnoreScope: the only caller, the std runtime's access hook, holds a HookScope (the same
+  // runtime depth), and this is its hottest path.
+  rt->memory_access(address, size, write, pc, callers, depth, version);
 }
 
 void memory_allocated(const void* address, std::size_t size) noexcept {
@@ -256,12 +250,12 @@ void memory_allocated(const void* address, std::size_t size) noexcept {
   rt->forget_memory(address, size);
 }
 
-void memory_freed(const void* address, std::size_t size, const void* pc, const void* const* callers,
-                  std::size_t depth) {
+void memory_freed(const void* address, std::size_t size, const void* pc, const void* const* callers, std::size_t depth,
+                  std::uint64_t version) {
   Runtime* rt = current_runtime;
   if (rt == nullptr) return;
   IgnoreScope ignore;
-  rt->memory_freed(address, size, pc, callers, depth);
+  rt->memory_freed(address, size, pc, callers, depth, version);
 }
 
 std::uint32_t current_fiber() noexcept {

@@ -33,14 +33,14 @@
 
 namespace interleave::detail::model {
 
-// One clock per fiber. The first kInline fibers' entries live in a fixed array, so that copying,
-// joining and ticking a clock of a typical test (a handful of threads) is a few vector
-// instructions with no size checks and no allocation; fibers beyond them spill to a vector.
 // For a site that code_location() or user_call_site() handed out, once resolved: the user's
 // frames that called it, as ", called from file:line, from file:line" (at most two); else empty
 // (runtime_plain_memory.cpp). Race reports append it to each access's site.
 std::string call_chain(const interleave::source_location& where);
 
+// One clock per fiber. The first kInline fibers' entries live in a fixed array, so that copying,
+// joining and ticking a clock of a typical test (a handful of threads) is a few vector
+// instructions with no size checks and no allocation; fibers beyond them spill to a vector.
 class VectorClock {
  public:
   static constexpr std::uint32_t kInline = 8;
@@ -235,6 +235,33 @@ class RaceDetector {
     const std::uint32_t now = fibers_[fiber].clock.get(fiber);
     if (write) return s.write.fiber == fiber && s.write.clock == now && (s.read.clock == 0 || s.read.fiber == fiber);
     return s.read.fiber == fiber && s.read.clock == now;
+  }
+
+  // on_cell_access's common case, inline and without a Context: the shadow is this schedule's,
+  // has no read set, and the access is ordered after every access it records. Records the access
+  // as on_cell_access would and returns true; false when on_cell_access must decide (nothing
+  // changed then).
+  [[nodiscard]] bool record_if_ordered(CellShadow& s, std::uint32_t fiber, std::uint64_t step, bool write,
+                                       interleave::source_location where) noexcept {
+    if (!reports_ || s.schedule != schedule_ || s.read_set != 0 || fiber >= fibers_.size()) return false;
+    const VectorClock& mine = fibers_[fiber].clock;
+    const std::uint32_t now = mine.get(fiber);
+    const auto ordered = [&mine](const CellAccess& a) { return a.clock == 0 || a.clock <= mine.get(a.fiber); };
+    const CellAccess me{fiber, now, step, where};
+    if (!write) {
+      if (s.read.fiber == fiber && s.read.clock == now) return true;  // the epoch's first read stands
+      if (!ordered(s.write) || !ordered(s.read)) return false;        // a race, or reads unordered
+      s.read = me;
+      return true;
+    }
+    if (s.write.fiber == fiber && s.write.clock == now && (s.read.clock == 0 || s.read.fiber == fiber)) {
+      s.write = me;  // same epoch: nothing new to check
+      return true;
+    }
+    if (!ordered(s.write) || !ordered(s.read)) return false;
+    s.read = CellAccess{};
+    s.write = me;
+    return true;
   }
 
   // Shared<T> cells. A returned message is a data race to report.

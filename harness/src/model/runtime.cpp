@@ -22,6 +22,7 @@
 namespace interleave::detail::model {
 
 constinit thread_local Runtime* current_runtime = nullptr;
+constinit thread_local std::uint64_t current_execution = 0;
 
 namespace {
 std::atomic<std::uint64_t> g_executions{0};  // numbers executions across all runtimes
@@ -30,13 +31,17 @@ std::atomic<const ThreadStorageHooks*> g_thread_storage{nullptr};
 
 thread_local OperationStack* current_operations = nullptr;
 thread_local int runtime_depth = 0;
+thread_local void* fiber_hook_data = nullptr;
 
 namespace {
-// switch_fiber, keeping the switching fiber's runtime_depth for when it is resumed.
+// switch_fiber, keeping the switching fiber's runtime_depth and fiber_hook_data for when it is
+// resumed.
 void switch_keeping_depth(ExecutionContext& from, ExecutionContext& to, bool synchronizing) {
   const int depth = get_runtime_depth();
+  void* const hook_data = get_fiber_hook_data();
   switch_fiber(from, to, synchronizing);
   set_runtime_depth(depth);
+  set_fiber_hook_data(hook_data);
 }
 }  // namespace
 
@@ -73,6 +78,7 @@ void Runtime::begin_run(const ScheduleId& id, bool full_trace, std::vector<Choic
   failure_.reset();
   releasing_ = nullptr;
   memory_.clear();
+  ++memory_generation_;
   execution_ = g_executions.fetch_add(1, std::memory_order_relaxed) + 1;
   const bool reports = race_detector();
   detector_.begin(weak_ || reports, reports, id.store_history);
@@ -98,6 +104,7 @@ Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body, bo
   beat();
   heartbeat_.running.store(true, std::memory_order_relaxed);
   current_runtime = this;
+  current_execution = execution_;
   if (PooledFiber* first = attach_pool_fiber(0)) switch_keeping_depth(ThreadContext::current(), *first->fiber, true);
   // Every fiber has ended, joined or not (one left unjoined is torn down): their ends happen
   // before the next schedule, whose fibers reuse the same stacks and object addresses.
@@ -105,6 +112,7 @@ Outcome Runtime::run(const ScheduleId& id, const std::function<void()>& body, bo
   switch_thread_storage(current_, kOsThread);
   heartbeat_.running.store(false, std::memory_order_relaxed);
   current_runtime = nullptr;
+  current_execution = 0;
   current_operations = nullptr;
   chooser_.record_into(nullptr);
   if (failure_) resolve_code_locations();  // the trace's sites of instrumented code
@@ -192,6 +200,7 @@ void Runtime::run_current_task() {
   }
   tsan_acquire(&fibers_token(me));  // thread start: the spawner's prior writes are visible
   set_runtime_depth(0);             // the task is the test's code (a new fiber starts at its switcher's depth)
+  set_fiber_hook_data(nullptr);     // likewise: not the switcher's data
   try {
     task();
     if (me != 0) {

@@ -260,12 +260,13 @@ class Runtime {
   void cell_access(CellShadow& shadow, bool write, interleave::source_location where);
   void cell_destroyed(CellShadow& shadow) noexcept;
   void memory_access(const void* address, std::size_t size, bool write, const void* pc, const void* const* callers,
-                     std::size_t depth);
+                     std::size_t depth, std::uint64_t version) {
+    check_memory({reinterpret_cast<std::uintptr_t>(address), size, write, false, pc, callers, depth, version});
+  }
   void memory_freed(const void* address, std::size_t size, const void* pc, const void* const* callers,
-                    std::size_t depth);
-  // memory_access, or with `accessed_only` a check of the bytes accessed before alone (a free).
-  void check_memory(const void* address, std::size_t size, bool write, bool accessed_only, const void* pc,
-                    const void* const* callers, std::size_t depth);
+                    std::size_t depth, std::uint64_t version) {
+    check_memory({reinterpret_cast<std::uintptr_t>(address), size, true, true, pc, callers, depth, version});
+  }
   // Drops the shadow state of [address, address + size): the memory is reused (a fiber stack).
   void forget_memory(const void* address, std::size_t size) noexcept;
   // The shadow of plain memory of instrumented code (memory_), by aligned 8-byte granule
@@ -286,7 +287,12 @@ class Runtime {
     const void* pc;
     const void* const* callers;
     std::size_t depth;
+    std::uint64_t version;  // of `callers` (model::memory_access), 0 for none
   };
+  // memory_access, or with `accessed_only` a check of the bytes accessed before alone (a free).
+  void check_memory(const PlainAccess& access);
+  // The granule of `key` in memory_, inserted when new (through granule_cache_).
+  Granule& granule_at(std::uintptr_t key);
   // check_memory on the bytes `mask` of the granule at `base`; false when it reported a race.
   bool check_granule(Granule& granule, std::uintptr_t base, std::uint8_t mask, const PlainAccess& access);
   // Checks and records one shadow's access (`byte` names it in a report); false when it raced.
@@ -402,6 +408,17 @@ class Runtime {
   Names names_;
   // Plain memory of instrumented code (runtime_plain_memory.cpp): granules by address / 8.
   absl::flat_hash_map<std::uintptr_t, Granule> memory_;
+  // A direct-mapped cache of memory_'s entries by key: most accesses touch a granule touched just
+  // before. An entry is valid while memory_generation_ is the one it was filled at; every insert
+  // into memory_ and every erase bumps it (either may move the map's elements).
+  struct GranuleCacheEntry {
+    std::uintptr_t key = 0;
+    std::uint64_t generation = 0;
+    Granule* granule = nullptr;
+  };
+  static constexpr std::size_t kGranuleCache = 256;
+  std::array<GranuleCacheEntry, kGranuleCache> granule_cache_{};
+  std::uint64_t memory_generation_ = 1;
   std::uint64_t execution_ = 0;
   Heartbeat heartbeat_;
   std::uint64_t beats_ = 0;  // heartbeat_.beats, kept here so the hot path never loads the atomic
@@ -434,8 +451,5 @@ std::string detector_error(const std::exception_ptr& error);
 // by the exploration running on this thread, or "-" outside one, into `out` (not terminated);
 // returns its length. Async-signal-safe: the fatal-signal reproduce line uses it.
 std::size_t fingerprint_text_for_signal(char* out, std::size_t capacity) noexcept;
-
-// The runtime of the exploration running on this OS thread, or nullptr outside one.
-extern constinit thread_local Runtime* current_runtime;
 
 }  // namespace interleave::detail::model

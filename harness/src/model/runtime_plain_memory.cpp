@@ -232,6 +232,20 @@ struct SiteCacheEntry {
 constexpr std::size_t kSiteCache = 256;
 constinit thread_local std::array<SiteCacheEntry, kSiteCache> site_cache{};
 
+// In front of site_cache, for callers that name their stack's content with a version
+// (model::memory_access): keyed by (pc, version) alone.
+struct VersionedSiteEntry {
+  const void* pc = nullptr;
+  std::uint64_t version = 0;
+  interleave::source_location location;
+};
+constexpr std::size_t kVersionedSiteCache = 64;
+constinit thread_local std::array<VersionedSiteEntry, kVersionedSiteCache> versioned_site_cache{};
+inline VersionedSiteEntry& versioned_site(const void* pc, std::uint64_t version) noexcept {
+  const auto bits = reinterpret_cast<std::uintptr_t>(pc);
+  return versioned_site_cache[(bits ^ (bits >> 7) ^ version) % kVersionedSiteCache];
+}
+
 std::size_t site_cache_slot(const Frames& key) noexcept {
   const auto pc = reinterpret_cast<std::uintptr_t>(key.pc[0]);
   const auto caller = key.count > 1 ? reinterpret_cast<std::uintptr_t>(key.pc[1]) : 0;
@@ -318,20 +332,38 @@ std::string call_chain(const interleave::source_location& where) {
 #endif
 }
 
-interleave::source_location code_location(const void* pc, const void* const* callers, std::size_t depth) noexcept {
+namespace {
+
+// The site of (pc, callers), through the per-thread cache of keys.
+interleave::source_location code_location_of(const void* pc, const void* const* callers, std::size_t depth) {
+  Frames key;
+  key.pc[key.count++] = pc;
+  for (std::size_t i = depth; i > 0 && key.count < Frames::kMax; --i) key.pc[key.count++] = callers[i - 1];
+  SiteCacheEntry& cached = site_cache[site_cache_slot(key)];
+  if (cached.site != nullptr && cached.key == key) return location_of(cached.site->record);
+  CodeLocations& c = code_locations();
+  const std::lock_guard lock(c.lock);
+  auto [it, inserted] = c.access_sites.try_emplace(key, nullptr);
+  if (inserted) it->second = c.new_site(key.pc.data(), key.count);
+  cached = SiteCacheEntry{key, it->second};
+  return location_of(it->second->record);
+}
+
+}  // namespace
+
+interleave::source_location code_location(const void* pc, const void* const* callers, std::size_t depth,
+                                          std::uint64_t version) noexcept {
   if (pc == nullptr) return {};
+  // (pc, version) names the whole key: a hit costs two comparisons, not the key's copy and compare.
+  VersionedSiteEntry* memo = nullptr;
+  if (version != 0) {
+    memo = &versioned_site(pc, version);
+    if (memo->pc == pc && memo->version == version) return memo->location;
+  }
   try {
-    Frames key;
-    key.pc[key.count++] = pc;
-    for (std::size_t i = depth; i > 0 && key.count < Frames::kMax; --i) key.pc[key.count++] = callers[i - 1];
-    SiteCacheEntry& cached = site_cache[site_cache_slot(key)];
-    if (cached.site != nullptr && cached.key == key) return location_of(cached.site->record);
-    CodeLocations& c = code_locations();
-    const std::lock_guard lock(c.lock);
-    auto [it, inserted] = c.access_sites.try_emplace(key, nullptr);
-    if (inserted) it->second = c.new_site(key.pc.data(), key.count);
-    cached = SiteCacheEntry{key, it->second};
-    return location_of(it->second->record);
+    const interleave::source_location found = code_location_of(pc, callers, depth);
+    if (memo != nullptr) *memo = VersionedSiteEntry{pc, version, found};
+    return found;
   } catch (...) {
     return {};
   }
@@ -446,16 +478,6 @@ void resolve_code_locations() noexcept {
   }
 }
 
-void Runtime::memory_access(const void* address, std::size_t size, bool write, const void* pc,
-                            const void* const* callers, std::size_t depth) {
-  check_memory(address, size, write, false, pc, callers, depth);
-}
-
-void Runtime::memory_freed(const void* address, std::size_t size, const void* pc, const void* const* callers,
-                           std::size_t depth) {
-  check_memory(address, size, true, true, pc, callers, depth);
-}
-
 namespace {
 
 bool same_where(const interleave::source_location& a, const interleave::source_location& b) noexcept {
@@ -478,26 +500,50 @@ bool same_plain_shadow(const CellShadow& a, const CellShadow& b) noexcept {
 
 }  // namespace
 
-void Runtime::check_memory(const void* address, std::size_t size, bool write, bool accessed_only, const void* pc,
-                           const void* const* callers, std::size_t depth) {
-  if (size == 0 || aborting_ || !detector_.reports() || (accessed_only && memory_.empty())) return;
-  const PlainAccess access{reinterpret_cast<std::uintptr_t>(address), size, write, accessed_only, pc, callers, depth};
-  const std::uintptr_t end = access.first + size;
+inline Runtime::Granule& Runtime::granule_at(std::uintptr_t key) {
+  GranuleCacheEntry& cached = granule_cache_[(key ^ (key >> 8)) % kGranuleCache];
+  if (cached.key == key && cached.generation == memory_generation_) return *cached.granule;
+  auto [it, inserted] = memory_.try_emplace(key);
+  if (inserted) ++memory_generation_;  // an insert may have moved the others
+  cached = GranuleCacheEntry{key, memory_generation_, &it->second};
+  return it->second;
+}
+
+void Runtime::check_memory(const PlainAccess& access) {
+  if (access.size == 0 || aborting_ || !detector_.reports() || (access.accessed_only && memory_.empty())) return;
+  const std::uintptr_t end = access.first + access.size;
+  if (!access.accessed_only && access.first / 8 == (end - 1) / 8) {
+    // Inside one granule (nearly every access): the common cases in place, the rest as below.
+    const std::uintptr_t key = access.first / 8;
+    Granule& granule = granule_at(key);
+    const std::uintptr_t from = access.first - key * 8;
+    const auto mask = static_cast<std::uint8_t>((0xffU << from) & (0xffU >> (8 - (from + access.size))));
+    if (!granule.bytes && granule.used == mask) {
+      if (detector_.same_epoch(granule.shadow, current_, access.write)) return;
+      const VersionedSiteEntry& memo = versioned_site(access.pc, access.version);
+      const interleave::source_location where =
+          memo.pc == access.pc && memo.version == access.version && access.version != 0
+              ? memo.location
+              : code_location(access.pc, access.callers, access.depth, access.version);
+      if (detector_.record_if_ordered(granule.shadow, current_, steps_, access.write, where)) return;
+    }
+    check_granule(granule, key * 8, mask, access);
+    return;
+  }
   for (std::uintptr_t key = access.first / 8; key <= (end - 1) / 8; ++key) {
     Granule* granule = nullptr;
-    if (accessed_only) {
+    if (access.accessed_only) {
       const auto found = memory_.find(key);
       if (found == memory_.end()) continue;
       granule = &found->second;
     } else {
-      granule = &memory_[key];
+      granule = &granule_at(key);
     }
     const std::uintptr_t base = key * 8;
-    std::uint8_t mask = 0;
-    for (std::uintptr_t byte = std::max(access.first, base); byte < std::min(end, base + 8); ++byte) {
-      mask |= static_cast<std::uint8_t>(1U << (byte - base));
-    }
-    if (accessed_only) mask &= granule->used;
+    const std::uintptr_t from = std::max(access.first, base) - base;
+    const std::uintptr_t to = std::min(end, base + 8) - base;
+    auto mask = static_cast<std::uint8_t>((0xffU << from) & (0xffU >> (8 - to)));
+    if (access.accessed_only) mask &= granule->used;
     if (mask != 0 && !check_granule(*granule, base, mask, access)) return;
   }
 }
@@ -548,11 +594,12 @@ bool Runtime::check_granule(Granule& granule, std::uintptr_t base, std::uint8_t 
 }
 
 bool Runtime::check_plain(CellShadow& shadow, std::uintptr_t byte, const PlainAccess& access) {
-  const interleave::source_location where = code_location(access.pc, access.callers, access.depth);
-  const CellShadow before = shadow;
+  const interleave::source_location where = code_location(access.pc, access.callers, access.depth, access.version);
+  if (detector_.record_if_ordered(shadow, current_, steps_, access.write, where)) return true;
+  // A race leaves the shadow as it was before the access (on_cell_access changes it only when
+  // the access raced with nothing), as report_memory_race wants it.
   auto race = detector_.on_cell_access(detector_context(), shadow, access.write, where);
   if (!race) return true;
-  shadow = before;
   report_memory_race(std::move(*race), shadow, access.write, access.accessed_only, {access.first, byte, access.size},
                      where);
   return false;
@@ -589,6 +636,7 @@ void Runtime::forget_memory(const void* address, std::size_t size) noexcept {
   };
   const std::uintptr_t first_key = first / 8;
   const std::uintptr_t last_key = (end - 1) / 8;
+  ++memory_generation_;  // erasing may move the map's elements
   if (last_key - first_key >= memory_.size()) {
     absl::erase_if(memory_, [&](auto& entry) {
       return entry.first - first_key <= last_key - first_key && forget(entry.first, entry.second);

@@ -29,10 +29,9 @@ struct CachedShadow {
 constexpr std::size_t kCachedShadows = 64;
 constinit thread_local std::array<CachedShadow, kCachedShadows> cached_shadows{};
 
-model::AtomicShadow& shadow_of(const volatile void* address) {
-  const std::uint64_t now = model::execution();
-  CachedShadow& cached = cached_shadows[(reinterpret_cast<std::uintptr_t>(address) / 4) % kCachedShadows];
-  if (cached.address == address && cached.execution == now) return *cached.shadow;
+// shadow_of past the cache: finds (or makes) the handle and caches it.
+[[gnu::noinline]] model::AtomicShadow& find_shadow(const volatile void* address, CachedShadow& cached,
+                                                   std::uint64_t now) {
   thread_local Shadows shadows;
   if (shadows.execution != now) {
     shadows.by_address.clear();
@@ -41,6 +40,15 @@ model::AtomicShadow& shadow_of(const volatile void* address) {
   model::AtomicShadow& shadow = shadows.by_address[address];
   cached = CachedShadow{address, now, &shadow};
   return shadow;
+}
+
+inline model::AtomicShadow& shadow_of(const volatile void* address) {
+  const std::uint64_t now = model::execution();
+  CachedShadow& cached = cached_shadows[(reinterpret_cast<std::uintptr_t>(address) / 4) % kCachedShadows];
+  if (cached.address == address && cached.execution == now) [[likely]] {
+    return *cached.shadow;
+  }
+  return find_shadow(address, cached, now);
 }
 
 const char* rmw_name(Rmw op) noexcept {

@@ -16,28 +16,39 @@ namespace {
 
 constexpr std::size_t kMaxDepth = 256;  // deeper frames are not kept (recursion)
 
+// Numbers the contents of this OS thread's shadow stacks: every change of a stack takes the next.
+thread_local std::uint64_t stack_versions = 0;
+
 // One fiber's shadow call stack. A type of its own: a std::vector<const void*> might be the
 // instrumented copy of the test's code, whose hooks would re-enter these.
 struct ShadowStack {
   const void* frames[kMaxDepth];
   std::size_t depth = 0;
+  std::uint64_t version = 0;  // names the content (frames[0, depth)) for model::memory_access
+
+  void set_depth(std::size_t d) noexcept {
+    depth = d;
+    version = ++stack_versions;
+  }
 };
 
 // The shadow call stacks: per fiber of the execution running on this OS thread.
 struct ShadowStacks {
   std::uint64_t execution = 0;
   std::vector<std::unique_ptr<ShadowStack>> by_fiber;
-  // Ignored accesses (__tsan_ignore_thread_begin/end), per OS thread.
-  int ignore_depth = 0;
 };
 
 thread_local ShadowStacks stacks;
+// Ignored accesses (__tsan_ignore_thread_begin/end), per OS thread. Apart from `stacks`, whose
+// constructor makes every use of it a call (the thread-local's initialization check).
+constinit thread_local int ignore_depth = 0;
 
-ShadowStack& stack_of_current() {
+// The running fiber's stack, looked up once per task (then kept in model::fiber_hook_data).
+[[gnu::noinline]] ShadowStack& find_stack_of_current() {
   const std::uint64_t now = model::execution();
   if (stacks.execution != now) {
     for (auto& stack : stacks.by_fiber) {
-      if (stack) stack->depth = 0;
+      if (stack) stack->set_depth(0);
     }
     stacks.execution = now;
   }
@@ -45,14 +56,22 @@ ShadowStack& stack_of_current() {
   if (fiber >= stacks.by_fiber.size()) stacks.by_fiber.resize(fiber + 1);
   auto& stack = stacks.by_fiber[fiber];
   if (!stack) stack = std::make_unique<ShadowStack>();
+  model::set_fiber_hook_data(stack.get());
   return *stack;
 }
 
+inline ShadowStack& stack_of_current() {
+  if (void* data = model::get_fiber_hook_data(); data != nullptr) [[likely]] {
+    return *static_cast<ShadowStack*>(data);
+  }
+  return find_stack_of_current();
+}
+
 [[gnu::always_inline]] inline void access(const void* address, std::size_t size, bool write, const void* pc) {
-  if (!modelled() || stacks.ignore_depth > 0 || thread_private(address)) return;
+  if (!modelled() || ignore_depth > 0 || thread_private(address)) return;
   const HookScope hook;
   const ShadowStack& stack = stack_of_current();
-  model::memory_access(address, size, write, pc, stack.frames, std::min(stack.depth, kMaxDepth));
+  model::memory_access(address, size, write, pc, stack.frames, std::min(stack.depth, kMaxDepth), stack.version);
 }
 
 }  // namespace
@@ -60,7 +79,7 @@ ShadowStack& stack_of_current() {
 interleave::source_location caller_location(const void* pc) noexcept {
   try {
     const ShadowStack& stack = stack_of_current();
-    return model::code_location(pc, stack.frames, std::min(stack.depth, kMaxDepth));
+    return model::code_location(pc, stack.frames, std::min(stack.depth, kMaxDepth), stack.version);
   } catch (...) {
     return model::code_location(pc);
   }
@@ -71,14 +90,14 @@ void check_range(const void* address, std::size_t size, bool write, const void* 
 }
 
 void check_free(const void* block, std::size_t size, const void* pc) {
-  if (stacks.ignore_depth > 0) return;
+  if (ignore_depth > 0) return;
   const ShadowStack& stack = stack_of_current();
-  model::memory_freed(block, size, pc, stack.frames, std::min(stack.depth, kMaxDepth));
+  model::memory_freed(block, size, pc, stack.frames, std::min(stack.depth, kMaxDepth), stack.version);
 }
 
 void reset_shadow_stack(std::uint32_t fiber) noexcept {
   if (model::execution() == stacks.execution && fiber < stacks.by_fiber.size() && stacks.by_fiber[fiber]) {
-    stacks.by_fiber[fiber]->depth = 0;
+    stacks.by_fiber[fiber]->set_depth(0);
   }
 }
 
@@ -98,19 +117,19 @@ void __tsan_func_entry(void* pc) {
   const rt::HookScope hook;
   rt::ShadowStack& stack = rt::stack_of_current();
   if (stack.depth < rt::kMaxDepth) stack.frames[stack.depth] = pc;
-  ++stack.depth;
+  stack.set_depth(stack.depth + 1);
 }
 
 void __tsan_func_exit() {
   if (!rt::modelled()) return;
   const rt::HookScope hook;
   rt::ShadowStack& stack = rt::stack_of_current();
-  if (stack.depth > 0) --stack.depth;
+  if (stack.depth > 0) stack.set_depth(stack.depth - 1);
 }
 
-void __tsan_ignore_thread_begin() { ++rt::stacks.ignore_depth; }
+void __tsan_ignore_thread_begin() { ++rt::ignore_depth; }
 void __tsan_ignore_thread_end() {
-  if (rt::stacks.ignore_depth > 0) --rt::stacks.ignore_depth;
+  if (rt::ignore_depth > 0) --rt::ignore_depth;
 }
 
 #define INTERLEAVE_ACCESS(size)                                                                          \

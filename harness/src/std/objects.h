@@ -6,6 +6,7 @@
 
 #include <dlfcn.h>
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -42,15 +43,27 @@ Model& model_of(const void* object) {
   struct Table {
     std::uint64_t execution = 0;
     std::unordered_map<const void*, std::unique_ptr<Model>> by_address;
+    // The objects used last, in front of the map (its values never move; entries of an earlier
+    // execution are told apart by `execution`).
+    struct Recent {
+      const void* object = nullptr;
+      std::uint64_t execution = 0;
+      Model* model = nullptr;
+    };
+    std::array<Recent, 16> recent{};
   };
   thread_local Table table;
   const std::uint64_t now = model::execution();
+  const auto bits = reinterpret_cast<std::uintptr_t>(object);
+  typename Table::Recent& recent = table.recent[(bits ^ (bits >> 6)) % table.recent.size()];
+  if (recent.object == object && recent.execution == now) return *recent.model;
   if (table.execution != now) {
     table.by_address.clear();
     table.execution = now;
   }
   auto& slot = table.by_address[object];
   if (!slot) slot = std::make_unique<Model>();
+  recent = {object, now, slot.get()};
   return *slot;
 }
 

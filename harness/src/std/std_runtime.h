@@ -80,7 +80,27 @@ void reset_shadow_stack(std::uint32_t fiber) noexcept;
 // --- Thread-private storage (thread_locals.cpp): the test's thread_local variables and errno are
 // switched with the running fiber, so the same address is a different variable in each model
 // thread. True for an access to those bytes, which the race detector leaves alone.
-bool thread_private(const void* address) noexcept;
+struct PrivateBytes {  // the calling OS thread's, found once per thread: its TLS block and errno
+  bool known = false;
+  const unsigned char* block = nullptr;
+  std::size_t block_size = 0;
+  const void* error_number = nullptr;
+  // libstdc++'s std::call_once hand-over variables (its own thread_locals, shared by the fibers of
+  // one OS thread): pthread_once keeps them per call (once.cpp), so their accesses are no races.
+  const void* once_callable = nullptr;
+  const void* once_call = nullptr;
+};
+extern constinit thread_local PrivateBytes t_private;
+bool thread_private_slow(const void* address) noexcept;  // finds t_private, looks through the ranges
+inline bool thread_private(const void* address) noexcept {
+  const PrivateBytes& p = t_private;
+  if (!p.known) [[unlikely]]
+    return thread_private_slow(address);
+  if (address == p.error_number || address == p.once_callable || address == p.once_call) return true;
+  const auto* byte = static_cast<const unsigned char*>(address);
+  if (p.block == nullptr || byte < p.block || byte >= p.block + p.block_size) return false;
+  return thread_private_slow(address);
+}
 
 // --- Virtual time (time.cpp): clock readings inside an exploration start at a fixed epoch.
 std::int64_t clock_base_ns(clockid_t clock) noexcept;

@@ -280,19 +280,6 @@ bool switched(const void* object) {
                      [&](const Range& r) { return offset >= r.offset && offset < r.offset + r.size; });
 }
 
-// The calling OS thread's private bytes, found once per thread: its TLS block and errno.
-struct PrivateBytes {
-  bool known = false;
-  const unsigned char* block = nullptr;
-  std::size_t block_size = 0;
-  const void* error_number = nullptr;
-  // libstdc++'s std::call_once hand-over variables (its own thread_locals, shared by the fibers of
-  // one OS thread): pthread_once keeps them per call (once.cpp), so their accesses are no races.
-  const void* once_callable = nullptr;
-  const void* once_call = nullptr;
-};
-constinit thread_local PrivateBytes t_private{};
-
 const model::ThreadStorageHooks kHooks{&switch_threads, &thread_exit};
 
 // Registered with the runtime before main: the hooks cost nothing until a switch finds ranges.
@@ -303,7 +290,9 @@ const model::ThreadStorageHooks kHooks{&switch_threads, &thread_exit};
 
 }  // namespace
 
-bool thread_private(const void* address) noexcept {
+constinit thread_local PrivateBytes t_private{};
+
+bool thread_private_slow(const void* address) noexcept {
   PrivateBytes& p = t_private;
   if (!p.known) [[unlikely]] {
     const Layout& l = layout();

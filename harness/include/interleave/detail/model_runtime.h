@@ -28,8 +28,15 @@ enum class FailureKind {
 
 namespace detail::model {
 
+class Runtime;
+// The runtime of the exploration running on this OS thread, or nullptr outside one.
+extern constinit thread_local Runtime* current_runtime;
+
+// The number of the execution that runtime runs (0 outside one): see execution().
+extern constinit thread_local std::uint64_t current_execution;
+
 // True while the calling code runs inside an exploration (on one of its fibers).
-bool active() noexcept;
+inline bool active() noexcept { return current_runtime != nullptr; }
 
 // How deep the calling thread is in the model runtime's own code (its entry points); kept per
 // fiber across switches. Hooks of instrumented code (interleave::std_runtime) reached from the
@@ -42,6 +49,13 @@ extern thread_local int runtime_depth;
 __attribute__((no_sanitize("thread"))) inline int get_runtime_depth() noexcept { return runtime_depth; }
 __attribute__((no_sanitize("thread"))) inline void set_runtime_depth(int depth) noexcept { runtime_depth = depth; }
 inline bool in_runtime() noexcept { return get_runtime_depth() != 0; }
+
+// One pointer of per-fiber data for the hooks of instrumented code (the std runtime keeps its
+// shadow call stack there, found without a call into the runtime): kept per fiber like
+// runtime_depth, and null when a fiber starts a task.
+extern thread_local void* fiber_hook_data;
+__attribute__((no_sanitize("thread"))) inline void* get_fiber_hook_data() noexcept { return fiber_hook_data; }
+__attribute__((no_sanitize("thread"))) inline void set_fiber_hook_data(void* data) noexcept { fiber_hook_data = data; }
 
 // A scheduling point: the strategy may switch to another fiber before the operation `what` on
 // `object` happens. Throws detail::model::Aborted when the execution is being torn down.
@@ -226,23 +240,26 @@ void cell_destroyed(CellShadow& shadow) noexcept;
 // with the same FastTrack rules as a Shared<T> cell. The site of an access is `pc`, a code address
 // inside the accessing function (a return address), with the shadow call stack `callers` (return
 // addresses, outermost first, `depth` of them); reports name the innermost of these frames that is
-// not in a system header (/usr/...), as file:line. No-ops outside an exploration.
+// not in a system header (/usr/...), as file:line. `version`, when not 0, names this content of
+// `callers` for as long as the calling OS thread runs (a counter bumped at every change of the
+// shadow stack): sites are then looked up once per (pc, version). No-ops outside an exploration.
+// The caller keeps the runtime depth raised (std_runtime::HookScope) while it runs.
 void memory_access(const void* address, std::size_t size, bool write, const void* pc,
-                   const void* const* callers = nullptr, std::size_t depth = 0);
+                   const void* const* callers = nullptr, std::size_t depth = 0, std::uint64_t version = 0);
 // A heap block of instrumented code's process was allocated: earlier accesses to its bytes (a
 // block freed and given out again) are forgotten.
 void memory_allocated(const void* address, std::size_t size) noexcept;
 // A heap block is freed: a write of every byte already accessed in this execution (a use by
 // another thread not ordered before the free, or after it, is a data race), at `pc`.
 void memory_freed(const void* address, std::size_t size, const void* pc, const void* const* callers = nullptr,
-                  std::size_t depth = 0);
+                  std::size_t depth = 0, std::uint64_t version = 0);
 // The source location of such a site. Cheap: the files and lines are looked up (addr2line) only
 // when a report is written, for all sites seen so far at once. Stable for the life of the process.
-interleave::source_location code_location(const void* pc, const void* const* callers = nullptr,
-                                          std::size_t depth = 0) noexcept;
+interleave::source_location code_location(const void* pc, const void* const* callers = nullptr, std::size_t depth = 0,
+                                          std::uint64_t version = 0) noexcept;
 // A number that changes at every execution (schedule run), for state kept beside an address (a
 // pthread mutex's model) that must start clean in each execution. 0 outside an exploration.
-std::uint64_t execution() noexcept;
+inline std::uint64_t execution() noexcept { return current_execution; }
 
 // Turns the race detector on or off for explorations started afterwards on any thread (on by
 // default); returns the previous setting.
