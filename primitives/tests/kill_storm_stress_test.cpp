@@ -24,6 +24,7 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -109,7 +110,9 @@ std::string kernel_state(const Process& process) {
   std::ifstream wchan_file(base + "/wchan");
   std::string wchan;
   std::getline(wchan_file, wchan);
-  return std::string("state ") + state + ", waiting in " + (wchan.empty() ? "?" : wchan);
+  std::ostringstream text;  // not string concatenation: g++ 12 warns falsely about it under -O2
+  text << "state " << state << ", waiting in " << (wchan.empty() ? "?" : wchan);
+  return text.str();
 }
 
 class Round {
