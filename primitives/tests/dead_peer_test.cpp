@@ -224,66 +224,47 @@ void until_it_happens(const char* what, Attempt attempt) {
   ADD_FAILURE() << what << ": in " << kAttempts << " attempts the peer never found the sleeper asleep";
 }
 
-TEST(DeadPeer, PipeSenderAsleepGetsThroughWhenTheReceiverDiesBeforeWakingIt) {
-  until_it_happens("receiver dies before waking", [] {
-    auto [reader, writer] = make_pipe<StopHookPlatform>({.capacity = 16, .duplex = false});
-    writer.send(std::string_view("0123456789ab"));  // fills the ring: the next send sleeps for room
-    SharedObject<Calling> calling;
-    Process sender(
-        [&, writer = writer] {
-          calling->now.store(1);
-          writer.send(std::string_view("next"));
-        },
-        "sender");
-    Process receiver(
-        [reader = reader] {
-          test_support::stop_before(StopPoint::wake);  // the message taken and the lock released
-          (void)reader.recv();
-        },
-        "receiver");
-    const Scenario scenario = sleeper_survives(sender, *calling, receiver);
-    if (scenario == Scenario::survived) {
-      std::optional<std::vector<std::byte>> got = reader.recv_for(5s);
-      if (!got) {
-        ADD_FAILURE() << "the sender's message never arrived";
-      } else {
-        EXPECT_EQ(std::string(reinterpret_cast<const char*>(got->data()), got->size()), "next");
-      }
+// A sender asleep for room in a full ring; a receiver takes the message and is killed at `stop`.
+// The sender's message must then arrive.
+Scenario sender_asleep_receiver_killed_at(StopPoint stop) {
+  auto [reader, writer] = make_pipe<StopHookPlatform>({.capacity = 16, .duplex = false});
+  writer.send(std::string_view("0123456789ab"));  // fills the ring: the next send sleeps for room
+  SharedObject<Calling> calling;
+  Process sender(
+      [&, writer = writer] {
+        calling->now.store(1);
+        writer.send(std::string_view("next"));
+      },
+      "sender");
+  Process receiver(
+      [stop, reader = reader] {
+        test_support::stop_before(stop);
+        (void)reader.recv();
+      },
+      "receiver");
+  const Scenario scenario = sleeper_survives(sender, *calling, receiver);
+  if (scenario == Scenario::survived) {
+    std::optional<std::vector<std::byte>> got = reader.recv_for(5s);
+    if (!got) {
+      ADD_FAILURE() << "the sender's message never arrived";
+    } else {
+      EXPECT_EQ(std::string(reinterpret_cast<const char*>(got->data()), got->size()), "next");
     }
-    return scenario;
-  });
+  }
+  return scenario;
+}
+
+TEST(DeadPeer, PipeSenderAsleepGetsThroughWhenTheReceiverDiesBeforeWakingIt) {
+  // The message taken and the lock released, before the wake call.
+  until_it_happens("receiver dies before waking", [] { return sender_asleep_receiver_killed_at(StopPoint::wake); });
 }
 
 // The kernel hands a dead holder's lock to the next thread that asks for it; here nobody asks
 // but the sleeper itself.
 TEST(DeadPeer, PipeSenderAsleepGetsThroughWhenTheReceiverDiesHoldingTheLock) {
-  until_it_happens("receiver dies holding the lock", [] {
-    auto [reader, writer] = make_pipe<StopHookPlatform>({.capacity = 16, .duplex = false});
-    writer.send(std::string_view("0123456789ab"));
-    SharedObject<Calling> calling;
-    Process sender(
-        [&, writer = writer] {
-          calling->now.store(1);
-          writer.send(std::string_view("next"));
-        },
-        "sender");
-    Process receiver(
-        [reader = reader] {
-          test_support::stop_before(StopPoint::fetch_add_u32);  // the message taken, the lock held
-          (void)reader.recv();
-        },
-        "receiver");
-    const Scenario scenario = sleeper_survives(sender, *calling, receiver);
-    if (scenario == Scenario::survived) {
-      std::optional<std::vector<std::byte>> got = reader.recv_for(5s);
-      if (!got) {
-        ADD_FAILURE() << "the sender's message never arrived";
-      } else {
-        EXPECT_EQ(got->size(), 4U);
-      }
-    }
-    return scenario;
-  });
+  // The message taken, the lock held (the futex word's bump).
+  until_it_happens("receiver dies holding the lock",
+                   [] { return sender_asleep_receiver_killed_at(StopPoint::fetch_add_u32); });
 }
 
 TEST(DeadPeer, PipeReceiverAsleepSeesEndOfStreamWhenTheCloserDiesBeforeWakingIt) {
